@@ -1,0 +1,38 @@
+# Bulletin: the two set-up commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+WORKERS ?= 2
+
+.PHONY: run test prepare clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+prepare: $(VENV)/.runtime
+	$(BIN)/flask --app app prepare
+
+# Serve the app on http://127.0.0.1:$(PORT) with the sample statements when
+# the database is empty. Migrations and asset builds run once, before gunicorn
+# forks its workers.
+run: prepare
+	$(BIN)/flask --app app import --if-empty samples
+	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers $(WORKERS) app:app
+
+# The whole suite: unit, HTTP and browser tests (a Chromium is found by
+# tests/browser.py: CHROMIUM_PATH, /usr/bin/chromium, or Playwright's own).
+test: $(VENV)/.dev
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf static/gen .pytest_cache

@@ -1,0 +1,150 @@
+"""Settings: read from ``BULLETIN_*`` environment variables, validated once.
+
+Every setting has an embedded default so that ``make run`` works on a fresh
+machine with nothing configured. A malformed value stops start-up with a
+message naming the variable; it is never silently replaced by the default.
+The README's settings table documents each one; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
+
+
+class ConfigError(RuntimeError):
+    """A setting is malformed; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``BULLETIN_*`` variable: its Flask config key, default and parser."""
+
+    env: str
+    key: str
+    default: object
+    parse: Callable[[str], object]
+
+
+def _text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
+def _timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as e:
+        raise ValueError("must be an IANA time zone such as UTC or Asia/Almaty") from e
+    return value
+
+
+def _language(value: str) -> str:
+    lang = value.strip().lower()
+    if not (2 <= len(lang) <= 3 and lang.isascii() and lang.isalpha()):
+        raise ValueError("must be a two- or three-letter language code such as en")
+    return lang
+
+
+def _base_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http(s) URL such as https://bulletin.example")
+    return value.strip().rstrip("/")
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError("must be a positive whole number")
+    return number
+
+
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must be zero or a positive whole number")
+    return number
+
+
+def _seconds(value: str) -> float:
+    number = float(value)
+    if not 0 < number <= 60:
+        raise ValueError("must be a number of seconds between 0 and 60")
+    return number
+
+
+def _flag(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("must be 1/0, true/false, yes/no or on/off")
+
+
+def _lines(value: str) -> tuple[str, ...]:
+    return tuple(line.strip() for line in value.split("\n") if line.strip())
+
+
+SETTINGS = (
+    Setting("BULLETIN_DATABASE", "DATABASE", None, _text),
+    Setting("BULLETIN_SECRET_KEY", "SECRET_KEY", None, _text),
+    Setting("BULLETIN_SITE_NAME", "SITE_NAME", "Bulletin", _text),
+    Setting("BULLETIN_BASE_URL", "BASE_URL", None, _base_url),
+    Setting("BULLETIN_TIMEZONE", "TIMEZONE", "UTC", _timezone),
+    Setting("BULLETIN_DEFAULT_LANG", "DEFAULT_LANG", "en", _language),
+    Setting("BULLETIN_PAGE_SIZE", "PAGE_SIZE", 20, _positive_int),
+    Setting("BULLETIN_SYNC_LIMIT", "SYNC_LIMIT", 50, _positive_int),
+    Setting("BULLETIN_SYNC_MAX_LIMIT", "SYNC_MAX_LIMIT", 200, _positive_int),
+    Setting("BULLETIN_HTML_MAX_AGE", "HTML_MAX_AGE", 60, _non_negative_int),
+    Setting("BULLETIN_STALE_IF_ERROR", "STALE_IF_ERROR", 86400, _non_negative_int),
+    Setting("BULLETIN_IMPORT_DROP_LINES", "IMPORT_DROP_LINES", (), _lines),
+    Setting("BULLETIN_OFFLINE_KEEP", "OFFLINE_KEEP", 50, _positive_int),
+    Setting("BULLETIN_NETWORK_TIMEOUT", "NETWORK_TIMEOUT", 3.0, _seconds),
+    Setting("BULLETIN_SW_KILL_SWITCH", "SW_KILL_SWITCH", False, _flag),
+)
+
+
+def defaults() -> dict:
+    """The embedded default of every setting, keyed by Flask config key."""
+    return {setting.key: setting.default for setting in SETTINGS}
+
+
+def from_environment(environ: os._Environ | dict | None = None) -> dict:
+    """Parse the ``BULLETIN_*`` variables that are set; raise ConfigError on a bad one."""
+    environ = os.environ if environ is None else environ
+    values = {}
+    for setting in SETTINGS:
+        raw = environ.get(setting.env)
+        if raw is None:
+            continue
+        try:
+            values[setting.key] = setting.parse(raw)
+        except ValueError as e:
+            raise ConfigError(f"{setting.env}={raw!r}: {e}") from e
+    return values
+
+
+def ensure_secret_key(instance_path: str | Path) -> str:
+    """Return the secret key kept in ``instance/secret_key``, creating it once.
+
+    Written with O_EXCL so that two processes starting at once cannot both
+    write a different key; the loser reads the winner's.
+    """
+    path = Path(instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        key = secrets.token_urlsafe(48)
+        file.write(key + "\n")
+    return key

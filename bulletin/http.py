@@ -1,0 +1,108 @@
+"""HTTP caching and security headers, for Flask's responses and WhiteNoise's alike.
+
+Public pages are cacheable by any CDN or reverse proxy for a short time and
+may be served stale when the origin fails, so a surge or an outage is
+absorbed by caches. Conditional requests are answered from a cheap key
+(:func:`etag_for`) before anything is rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Flask, Response, current_app, request
+
+from . import assets
+
+REFERRER_POLICY = "no-referrer"  # never tell a linked site where its reader came from
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"
+
+
+def content_security_policy() -> str:
+    """The CSP of every response: our own origin only, the inline CSS by its hash."""
+    style_hash = assets.built(current_app).style_hash
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            f"style-src 'self' {style_hash}",
+            "img-src 'self' data:",
+            "font-src 'none'",
+            "connect-src 'self'",
+            "manifest-src 'self'",
+            "worker-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ]
+    )
+
+
+def _security_headers(csp: str) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": REFERRER_POLICY,
+        "Permissions-Policy": PERMISSIONS_POLICY,
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+    }
+
+
+# Static files are never documents that run anything: the tightest policy.
+STATIC_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+
+
+def add_static_headers(headers, path: str, url: str) -> None:
+    """WhiteNoise hook: the same security headers on static files."""
+    for name, value in _security_headers(STATIC_CSP).items():
+        headers[name] = value
+
+
+def etag_for(*parts: object) -> str:
+    """A strong ETag (unquoted) from everything a response shows, cheap to compute."""
+    key = "\x1f".join(str(part) for part in parts)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+
+
+def public_cache_control() -> str:
+    """Cache-Control for public pages and API answers: short, shareable, stale on error."""
+    max_age = current_app.config["HTML_MAX_AGE"]
+    stale = current_app.config["STALE_IF_ERROR"]
+    return f"public, max-age={max_age}, stale-while-revalidate={max_age}, stale-if-error={stale}"
+
+
+def not_modified(etag: str) -> Response | None:
+    """A 304 when the client already holds ``etag``; None when the body must be sent."""
+    if etag in request.if_none_match:
+        response = Response(status=304)
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = public_cache_control()
+        return response
+    return None
+
+
+def make_public(response: Response, etag: str) -> Response:
+    """Mark a public response cacheable with its ETag."""
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = public_cache_control()
+    return response
+
+
+def _after_request(response: Response) -> Response:
+    for name, value in _security_headers(content_security_policy()).items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # Anything not explicitly made public is private to the one reader.
+    response.headers.setdefault("Cache-Control", "no-store")
+    if "Set-Cookie" in response.headers and "public" in response.headers["Cache-Control"]:
+        # A shared cache must never hand one reader's cookie to another.
+        raise RuntimeError(f"public response for {request.path} tried to set a cookie")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Add security and cache headers to every response."""
+    app.after_request(_after_request)

@@ -1,0 +1,91 @@
+"""Interface strings through gettext, and dates as readers write them.
+
+English is the only interface language for now; every string already goes
+through ``gettext``/``ngettext`` (Jinja's ``_()`` and ``ngettext()``) so that
+adding a catalog under ``bulletin/translations/<lang>/LC_MESSAGES/`` is all a
+new language needs. Two-letter top-level paths (``/ru/``, ``/es/``) are
+reserved for those interface languages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext as gettext_module
+import zoneinfo
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Flask, current_app
+
+from .langdetect import text_direction
+
+CATALOG_DIR = Path(__file__).parent / "translations"
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it yet."""
+    return message
+
+
+MONTHS = (
+    N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+    N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
+)  # fmt: skip
+
+
+@lru_cache(maxsize=None)
+def catalog(lang: str) -> gettext_module.NullTranslations:
+    """The interface catalog for ``lang``; English (the source strings) when there is none."""
+    return gettext_module.translation("messages", CATALOG_DIR, languages=[lang], fallback=True)
+
+
+def interface_lang() -> str:
+    """The language of the interface for the current request."""
+    return current_app.config["DEFAULT_LANG"]
+
+
+def interface_dir() -> str:
+    """``rtl`` or ``ltr`` for the interface language."""
+    return text_direction(interface_lang())
+
+
+def gettext(message: str, **variables) -> str:
+    """Translate ``message`` into the interface language, then fill ``%(name)s`` variables."""
+    text = catalog(interface_lang()).gettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(singular: str, plural: str, n: int, **variables) -> str:
+    """The plural form for ``n``; ``%(num)d`` is filled with ``n``."""
+    text = catalog(interface_lang()).ngettext(singular, plural, n)
+    return text % dict(variables, num=n)
+
+
+def format_date(value: dt.date | dt.datetime | None) -> str:
+    """``7 January 2022``: a date as written; an instant in the site's time zone."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(zoneinfo.ZoneInfo(current_app.config["TIMEZONE"])).date()
+    return gettext("%(day)d %(month)s %(year)d", day=value.day, month=gettext(MONTHS[value.month - 1]), year=value.year)
+
+
+def date_attribute(value: dt.date | dt.datetime | None) -> str:
+    """Machine-readable form for ``<time datetime>``."""
+    return value.isoformat() if value else ""
+
+
+def init_app(app: Flask) -> None:
+    """Install gettext into Jinja and add the date filters."""
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    # Jinja's new-style gettext fills the variables itself (escaping them), so
+    # it gets the bare catalog lookups rather than the formatting helpers above.
+    app.jinja_env.install_gettext_callables(
+        lambda message: catalog(interface_lang()).gettext(message),
+        lambda singular, plural, n: catalog(interface_lang()).ngettext(singular, plural, n),
+        newstyle=True,
+    )
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["datetime_attr"] = date_attribute
+    app.jinja_env.globals["interface_lang"] = interface_lang
+    app.jinja_env.globals["interface_dir"] = interface_dir

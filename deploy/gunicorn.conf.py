@@ -1,0 +1,16 @@
+"""gunicorn settings for Bulletin (see README, "Deployment")."""
+
+# Threads let one worker keep serving while another request waits on a
+# slow 2G reader; SQLite in WAL mode allows the concurrent reads.
+worker_class = "gthread"
+threads = 4
+# Readers on slow links keep connections open; nginx in front buffers them,
+# so gunicorn's own keep-alive can stay short.
+keepalive = 5
+timeout = 30
+graceful_timeout = 20
+# Start-up work (migrations, asset builds) is done by `flask prepare` before
+# gunicorn starts, so workers can be forked from a fully loaded app.
+preload_app = True
+accesslog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms'

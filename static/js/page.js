@@ -1,0 +1,2 @@
+// Bulletin's page script. Pages are complete without it; it only enhances.
+"use strict";

@@ -1,0 +1,104 @@
+"""Fixtures shared by every test: a real app on a temporary database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bulletin import create_app, db, store
+from bulletin.db import transaction
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO.parent / "shared" / "seeds"
+SAMPLES = REPO / "samples"
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path / "bulletin.sqlite3"),
+            "SECRET_KEY": "test-secret",
+        }
+    )
+    connection = db.connect(app.config["DATABASE"])
+    db.migrate(connection)
+    connection.close()
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+class Publisher:
+    """Writes statements straight into the store, as an editor or import would."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def connection(self):
+        return db.connect(self.app.config["DATABASE"])
+
+    def publish(
+        self,
+        title: str = "A statement",
+        body: str = "<p>Text of the statement.</p>",
+        *,
+        lang: str = "en",
+        published: dt.date | dt.datetime = dt.date(2022, 1, 7),
+        tags=(),
+        summary: str = "",
+        slug: str | None = None,
+        translation_of: str | None = None,
+    ) -> str:
+        """Create and publish a statement; return its id."""
+        connection = self.connection()
+        with transaction(connection):
+            statement_id = store.create_statement(
+                connection, title=title, lang=lang, published=published, tags=tags,
+                slug=slug, translation_of=translation_of,
+            )  # fmt: skip
+            store.add_revision(
+                connection, statement_id, title=title, summary=summary, source_text=body,
+                source_format="html", body_html=body, author="editor@example.org",
+            )  # fmt: skip
+            store.publish(connection, statement_id)
+        connection.close()
+        return statement_id
+
+    def revise(self, statement_id: str, *, title: str, body: str, correction_note: str = "") -> None:
+        connection = self.connection()
+        with transaction(connection):
+            store.add_revision(
+                connection, statement_id, title=title, source_text=body, source_format="html",
+                body_html=body, author="editor@example.org", correction_note=correction_note,
+            )  # fmt: skip
+        connection.close()
+
+    def withdraw(self, statement_id: str, reason: str = "Published in error.") -> None:
+        connection = self.connection()
+        with transaction(connection):
+            store.withdraw(connection, statement_id, reason)
+        connection.close()
+
+    def get(self, statement_id: str):
+        connection = self.connection()
+        try:
+            return store.get_by_id(connection, statement_id)
+        finally:
+            connection.close()
+
+
+@pytest.fixture
+def publisher(app):
+    return Publisher(app)

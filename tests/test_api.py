@@ -1,0 +1,166 @@
+"""The JSON API: lists, one statement, delta sync and its cursor, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from bulletin import create_app, db
+
+
+def sync(client, **params):
+    response = client.get("/api/sync", query_string=params)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_statement_object_has_every_field(client, publisher):
+    publisher.publish("Original", slug="orig", tags=["press"], summary="Short.")
+    publisher.publish("Заявление", "<p>Текст.</p>", lang="ru", translation_of="orig")
+    body = client.get("/api/statements/orig").get_json()
+    assert list(body) == [
+        "id", "revision", "slug", "url", "title", "summary", "lang", "dir", "published", "updated",
+        "tags", "translations", "correction_note", "body_html", "article_html",
+    ]  # fmt: skip
+    assert body["url"] == "/statements/orig" and body["published"] == "2022-01-07"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", body["updated"])
+    assert body["translations"][0]["lang"] == "ru" and body["translations"][0]["original"] is False
+    assert body["article_html"].startswith('<article class="statement" lang="en" dir="ltr"')
+
+
+def test_json_is_utf8_not_escaped(client, publisher):
+    publisher.publish("Заявление", "<p>Текст.</p>", lang="ru", slug="zayavlenie")
+    raw = client.get("/api/statements/zayavlenie").get_data()
+    assert "Заявление".encode() in raw and b"\\u" not in raw
+
+
+def test_article_html_is_exactly_the_pages_article(client, publisher):
+    publisher.publish("بيان", "<p>نص البيان.</p>", lang="ar", slug="bayan", tags=["x"])
+    article = client.get("/api/statements/bayan").get_json()["article_html"]
+    page = client.get("/statements/bayan").get_data(as_text=True)
+    assert article in page
+    assert 'lang="ar" dir="rtl"' in article
+
+
+def test_statement_list_pages(client, publisher, app):
+    app.config["PAGE_SIZE"] = 2
+    for n in range(5):
+        publisher.publish(f"S{n}", published=dt.date(2022, 1, n + 1))
+    first = client.get("/api/statements").get_json()
+    assert [s["title"] for s in first["statements"]] == ["S4", "S3"]
+    third = client.get(first["next"].replace("page=2", "page=3")).get_json()
+    assert [s["title"] for s in third["statements"]] == ["S0"] and third["next"] is None
+
+
+@pytest.mark.parametrize(
+    "url, status, code",
+    [
+        ("/api/statements?page=0", 400, "bad_argument"),
+        ("/api/statements?page=abc", 400, "bad_argument"),
+        ("/api/sync?limit=0", 400, "bad_argument"),
+        ("/api/sync?limit=201", 400, "bad_argument"),
+        ("/api/sync?since=garbage", 400, "bad_cursor"),
+        ("/api/sync?since=v1.zzzzzzzzzzzz.1", 400, "bad_cursor"),
+        ("/api/sync?since=v1.000000000000.1", 410, "cursor_expired"),
+        ("/api/statements/nope", 404, "not_found"),
+        ("/api/nothing-here", 404, "not_found"),
+    ],
+)
+def test_errors_are_json(client, url, status, code):
+    response = client.get(url)
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["error"]["code"] == code and body["error"]["message"]
+
+
+def test_method_not_allowed_is_json(client):
+    response = client.post("/api/sync")
+    assert response.status_code == 405 and response.get_json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in response.headers["Allow"]
+
+
+def test_withdrawn_statement_is_410_with_reason(client, publisher):
+    publisher.withdraw(publisher.publish("Gone", slug="gone"), reason="Issued in error.")
+    response = client.get("/api/statements/gone")
+    assert response.status_code == 410
+    assert response.get_json()["error"]["message"] == "Issued in error."
+
+
+def test_snapshot_is_newest_statements_not_the_archive(client, publisher):
+    for n in range(8):
+        publisher.publish(f"S{n}", published=dt.date(2022, 1, n + 1))
+    body = sync(client, limit=3)
+    assert [s["title"] for s in body["statements"]] == ["S7", "S6", "S5"]
+    assert body["more"] is False and body["withdrawn"] == []
+    assert sync(client, since=body["cursor"]) == {
+        "cursor": body["cursor"], "more": False, "statements": [], "withdrawn": [],
+    }  # fmt: skip
+
+
+def test_sync_pages_lose_and_repeat_nothing(client, publisher):
+    ids = [publisher.publish(f"S{n}") for n in range(7)]
+    publisher.revise(ids[0], title="S0 corrected", body="<p>Fixed.</p>")
+    publisher.withdraw(ids[1])
+    seen, withdrawn, cursor, pages = [], [], "0", 0
+    while True:
+        body = sync(client, since=cursor, limit=2)
+        pages += 1
+        seen += [s["id"] for s in body["statements"]]
+        withdrawn += [w["id"] for w in body["withdrawn"]]
+        cursor = body["cursor"]
+        if not body["more"]:
+            break
+    assert pages == 4
+    assert sorted(seen) == sorted(set(ids) - {ids[1]}) and len(seen) == len(set(seen))
+    assert withdrawn == [ids[1]]
+
+
+def test_sync_sends_each_statement_once_in_its_latest_state(client, publisher):
+    start = sync(client)["cursor"]
+    statement_id = publisher.publish("First")
+    for n in range(3):
+        publisher.revise(statement_id, title=f"Take {n}", body=f"<p>{n}</p>")
+    body = sync(client, since=start)
+    assert [(s["id"], s["title"]) for s in body["statements"]] == [(statement_id, "Take 2")]
+
+
+def test_withdrawal_reaches_devices(client, publisher):
+    statement_id = publisher.publish("To withdraw", slug="w")
+    cursor = sync(client)["cursor"]
+    publisher.withdraw(statement_id, reason="Superseded.")
+    body = sync(client, since=cursor)
+    assert body["statements"] == []
+    assert body["withdrawn"][0]["id"] == statement_id
+    assert body["withdrawn"][0]["reason"] == "Superseded."
+    assert body["withdrawn"][0]["url"] == "/statements/w"
+
+
+def test_cursor_from_another_database_is_410(tmp_path, client, publisher):
+    publisher.publish()
+    cursor = sync(client)["cursor"]
+    other = create_app({"TESTING": True, "DATABASE": str(tmp_path / "other.sqlite3"), "SECRET_KEY": "x"})
+    connection = db.connect(other.config["DATABASE"])
+    db.migrate(connection)
+    response = other.test_client().get("/api/sync", query_string={"since": cursor})
+    assert response.status_code == 410
+    assert response.get_json()["error"]["code"] == "cursor_expired"
+
+
+def test_cursor_ahead_of_a_restored_database_is_410(client, publisher):
+    publisher.publish()
+    cursor = sync(client)["cursor"]
+    ahead = cursor.rsplit(".", 1)[0] + ".99"
+    assert client.get("/api/sync", query_string={"since": ahead}).status_code == 410
+
+
+def test_sync_is_conditional(client, publisher):
+    publisher.publish()
+    first = client.get("/api/sync")
+    again = client.get("/api/sync", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    publisher.publish("Another")
+    changed = client.get("/api/sync", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200
