@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build a configured Bulletin app; raises ConfigError on a malformed setting."""
-    from . import api, assets, cli, config, db, errors, feeds, http, i18n, reader
+    from . import api, assets, cli, config, db, errors, feeds, http, i18n, reader, worker
 
     app = Flask(
         __name__,
@@ -50,4 +50,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reader.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(worker.bp)
     return app

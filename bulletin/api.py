@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
-from . import assets, store, sync
+from . import store, sync
 from .db import get_db
 from .errors import ApiError
-from .http import etag_for, make_public, not_modified
+from .http import cached_response
 from .render import statement_object
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -29,12 +29,8 @@ def int_arg(name: str, default: int, *, low: int, high: int | None = None) -> in
 
 
 def _cacheable_json(etag_parts: tuple, build):
-    """Answer 304 from the key alone, else build the JSON body and mark it public."""
-    etag = etag_for(assets.built(current_app).build_id, *etag_parts)
-    unchanged = not_modified(etag)
-    if unchanged is not None:
-        return unchanged
-    return make_public(jsonify(build()), etag)
+    """Answer 304 from the key alone, else the JSON built once and kept compressed."""
+    return cached_response(etag_parts, lambda: jsonify(build()))
 
 
 @bp.get("/statements")

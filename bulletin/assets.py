@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
 from . import ROOT
+from .i18n import ui_strings
 from .icons import build_icons
 
 STATIC_DIR = ROOT / "static"
@@ -33,7 +35,13 @@ UNVERSIONED_MAX_AGE = 86400
 
 BUNDLES = {
     "css": Bundle("css/site.css", filters="rcssmin", output="gen/site.%(version)s.css"),
-    "js": Bundle("js/page.js", filters="rjsmin", output="gen/page.%(version)s.js"),
+    # offline-store.js is shared with the service worker (see bulletin.worker);
+    # the interface strings are written by build() from the gettext catalog, so
+    # they are paid for once per deploy, not on every page.
+    "js": Bundle(
+        "gen/src/ui-strings.js", "js/offline-store.js", "js/page.js",
+        filters="rjsmin", output="gen/page.%(version)s.js",
+    ),
 }
 
 
@@ -44,7 +52,7 @@ class BuiltAssets:
     inline_css: str
     style_hash: str  # CSP source for the inline stylesheet
     urls: dict  # bundle name -> versioned URL
-    build_id: str  # changes whenever any bundle's bytes do
+    build_id: str  # changes whenever a bundle, a template or the worker's source does
 
 
 def _environment(app: Flask) -> Environment:
@@ -67,6 +75,7 @@ def build(app: Flask) -> list[str]:
     env = app.extensions["bulletin_assets_env"]
     built = [str(path) for path in build_icons()]
     with app.app_context():
+        _write_ui_strings()
         for name in BUNDLES:
             env[name].build(force=True)
             built.extend(_output_paths(env, name))
@@ -75,6 +84,14 @@ def build(app: Flask) -> list[str]:
         if path.is_file() and compressor.should_compress(path.name) and path.name != "manifest.json":
             compressor.compress(str(path))
     return built
+
+
+def _write_ui_strings() -> None:
+    """The page script's interface strings as a script the bundle starts with."""
+    strings = json.dumps(ui_strings(), ensure_ascii=False, separators=(",", ":"))
+    path = STATIC_DIR / "gen" / "src" / "ui-strings.js"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"const UI_STRINGS = {strings};\n", encoding="utf-8")
 
 
 def _output_paths(env: Environment, name: str) -> list[str]:
@@ -87,13 +104,28 @@ def _load(app: Flask) -> BuiltAssets:
         urls = {name: env[name].urls()[0] for name in BUNDLES}
     css = (STATIC_DIR / urls["css"][len(STATIC_URL) + 1 :]).read_text(encoding="utf-8")
     digest = hashlib.sha256(css.encode("utf-8")).digest()
-    build_id = hashlib.sha256("".join(sorted(urls.values())).encode()).hexdigest()[:12]
+    build_id = _build_id(urls)
     return BuiltAssets(
         inline_css=css,
         style_hash="'sha256-" + base64.b64encode(digest).decode("ascii") + "'",
         urls=urls,
         build_id=build_id,
     )
+
+
+# Everything besides the bundles that shapes a response: a deploy that changes
+# any of it must change every ETag, or readers would keep stale pages.
+BUILD_INPUTS = ("templates", "service_worker", "bulletin/translations")
+
+
+def _build_id(urls: dict) -> str:
+    digest = hashlib.sha256("".join(sorted(urls.values())).encode())
+    for folder in BUILD_INPUTS:
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(ROOT).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def is_built() -> bool:

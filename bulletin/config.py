@@ -89,6 +89,21 @@ def _flag(value: str) -> bool:
     raise ValueError("must be 1/0, true/false, yes/no or on/off")
 
 
+def _argon2_memory(value: str) -> int:
+    number = int(value)
+    # Argon2 needs 8 KiB per lane and Bulletin hashes with 4 lanes.
+    if number < 32:
+        raise ValueError("must be at least 32 (KiB); the default 65536 is 64 MiB")
+    return number
+
+
+def _body_limit(value: str) -> int:
+    number = int(value)
+    if number < 16 * 1024:
+        raise ValueError("must be at least 16384 bytes; the default is 1048576 (1 MiB)")
+    return number
+
+
 def _lines(value: str) -> tuple[str, ...]:
     return tuple(line.strip() for line in value.split("\n") if line.strip())
 
@@ -109,6 +124,15 @@ SETTINGS = (
     Setting("BULLETIN_OFFLINE_KEEP", "OFFLINE_KEEP", 50, _positive_int),
     Setting("BULLETIN_NETWORK_TIMEOUT", "NETWORK_TIMEOUT", 3.0, _seconds),
     Setting("BULLETIN_SW_KILL_SWITCH", "SW_KILL_SWITCH", False, _flag),
+    # The editor (issue 4): sessions, login limits, password hashing, form size.
+    Setting("BULLETIN_TRUSTED_PROXIES", "TRUSTED_PROXIES", 0, _non_negative_int),
+    Setting("BULLETIN_SESSION_IDLE_MINUTES", "SESSION_IDLE_MINUTES", 30, _positive_int),
+    Setting("BULLETIN_SESSION_MAX_HOURS", "SESSION_MAX_HOURS", 12, _positive_int),
+    Setting("BULLETIN_LOGIN_FREE_ATTEMPTS", "LOGIN_FREE_ATTEMPTS", 5, _positive_int),
+    Setting("BULLETIN_LOGIN_MAX_DELAY", "LOGIN_MAX_DELAY", 900, _positive_int),
+    Setting("BULLETIN_ARGON2_TIME_COST", "ARGON2_TIME_COST", 3, _positive_int),
+    Setting("BULLETIN_ARGON2_MEMORY_KIB", "ARGON2_MEMORY_KIB", 65536, _argon2_memory),
+    Setting("BULLETIN_MAX_BODY", "MAX_BODY", 1024 * 1024, _body_limit),
 )
 
 

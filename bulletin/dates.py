@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 
-__all__ = ["DateError", "MAX_TRAILING_WORDS", "looks_like_date", "parse_date"]
+__all__ = ["DateError", "ENGLISH_MONTHS", "MAX_TRAILING_WORDS", "looks_like_date", "parse_date"]
 
 MAX_TRAILING_WORDS = 8
 
@@ -167,14 +167,20 @@ def parse_date(text: str, tz: tzinfo) -> date | datetime:
     """
     found = _find(text)
     if found is None:
-        raise DateError(f"no date found in {text.strip()!r}: write it like 7 January 2022 or 2022-01-07")
+        raise DateError(f"no date found in {_quote(text)}: write it like 7 January 2022 or 2022-01-07")
     reading, rest = found
     if not _trailer_ok(rest):
-        raise DateError(f"unexpected text after the date in {text.strip()!r}: put the date on a line of its own")
+        raise DateError(f"unexpected text after the date in {_quote(text)}: put the date on a line of its own")
     if reading.ambiguous:
         raise DateError(_ambiguity(reading))
     day = _calendar_day(reading, text.strip())
     return day if reading.time is None else _instant(reading, day, tz, text.strip())
+
+
+def _quote(text: str, width: int = 60) -> str:
+    """The text for an error message, shortened: a whole paragraph helps nobody."""
+    text = " ".join(text.split())
+    return repr(text if len(text) <= width else text[:width - 1] + "…")
 
 
 def _ambiguity(r: _Reading) -> str:

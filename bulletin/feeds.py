@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from . import store
 from .db import get_db
-from .reader import cached_page
+from .http import cached_response
 
 bp = Blueprint("feeds", __name__)
 
@@ -42,7 +42,7 @@ def _feed(tag: str | None):
         body = render_template("feeds/feed.atom.xml", statements=statements, tag=tag, base_url=base_url())
         return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
 
-    return cached_page((store.latest_change_seq(db), base_url()), render)
+    return cached_response((store.latest_change_seq(db), base_url()), render)
 
 
 @bp.get("/feed.atom")
@@ -69,4 +69,4 @@ def sitemap():
         body = render_template("feeds/sitemap.xml", statements=statements, base_url=base_url())
         return body, 200, {"Content-Type": "application/xml; charset=utf-8"}
 
-    return cached_page((store.latest_change_seq(db), base_url()), render)
+    return cached_response((store.latest_change_seq(db), base_url()), render)

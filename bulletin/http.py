@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import hashlib
 
+from typing import Callable
+
 from flask import Flask, Response, current_app, request
 
 from . import assets
+from .compress import Rendered, RenderedCache, compressed, negotiate
+
+# Headers of a rendered response that are part of what is cached with it.
+KEPT_HEADERS = ("Content-Type", "X-Robots-Tag", "Location")
+RENDERED_CACHE_BYTES = 64 * 1024 * 1024
 
 REFERRER_POLICY = "no-referrer"  # never tell a linked site where its reader came from
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"
@@ -90,6 +97,39 @@ def make_public(response: Response, etag: str) -> Response:
     return response
 
 
+def _render(render: Callable) -> Rendered:
+    response = current_app.make_response(render())
+    headers = tuple((name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers)
+    return Rendered(response.status_code, headers, compressed(response.get_data()))
+
+
+def cached_response(etag_parts: tuple, render: Callable, *, cache_control: str | None = None) -> Response:
+    """A public response keyed by everything it shows: 304, a kept copy, or rendered once.
+
+    ``etag_parts`` must change whenever the body would; the build of the
+    assets and the request's path and query are added here. ``render``
+    returns anything a view may return and runs only on a cache miss.
+    """
+    etag = etag_for(assets.built(current_app).build_id, request.full_path, *etag_parts)
+    unchanged = not_modified(etag)
+    if unchanged is not None:
+        return unchanged
+    cache: RenderedCache = current_app.extensions["bulletin_rendered"]
+    entry = cache.get(etag)
+    if entry is None:
+        entry = _render(render)
+        cache.put(etag, entry)
+    encoding = negotiate(request, entry.bodies)
+    response = Response(entry.bodies[encoding], status=entry.status, headers=list(entry.headers))
+    if encoding != "identity":
+        response.headers["Content-Encoding"] = encoding
+    if len(entry.bodies) > 1:
+        response.vary.add("Accept-Encoding")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = cache_control or public_cache_control()
+    return response
+
+
 def _after_request(response: Response) -> Response:
     for name, value in _security_headers(content_security_policy()).items():
         response.headers.setdefault(name, value)
@@ -104,5 +144,6 @@ def _after_request(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Add security and cache headers to every response."""
+    """Add security and cache headers to every response; keep rendered responses."""
+    app.extensions["bulletin_rendered"] = RenderedCache(RENDERED_CACHE_BYTES)
     app.after_request(_after_request)

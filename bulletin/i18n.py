@@ -57,8 +57,7 @@ def gettext(message: str, **variables) -> str:
 
 def ngettext(singular: str, plural: str, n: int, **variables) -> str:
     """The plural form for ``n``; ``%(num)d`` is filled with ``n``."""
-    text = catalog(interface_lang()).ngettext(singular, plural, n)
-    return text % dict(variables, num=n)
+    return ngettext_raw(singular, plural, n) % dict(variables, num=n)
 
 
 def format_date(value: dt.date | dt.datetime | None) -> str:
@@ -73,6 +72,53 @@ def format_date(value: dt.date | dt.datetime | None) -> str:
 def date_attribute(value: dt.date | dt.datetime | None) -> str:
     """Machine-readable form for ``<time datetime>``."""
     return value.isoformat() if value else ""
+
+
+# The page script's strings. A plural is a (singular, plural) pair; the
+# script picks the form with Intl.PluralRules and fills in %(num)d / %(ago)s.
+UI_STRINGS = {
+    "offline": N_("You are currently offline."),
+    "savedNone": N_("No statements saved on this device yet."),
+    "savedCount": (N_("%(num)d statement saved on this device."), N_("%(num)d statements saved on this device.")),
+    "savedCountUpdated": (
+        N_("%(num)d statement saved on this device, updated %(ago)s."),
+        N_("%(num)d statements saved on this device, updated %(ago)s."),
+    ),
+    "ready": N_("Ready to read offline."),
+    "newCount": (N_("%(num)d new statement."), N_("%(num)d new statements.")),
+    "show": N_("Show"),
+    "updateAvailable": N_("Update available."),
+    "reload": N_("Reload"),
+    "install": N_("Install app"),
+    "iosHint": N_("To install this app: tap Share, then Add to Home Screen."),
+    "save": N_("Save for offline"),
+    "unsave": N_("Remove from saved"),
+    "savedLabel": N_("Saved for offline."),
+    "availableOffline": N_("Available offline"),
+    "withdrawn": N_("Withdrawn"),
+    "storageFull": (
+        N_("Storage is full: %(num)d older statement was removed to make room."),
+        N_("Storage is full: %(num)d older statements were removed to make room."),
+    ),
+    "nothingOffline": N_("Nothing is saved on this device yet. Statements you open, and the newest ones, are kept here when you are online."),
+    "noneSaved": N_("You have not saved any statement yet."),
+}
+
+
+def ui_strings() -> dict:
+    """The page script's strings in the interface language; plurals as CLDR ``one``/``other``."""
+    strings = {}
+    for key, message in UI_STRINGS.items():
+        if isinstance(message, tuple):
+            strings[key] = {"one": ngettext_raw(*message, 1), "other": ngettext_raw(*message, 5)}
+        else:
+            strings[key] = catalog(interface_lang()).gettext(message)
+    return strings
+
+
+def ngettext_raw(singular: str, plural: str, n: int) -> str:
+    """The catalog's plural form for ``n``, with its placeholders left for the caller."""
+    return catalog(interface_lang()).ngettext(singular, plural, n)
 
 
 def init_app(app: Flask) -> None:

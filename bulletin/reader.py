@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
-from . import assets, store
+from . import store
 from .db import get_db
-from .http import etag_for, make_public, not_modified
+from .http import cached_response
 from .render import article_html
 
 bp = Blueprint("reader", __name__)
@@ -23,12 +23,6 @@ def page_arg() -> int:
     if not raw.isdigit() or int(raw) < 1:
         abort(400, description="page must be a positive whole number")
     return int(raw)
-
-
-def cached_page(etag_parts: tuple, render) -> Response:
-    """304 when the key matches; else the rendered page, marked public with its ETag."""
-    etag = etag_for(assets.built(current_app).build_id, request.full_path, *etag_parts)
-    return not_modified(etag) or make_public(current_app.make_response(render()), etag)
 
 
 def _listing(template: str, *, tag: str | None = None, **context) -> Response:
@@ -44,7 +38,7 @@ def _listing(template: str, *, tag: str | None = None, **context) -> Response:
             template, statements=listed[:size], page=page, has_next=len(listed) > size, tag=tag, **context
         )
 
-    return cached_page((store.latest_change_seq(db),), render)
+    return cached_response((store.latest_change_seq(db),), render)
 
 
 @bp.get("/")
@@ -82,7 +76,7 @@ def statement(slug: str):
             article=article_html(found, translations),
         )
 
-    return cached_page((found.id, store.group_change_seq(db, found)), render)
+    return cached_response((found.id, store.group_change_seq(db, found)), render)
 
 
 @bp.get("/search")
@@ -99,4 +93,4 @@ def search():
             "reader/search.html", query=query, statements=found[:size], page=page, has_next=len(found) > size
         )
 
-    return cached_page((store.latest_change_seq(db),), render)
+    return cached_response((store.latest_change_seq(db),), render)

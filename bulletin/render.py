@@ -55,12 +55,22 @@ def statement_object(db: sqlite3.Connection, statement: Statement) -> dict:
     }
 
 
+def withdrawal_notice_html(statement: Statement) -> Markup:
+    """The withdrawal notice exactly as the withdrawn statement's page (410) shows it."""
+    return Markup(render_template("reader/_withdrawn.html", statement=statement).strip())
+
+
 def withdrawal_object(statement: Statement) -> dict:
-    """The JSON notice that replaces a withdrawn statement on devices."""
+    """The JSON notice that replaces a withdrawn statement on devices.
+
+    ``article_html`` is the notice as the server renders it, so a device puts
+    it in the page shell in place of the statement's text.
+    """
     return {
         "id": statement.id,
         "slug": statement.slug,
         "url": statement.url,
         "withdrawn_at": iso(statement.withdrawn_at),
         "reason": statement.withdrawal_reason,
+        "article_html": str(withdrawal_notice_html(statement)),
     }

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import bleach
 import nh3
 from bleach.html5lib_shim import Filter
+from bleach.sanitizer import INVISIBLE_CHARACTERS_RE, INVISIBLE_REPLACEMENT_CHAR
 from bleach.linkifier import LinkifyFilter
 
 # h1 is the page title, so a statement must not bring its own; we demote it
@@ -102,7 +103,7 @@ class _StatementFilter(Filter):
                 text.append(token["data"])
                 continue
             if text:
-                yield {"type": "Characters", "data": "".join(text)}
+                yield self._text(text)
                 text = []
             if kind in ("StartTag", "EmptyTag"):
                 token["data"] = {
@@ -119,7 +120,15 @@ class _StatementFilter(Filter):
                 token["name"] = "h2"
             yield token
         if text:
-            yield {"type": "Characters", "data": "".join(text)}
+            yield self._text(text)
+
+    @staticmethod
+    def _text(parts):
+        # bleach masks control characters only in text it saw as such, not
+        # in whitespace-only runs nor in what entities decode to; the next
+        # pass would, so do it now.
+        text = INVISIBLE_CHARACTERS_RE.sub(INVISIBLE_REPLACEMENT_CHAR, "".join(parts))
+        return {"type": "Characters", "data": text}
 
 
 class _Linkify(LinkifyFilter):
@@ -172,6 +181,20 @@ _nh3 = nh3.Cleaner(
     url_schemes=set(ALLOWED_PROTOCOLS),
     url_relative="pass_through",  # bleach keeps relative links; so must nh3
 )
+# Parsers drop one newline right after <pre>, nh3 does not write it back,
+# and bleach's parser forgets to drop it inside table cells: so newlines that
+# open a <pre> could never come out the same twice.  They are blank lines at
+# the top of a block; remove them.  The pattern consumes every tag whole, so
+# it never matches a "<pre>" inside an attribute value (nh3 leaves "<" there).
+_TAG_AND_NEWLINES = re.compile(r'<[^\s>]+(?: [\w-]+="[^"]*")*>(\n*)')
+
+
+def _no_pre_newlines(tag: re.Match) -> str:
+    if tag[1] and tag[0].startswith(("<pre>", "<pre ")):
+        return tag[0][: -len(tag[1])]
+    return tag[0]
+
+
 _local = threading.local()  # bleach's parser keeps state: one per thread
 
 
@@ -183,7 +206,10 @@ def clean(html: str) -> str:
         _local.bleach = _bleach_cleaner()
     # Lone surrogates (JSON "\\ud800" decodes to one) would make nh3 raise.
     html = _SURROGATE.sub("\ufffd", html)
-    return _nh3.clean(_local.bleach.clean(html))
+    out = _nh3.clean(_local.bleach.clean(html))
+    # nh3 writes a decoded "&#13;" in an attribute as a raw CR, which the next
+    # parse would read as LF; keeping it encoded keeps clean() idempotent.
+    return _TAG_AND_NEWLINES.sub(_no_pre_newlines, out).replace("\r", "&#13;")
 
 
 @dataclass(frozen=True)

@@ -183,3 +183,9 @@ def test_any_text_gives_a_date_or_a_date_error(text):
         return
     assert isinstance(result, date)
     assert not isinstance(result, datetime) or result.tzinfo is UTC
+
+
+def test_error_messages_quote_long_text_briefly():
+    with pytest.raises(DateError) as error:
+        parse_date("Hello " * 100, UTC)
+    assert len(str(error.value)) < 150

@@ -1,2 +1,266 @@
-// Bulletin's page script. Pages are complete without it; it only enhances.
+// Bulletin's page script. Pages are complete without it; it adds what only a
+// script can: the service worker, the offline banner, "Save for offline",
+// the list of what is on this device, update and install prompts.
 "use strict";
+
+(() => {
+  const lang = document.documentElement.lang || "en";
+  const strings = UI_STRINGS; // from the interface catalog, see bulletin/assets.py
+  const plurals = new Intl.PluralRules(lang);
+  const banner = document.getElementById("offline-banner");
+  const status = document.getElementById("app-status");
+  const worker = navigator.serviceWorker;
+  let updateAccepted = false;
+
+  // A string of the interface catalog, its plural form chosen for vars.num.
+  function t(key, vars = {}) {
+    let text = strings[key];
+    if (typeof text === "object") text = text[plurals.select(vars.num)] || text.other;
+    return text.replace(/%\((\w+)\)[sd]/g, (_, name) => String(vars[name]));
+  }
+
+  function ago(timestamp) {
+    const seconds = Math.round((timestamp - Date.now()) / 1000);
+    const format = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+    const units = [["day", 86400], ["hour", 3600], ["minute", 60]];
+    for (const [unit, size] of units) {
+      if (Math.abs(seconds) >= size) return format.format(Math.round(seconds / size), unit);
+    }
+    return format.format(seconds, "second");
+  }
+
+  function element(tag, attributes = {}, text = "") {
+    const node = document.createElement(tag);
+    Object.entries(attributes).forEach(([name, value]) => node.setAttribute(name, value));
+    node.textContent = text;
+    return node;
+  }
+
+  // One message at a time in the status line, with an optional button or link.
+  function announce(text, action) {
+    status.replaceChildren(element("span", {}, text));
+    if (action) status.append(" ", action);
+    status.hidden = false;
+  }
+
+  // ------------------------------------------------------------ offline banner
+
+  async function describeDevice() {
+    try {
+      const { count, lastSync } = await OfflineStore.summary();
+      if (!count) return t("savedNone");
+      if (!lastSync) return t("savedCount", { num: count });
+      return t("savedCountUpdated", { num: count, ago: ago(lastSync) });
+    } catch (_) {
+      return t("savedNone"); // storage unavailable (private mode, blocked)
+    }
+  }
+
+  async function showOffline() {
+    banner.textContent = `${t("offline")} ${await describeDevice()}`;
+    banner.hidden = false;
+  }
+
+  function hideOffline() {
+    banner.hidden = true;
+  }
+
+  // ------------------------------------------------------------ statements
+
+  function statementRecord(article) {
+    const time = article.querySelector("time");
+    return {
+      id: article.dataset.id,
+      revision: article.dataset.revision,
+      url: location.pathname,
+      title: article.querySelector("h1").textContent,
+      lang: article.lang,
+      dir: article.dir,
+      published: time ? time.dateTime : "",
+      article_html: article.outerHTML,
+    };
+  }
+
+  // Everything the reader opened stays on the device.
+  async function recordOpened(article) {
+    const existing = await OfflineStore.get(article.dataset.id);
+    const fresh = !existing || existing.withdrawn || existing.revision !== article.dataset.revision;
+    const record = Object.assign({}, existing, fresh ? statementRecord(article) : {}, { lastRead: Date.now() });
+    record.pinned = Boolean(existing && existing.pinned);
+    record.withdrawn = false;
+    await storeRecords([record]);
+    return record;
+  }
+
+  async function storeRecords(records) {
+    const evicted = await OfflineStore.putAll(records);
+    if (evicted) announce(t("storageFull", { num: evicted }));
+  }
+
+  function saveButton(record) {
+    const button = element("button", { type: "button", "aria-pressed": String(record.pinned) });
+    const label = () => { button.textContent = record.pinned ? t("unsave") : t("save"); };
+    label();
+    button.addEventListener("click", async () => {
+      record.pinned = !record.pinned;
+      await storeRecords([record]);
+      button.setAttribute("aria-pressed", String(record.pinned));
+      label();
+      if (record.pinned) {
+        announce(t("savedLabel"));
+        if (navigator.storage && navigator.storage.persist) navigator.storage.persist();
+      }
+    });
+    return button;
+  }
+
+  async function enhanceStatement() {
+    const article = document.querySelector("article.statement[data-id]");
+    if (!article) return;
+    const record = await recordOpened(article);
+    const actions = element("p", { class: "offline-actions" });
+    actions.append(saveButton(record));
+    article.after(actions);
+  }
+
+  // Lists mark what can be read without a connection.
+  async function markAvailable() {
+    const links = document.querySelectorAll(".statements a[href^='/statements/']");
+    if (!links.length) return;
+    const readable = new Set((await OfflineStore.all()).filter(OfflineStore.readable).map((r) => r.url));
+    links.forEach((link) => {
+      const item = link.closest("li");
+      if (readable.has(link.getAttribute("href")) && !item.querySelector(".offline-mark")) {
+        item.querySelector(".meta").append(" ", element("span", { class: "offline-mark" }, `· ${t("availableOffline")}`));
+      }
+    });
+  }
+
+  // The date exactly as the server wrote it in the statement's own article.
+  function writtenDate(record) {
+    const parsed = new DOMParser().parseFromString(record.article_html || "", "text/html");
+    const time = parsed.querySelector("time");
+    return time ? time.textContent : "";
+  }
+
+  function listItem(record) {
+    const item = element("li", { lang: record.lang || lang, dir: record.dir || "auto" });
+    const heading = element("h2");
+    heading.append(element("a", { href: record.url }, record.title));
+    const meta = element("p", { class: "meta" }, record.withdrawn ? t("withdrawn") : writtenDate(record));
+    item.append(heading, meta);
+    return item;
+  }
+
+  function fillList(list, records, emptyText) {
+    list.replaceChildren(...records.map(listItem));
+    if (!records.length) list.replaceChildren(element("li", {}, emptyText));
+  }
+
+  async function fillOfflinePage() {
+    const all = document.getElementById("offline-statements");
+    if (!all) return;
+    const records = (await OfflineStore.all()).filter((r) => r.article_html).sort(OfflineStore.newestFirst);
+    fillList(all, records, t("nothingOffline"));
+    fillList(document.getElementById("saved-statements"), records.filter((r) => r.pinned), t("noneSaved"));
+  }
+
+  // ------------------------------------------------------------ worker
+
+  function offerUpdate(waiting) {
+    const button = element("button", { type: "button" }, t("reload"));
+    button.addEventListener("click", () => {
+      updateAccepted = true;
+      waiting.postMessage({ type: "skip-waiting" });
+    });
+    announce(t("updateAvailable"), button);
+  }
+
+  function onWorkerMessage(event) {
+    const message = event.data || {};
+    if (message.type === "synced") {
+      if (message.first) announce(t("ready"));
+      else if (message.fresh > 0) announce(t("newCount", { num: message.fresh }), element("a", { href: "/" }, t("show")));
+      markAvailable();
+      fillOfflinePage();
+    } else if (message.type === "network") {
+      if (message.online && navigator.onLine) hideOffline();
+      else showOffline();
+    } else if (message.type === "storage-full") {
+      announce(t("storageFull", { num: message.evicted }));
+    }
+  }
+
+  function requestSync() {
+    if (navigator.onLine && worker.controller) worker.controller.postMessage({ type: "sync" });
+  }
+
+  async function registerPeriodicSync(registration) {
+    if (!("periodicSync" in registration) || !navigator.permissions) return;
+    try {
+      const permission = await navigator.permissions.query({ name: "periodic-background-sync" });
+      if (permission.state === "granted") {
+        await registration.periodicSync.register("bulletin-sync", { minInterval: 6 * 3600 * 1000 });
+      }
+    } catch (_) { /* not offered by this browser: syncing on visits is enough */ }
+  }
+
+  async function startWorker() {
+    worker.addEventListener("message", onWorkerMessage);
+    worker.addEventListener("controllerchange", () => {
+      if (updateAccepted) location.reload();
+    });
+    const registration = await worker.register("/sw.js");
+    if (registration.waiting && worker.controller) offerUpdate(registration.waiting);
+    registration.addEventListener("updatefound", () => {
+      const installing = registration.installing;
+      installing.addEventListener("statechange", () => {
+        if (installing.state === "installed" && worker.controller) offerUpdate(installing);
+      });
+    });
+    if (worker.controller) {
+      worker.controller.postMessage({ type: "status" });
+      requestSync();
+    }
+    registerPeriodicSync(registration);
+  }
+
+  // ------------------------------------------------------------ install
+
+  function offerInstall() {
+    let deferred = null;
+    window.addEventListener("beforeinstallprompt", (event) => {
+      event.preventDefault();
+      deferred = event;
+      const button = element("button", { type: "button" }, t("install"));
+      button.addEventListener("click", () => { deferred.prompt(); status.hidden = true; });
+      announce("", button);
+    });
+    window.addEventListener("appinstalled", () => {
+      if (navigator.storage && navigator.storage.persist) navigator.storage.persist();
+    });
+    const ios = /iphone|ipad|ipod/i.test(navigator.userAgent) && !navigator.standalone;
+    if (ios && !localStorage.getItem("bulletin-ios-hint")) {
+      localStorage.setItem("bulletin-ios-hint", "1");
+      announce(t("iosHint"));
+    }
+    if (matchMedia("(display-mode: standalone)").matches && navigator.storage && navigator.storage.persist) {
+      navigator.storage.persist();
+    }
+  }
+
+  // ------------------------------------------------------------ start
+
+  window.addEventListener("offline", showOffline);
+  window.addEventListener("online", () => { hideOffline(); requestSync(); });
+  if (!navigator.onLine) showOffline();
+  offerInstall();
+  if (typeof indexedDB !== "undefined") {
+    enhanceStatement().catch(() => undefined).then(markAvailable).then(fillOfflinePage).catch(() => undefined);
+  }
+  // The worker and its first sync wait for `load`: the page comes first.
+  if (worker) {
+    if (document.readyState === "complete") startWorker();
+    else window.addEventListener("load", startWorker);
+  }
+})();

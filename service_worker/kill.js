@@ -1,0 +1,20 @@
+// The kill switch (BULLETIN_SW_KILL_SWITCH=1): replaces any installed Bulletin
+// worker, deletes Bulletin's caches and stored statements, unregisters itself
+// and reloads open pages, which then come straight from the network.
+"use strict";
+
+self.addEventListener("install", () => self.skipWaiting());
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names.filter((name) => name.startsWith("bulletin-")).map((name) => caches.delete(name)));
+    await new Promise((resolve) => {
+      const request = indexedDB.deleteDatabase("bulletin");
+      request.onsuccess = request.onerror = request.onblocked = () => resolve();
+    });
+    await self.registration.unregister();
+    const clients = await self.clients.matchAll({ type: "window" });
+    clients.forEach((client) => client.navigate(client.url));
+  })());
+});

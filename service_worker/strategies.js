@@ -1,0 +1,89 @@
+// How to answer a request, after the Offline Cookbook. Each strategy takes a
+// request and a cache name and resolves with a Response; *when* to use which
+// is decided by the route table in sw.js.
+"use strict";
+
+// Only same-origin GETs answered 200, not redirected, that HTTP allows to store.
+function isStorable(response) {
+  if (!response || response.status !== 200 || response.redirected || response.type !== "basic") return false;
+  const cacheControl = (response.headers.get("Cache-Control") || "").toLowerCase();
+  return !/no-store|private/.test(cacheControl);
+}
+
+class NetworkTimeout extends Error {}
+
+function withTimeout(promise, ms) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new NetworkTimeout(`no answer in ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// Put a response in a cache; a full storage evicts statements and retries
+// once, and never breaks the answer to the reader.
+async function putSafely(cacheName, request, response) {
+  const cache = await caches.open(cacheName);
+  try {
+    await cache.put(request, response.clone());
+  } catch (error) {
+    if (!OfflineStore.isQuotaError(error)) return;
+    const evicted = await OfflineStore.evict(5);
+    notifyClients({ type: "storage-full", evicted });
+    try { await cache.put(request, response.clone()); } catch (_) { /* reading goes on uncached */ }
+  }
+}
+
+async function cacheFirst(request, cacheName) {
+  const cached = await caches.match(request, { cacheName });
+  if (cached) return cached;
+  const response = await fetch(request);
+  if (isStorable(response)) await putSafely(cacheName, request, response);
+  return response;
+}
+
+async function staleWhileRevalidate(event, cacheName, maxEntries) {
+  const cached = await caches.match(event.request, { cacheName });
+  const refresh = fetch(event.request).then(async (response) => {
+    if (isStorable(response)) {
+      await putSafely(cacheName, event.request, response);
+      await trimCache(cacheName, maxEntries);
+    }
+    return response;
+  });
+  event.waitUntil(refresh.catch(() => undefined));
+  return cached || refresh;
+}
+
+// Keep at most maxEntries in a cache, dropping the oldest stored first.
+async function trimCache(cacheName, maxEntries) {
+  const cache = await caches.open(cacheName);
+  const keys = await cache.keys();
+  await Promise.all(keys.slice(0, Math.max(0, keys.length - maxEntries)).map((key) => cache.delete(key)));
+}
+
+// Network first. When the device holds a copy, the network gets `timeoutMs`
+// before `fallback` answers (a 2G link that hangs must not hang the reader),
+// and a late response still refreshes the cache. With no copy it waits for
+// the network as long as it takes. `fallback` resolves with a Response or null.
+async function networkFirst(event, cacheName, { timeoutMs, maxEntries, hasCopy, fallback, store = isStorable }) {
+  const request = event.request;
+  const network = fetch(request).then(async (response) => {
+    if (store(response)) {
+      await putSafely(cacheName, request, response);
+      await trimCache(cacheName, maxEntries);
+    } else if (response.status === 404 || response.status === 410) await (await caches.open(cacheName)).delete(request);
+    return response;
+  });
+  event.waitUntil(network.then(() => undefined, () => undefined));
+  try {
+    const response = await (hasCopy ? withTimeout(network, timeoutMs) : network);
+    // A failing origin (5xx from a proxy) is no better than no network at all.
+    if (response.status >= 500 && hasCopy) throw new Error(`origin answered ${response.status}`);
+    return response;
+  } catch (error) {
+    const answer = await fallback(error);
+    if (answer) return answer;
+    throw error;
+  }
+}

@@ -1,0 +1,162 @@
+// Bulletin's service worker: the wiring. SETTINGS (version, precache list,
+// timeouts) is injected above this file by the server when /sw.js is served.
+"use strict";
+
+const CACHE_PREFIX = "bulletin-";
+const CACHES = {
+  precache: `${CACHE_PREFIX}precache-${SETTINGS.version}`,
+  pages: OfflineStore.PAGES_CACHE,
+  static: `${CACHE_PREFIX}static-v1`,
+};
+const MAX_PAGES = 150;
+const MAX_STATIC = 30;
+const PRECACHED = new Set(SETTINGS.precache.map((entry) => entry.url));
+const REVISION_HEADER = "X-Bulletin-Revision";
+
+let networkOnline = true;
+
+async function notifyClients(message) {
+  const clients = await self.clients.matchAll({ includeUncontrolled: true, type: "window" });
+  clients.forEach((client) => client.postMessage(message));
+}
+
+function markNetwork(online) {
+  if (online === networkOnline) return;
+  networkOnline = online;
+  notifyClients({ type: "network", online });
+}
+
+// ---------------------------------------------------------------- install
+
+async function withRevision(response, revision) {
+  const headers = new Headers(response.headers);
+  headers.set(REVISION_HEADER, revision);
+  return new Response(await response.blob(), { status: response.status, headers });
+}
+
+// An entry whose revision is unchanged is copied from the previous precache
+// instead of being downloaded again: readers pay for changed bytes only.
+async function previousCopy(url, revision) {
+  for (const name of await caches.keys()) {
+    if (!name.startsWith(`${CACHE_PREFIX}precache-`) || name === CACHES.precache) continue;
+    const hit = await (await caches.open(name)).match(url);
+    if (hit && hit.headers.get(REVISION_HEADER) === revision) return hit;
+  }
+  return null;
+}
+
+async function precache() {
+  const cache = await caches.open(CACHES.precache);
+  await Promise.all(SETTINGS.precache.map(async ({ url, revision }) => {
+    const copy = await previousCopy(url, revision);
+    if (copy) return cache.put(url, copy);
+    const response = await fetch(url, { cache: "no-cache" });
+    if (!response.ok) throw new Error(`precache of ${url} answered ${response.status}`);
+    return cache.put(url, await withRevision(response, revision));
+  }));
+}
+
+async function deleteOutdatedCaches() {
+  const expected = new Set(Object.values(CACHES));
+  const names = await caches.keys();
+  await Promise.all(names
+    .filter((name) => name.startsWith(CACHE_PREFIX) && !expected.has(name))
+    .map((name) => caches.delete(name)));
+}
+
+// ---------------------------------------------------------------- navigation
+
+function escapeHtml(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+// The server's own statement shell with the server's own <article> in its slot.
+async function fromShell(record) {
+  const shell = await caches.match(SETTINGS.shellUrl, { cacheName: CACHES.precache });
+  if (!shell) return null;
+  const title = `<title>${escapeHtml(record.title)} · ${escapeHtml(SETTINGS.siteName)}</title>`;
+  const html = (await shell.text())
+    .replace(/<title>[^<]*<\/title>/, () => title)
+    .replace(SETTINGS.shellMarker, () => record.article_html);
+  const headers = new Headers(shell.headers); // the shell's CSP and security headers
+  ["Content-Length", "Content-Encoding", "ETag", REVISION_HEADER].forEach((name) => headers.delete(name));
+  return new Response(html, { status: 200, headers });
+}
+
+async function offlinePage() {
+  return caches.match(SETTINGS.offlineUrl, { cacheName: CACHES.precache });
+}
+
+function isStatementPath(pathname) {
+  return pathname.startsWith("/statements/");
+}
+
+async function navigate(event) {
+  const url = new URL(event.request.url);
+  const cached = await caches.match(event.request, { cacheName: CACHES.pages });
+  const record = isStatementPath(url.pathname) ? await OfflineStore.byUrl(url.pathname) : undefined;
+  const hasCopy = Boolean(cached || (record && record.article_html));
+  const store = (response) => {
+    markNetwork(true); // called for every answer that came from the network
+    // Searches stay off the device: what a reader looked for is nobody's business.
+    return url.pathname !== "/search" && isStorable(response);
+  };
+  return networkFirst(event, CACHES.pages, {
+    timeoutMs: SETTINGS.networkTimeoutMs,
+    maxEntries: MAX_PAGES,
+    hasCopy,
+    store,
+    fallback: async (error) => {
+      if (!(error instanceof NetworkTimeout)) markNetwork(false);
+      return cached || (record && record.article_html && (await fromShell(record))) || offlinePage();
+    },
+  });
+}
+
+// ---------------------------------------------------------------- listeners
+
+self.addEventListener("install", (event) => {
+  // No skipWaiting here: a new worker waits until the reader accepts the update.
+  event.waitUntil(precache());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(deleteOutdatedCaches()
+    .then(() => self.clients.claim())
+    .then(() => syncNow()));
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+  if (url.pathname === "/editor" || url.pathname.startsWith("/editor/")) return;
+  if (url.pathname === "/sw.js" || url.pathname.startsWith("/api/")) return;
+  if (request.mode === "navigate") {
+    event.respondWith(navigate(event));
+  } else if (PRECACHED.has(url.pathname)) {
+    event.respondWith(cacheFirst(request, CACHES.precache));
+  } else if (url.pathname.startsWith("/static/")) {
+    event.respondWith(staleWhileRevalidate(event, CACHES.static, MAX_STATIC));
+  }
+});
+
+self.addEventListener("message", (event) => {
+  const type = event.data && event.data.type;
+  if (type === "skip-waiting") {
+    self.skipWaiting();
+  } else if (type === "sync") {
+    event.waitUntil(syncNow());
+  } else if (type === "status" && event.source) {
+    event.source.postMessage({ type: "network", online: networkOnline });
+  }
+});
+
+self.addEventListener("periodicsync", (event) => {
+  if (event.tag === "bulletin-sync") event.waitUntil(syncNow());
+});
+
+self.addEventListener("sync", (event) => {
+  if (event.tag === "bulletin-sync") event.waitUntil(syncNow());
+});

@@ -1,0 +1,92 @@
+// Delta sync: bring the device up to date with /api/sync, a page at a time,
+// resuming from the stored cursor, so a dropped connection loses nothing.
+"use strict";
+
+const MAX_SYNC_PAGES = 200; // bound on one sync run: 200 pages of changes
+
+let runningSync = null;
+
+// Save-Data or a 2G link: keep only what the reader opens or saves.
+function isLiteMode() {
+  const connection = self.navigator.connection;
+  return Boolean(connection && (connection.saveData || /(^|-)2g$/.test(connection.effectiveType || "")));
+}
+
+function syncUrl(cursor, lite) {
+  if (!cursor) return `/api/sync?limit=${lite ? 1 : SETTINGS.keepNewest}`;
+  return `/api/sync?since=${encodeURIComponent(cursor)}&limit=${SETTINGS.syncLimit}`;
+}
+
+function deviceRecord(statement, existing) {
+  return Object.assign({}, statement, {
+    withdrawn: false,
+    pinned: existing ? Boolean(existing.pinned) : false,
+    lastRead: existing ? existing.lastRead || 0 : 0,
+  });
+}
+
+// Apply one sync response; resolves with the number of statements new to
+// this device (corrections of statements it has are not new).
+async function applyChanges(body, { first, lite }) {
+  const records = [];
+  const stalePages = [];
+  let fresh = 0;
+  for (const statement of body.statements) {
+    const existing = await OfflineStore.get(statement.id);
+    if (lite && !existing) continue;
+    if (existing && existing.revision !== statement.revision) stalePages.push(existing.url);
+    if (!existing && !first) fresh += 1;
+    records.push(deviceRecord(statement, existing));
+  }
+  for (const notice of body.withdrawn) {
+    stalePages.push(notice.url);
+    const existing = await OfflineStore.get(notice.id);
+    if (!existing) continue;
+    records.push(Object.assign({}, existing, {
+      withdrawn: true, withdrawn_at: notice.withdrawn_at, reason: notice.reason,
+      article_html: notice.article_html, body_html: "",
+    }));
+  }
+  const evicted = await OfflineStore.putAll(records);
+  if (evicted) notifyClients({ type: "storage-full", evicted });
+  // A corrected or withdrawn page must not be shown from an old copy.
+  await OfflineStore.forgetPages(stalePages);
+  return fresh;
+}
+
+async function runSync() {
+  const lite = isLiteMode();
+  let cursor = await OfflineStore.getMeta("cursor");
+  const first = !(await OfflineStore.getMeta("lastSync"));
+  let fresh = 0;
+  for (let page = 0; page < MAX_SYNC_PAGES; page += 1) {
+    // no-cache: revalidate with the ETag, so an unchanged answer costs a 304.
+    const response = await fetch(syncUrl(cursor, lite), { cache: "no-cache" });
+    if (response.status === 410 && cursor) {
+      cursor = null; // another database or a restored backup: start again
+      continue;
+    }
+    if (!response.ok) throw new Error(`sync answered ${response.status}`);
+    const body = await response.json();
+    fresh += await applyChanges(body, { first, lite });
+    cursor = body.cursor;
+    await OfflineStore.setMeta("cursor", cursor);
+    if (!body.more) break;
+  }
+  await OfflineStore.setMeta("lastSync", Date.now());
+  await OfflineStore.enforceBudget(SETTINGS.keepNewest, lite);
+  notifyClients({ type: "synced", fresh, first });
+}
+
+// One sync at a time: callers arriving meanwhile share the running one.
+function syncNow() {
+  if (!runningSync) {
+    runningSync = runSync()
+      .then(() => markNetwork(true))
+      .catch((error) => {
+        if (error instanceof TypeError) markNetwork(false); // fetch failed: no network
+      })
+      .finally(() => { runningSync = null; });
+  }
+  return runningSync;
+}
