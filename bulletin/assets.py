@@ -25,6 +25,8 @@ from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
 from . import ROOT
+from .compress import compressed
+from .files import write_if_changed
 from .i18n import ui_strings
 from .icons import build_icons
 
@@ -32,6 +34,7 @@ STATIC_DIR = ROOT / "static"
 STATIC_URL = "/static"
 # Static files whose URL carries no hash still get cached a day.
 UNVERSIONED_MAX_AGE = 86400
+SUFFIXES = {"br": "br", "gzip": "gz"}  # the names WhiteNoise looks for
 
 BUNDLES = {
     "css": Bundle("css/site.css", filters="rcssmin", output="gen/site.%(version)s.css"),
@@ -79,19 +82,20 @@ def build(app: Flask) -> list[str]:
         for name in BUNDLES:
             env[name].build(force=True)
             built.extend(_output_paths(env, name))
-    compressor = Compressor(quiet=True)
+    compressor = Compressor(quiet=True)  # only for its list of formats not worth compressing
     for path in sorted(STATIC_DIR.rglob("*")):
-        if path.is_file() and compressor.should_compress(path.name) and path.name != "manifest.json":
-            compressor.compress(str(path))
+        if path.is_file() and not path.name.startswith(".") and compressor.should_compress(path.name):
+            for encoding, data in compressed(path.read_bytes()).items():
+                if encoding != "identity":
+                    write_if_changed(path.with_name(f"{path.name}.{SUFFIXES[encoding]}"), data)
     return built
 
 
 def _write_ui_strings() -> None:
     """The page script's interface strings as a script the bundle starts with."""
     strings = json.dumps(ui_strings(), ensure_ascii=False, separators=(",", ":"))
-    path = STATIC_DIR / "gen" / "src" / "ui-strings.js"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"const UI_STRINGS = {strings};\n", encoding="utf-8")
+    script = f"const UI_STRINGS = {strings};\n"
+    write_if_changed(STATIC_DIR / "gen" / "src" / "ui-strings.js", script.encode("utf-8"))
 
 
 def _output_paths(env: Environment, name: str) -> list[str]:

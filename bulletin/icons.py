@@ -7,11 +7,13 @@ to their own shape) and, with rounded corners, as the ordinary one.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
 from . import ROOT
+from .files import write_if_changed
 
 SOURCE = ROOT / "static" / "icons" / "source.png"
 ICON_DIR = ROOT / "static" / "icons"
@@ -38,18 +40,22 @@ def _resized(source: Image.Image, size: int) -> Image.Image:
     return source.resize((size, size), Image.Resampling.LANCZOS)
 
 
+def _save(image: Image.Image, path: Path, **options) -> Path:
+    buffer = io.BytesIO()
+    image.save(buffer, format=path.suffix[1:].upper(), **options)
+    write_if_changed(path, buffer.getvalue())
+    return path
+
+
 def build_icons() -> list[Path]:
-    """Write every icon from the source image; return the paths written."""
+    """Write every icon from the source image; return their paths."""
     source = Image.open(SOURCE).convert("RGBA")
     written = []
     for name, (size, rounded) in PNG_ICONS.items():
         icon = _resized(source, size)
-        path = ICON_DIR / name
-        (_rounded(icon) if rounded else icon).save(path, optimize=True)
-        written.append(path)
+        written.append(_save(_rounded(icon) if rounded else icon, ICON_DIR / name, optimize=True))
     # iOS ignores transparency and rounds corners itself: a full square.
-    apple = ROOT_DIR / "apple-touch-icon.png"
-    _resized(source, 180).convert("RGB").save(apple, optimize=True)
-    favicon = ROOT_DIR / "favicon.ico"
-    _rounded(_resized(source, 48)).save(favicon, sizes=[(16, 16), (32, 32), (48, 48)])
-    return written + [apple, favicon]
+    written.append(_save(_resized(source, 180).convert("RGB"), ROOT_DIR / "apple-touch-icon.png", optimize=True))
+    favicon = _rounded(_resized(source, 48))
+    written.append(_save(favicon, ROOT_DIR / "favicon.ico", sizes=[(16, 16), (32, 32), (48, 48)]))
+    return written

@@ -17,7 +17,7 @@ import uuid
 from typing import Iterable
 
 from . import sanitize, slugs
-from .records import Statement, now, stored_time
+from .records import Statement, now, parse_stored_time, stored_time
 
 
 class StoreError(ValueError):
@@ -28,7 +28,10 @@ _SELECT = """
 SELECT s.rowid AS rowid, s.id, s.slug, s.lang, s.status, s.published,
        s.created_at, s.updated_at, s.translation_group, s.is_original,
        s.withdrawn_at, s.withdrawal_reason, s.change_seq, s.source_key,
-       r.id AS revision, r.number AS revision_number, r.title, r.summary,
+       r.id AS revision, r.title, r.summary,
+       -- Counted from the revision readers first saw, so that a draft saved
+       -- several times is not "Updated" on the day it is published.
+       r.number - coalesce(s.first_public_revision, r.number) + 1 AS revision_number,
        r.body_html, r.correction_note, r.created_at AS revised_at,
        (SELECT group_concat(tag, char(31)) FROM statement_tags t
          WHERE t.statement_id = s.id) AS tags
@@ -173,6 +176,30 @@ def revisions_of(db: sqlite3.Connection, statement_id: str) -> list[sqlite3.Row]
     return db.execute(
         "SELECT * FROM revisions WHERE statement_id = ? ORDER BY number", (statement_id,)
     ).fetchall()
+
+
+def list_by_status(db: sqlite3.Connection, status: str) -> list[Statement]:
+    """Every statement in one status (draft, published, withdrawn), last revised first."""
+    return _many(db, "WHERE s.status = ? ORDER BY r.created_at DESC, s.rowid DESC", (status,))
+
+
+def scheduled_at(db: sqlite3.Connection, statement_id: str) -> dt.datetime | None:
+    """When a scheduled draft becomes public, or None when it is not scheduled."""
+    row = db.execute("SELECT publish_at FROM statements WHERE id = ?", (statement_id,)).fetchone()
+    return parse_stored_time(row[0]) if row else None
+
+
+def schedules(db: sqlite3.Connection) -> dict[str, dt.datetime]:
+    """Statement id -> publication instant, for every scheduled draft."""
+    rows = db.execute("SELECT id, publish_at FROM statements WHERE publish_at IS NOT NULL")
+    return {row[0]: parse_stored_time(row[1]) for row in rows}
+
+
+def is_due(db: sqlite3.Connection, at: dt.datetime) -> bool:
+    """Whether a scheduled draft's time has come by ``at``: one indexed look-up, cheap per request."""
+    return db.execute(
+        "SELECT 1 FROM statements WHERE publish_at <= ? AND status = 'draft' LIMIT 1", (stored_time(at),)
+    ).fetchone() is not None
 
 
 def all_tags(db: sqlite3.Connection) -> list[tuple[str, int]]:
@@ -328,9 +355,81 @@ def publish(db: sqlite3.Connection, statement_id: str) -> None:
     if statement.published is None:
         set_published(db, statement_id, now())
     db.execute(
-        "UPDATE statements SET status = 'published', slug_frozen = 1 WHERE id = ?", (statement_id,)
+        "UPDATE statements SET status = 'published', slug_frozen = 1, publish_at = NULL,"
+        " first_public_revision = coalesce(first_public_revision,"
+        " (SELECT number FROM revisions WHERE id = current_revision)) WHERE id = ?",
+        (statement_id,),
     )
     _record_change(db, statement_id, "publish", statement.revision)
+
+
+def schedule(db: sqlite3.Connection, statement_id: str, at: dt.datetime) -> None:
+    """Make a draft public at ``at``; until then nothing public changes, not even the cursor.
+
+    :func:`promote_due` publishes it once its time has come, so the change is
+    recorded then and devices whose cursor passed the saving still get it.
+    A draft without a publication date gets ``at`` as its date.
+    """
+    statement = get_by_id(db, statement_id)
+    if statement is None or statement.status != "draft":
+        raise StoreError("only a draft can be scheduled")
+    if statement.published is None:
+        set_published(db, statement_id, at)
+    db.execute("UPDATE statements SET publish_at = ? WHERE id = ?", (stored_time(at), statement_id))
+
+
+def unschedule(db: sqlite3.Connection, statement_id: str) -> bool:
+    """Cancel a draft's scheduled publication; True when there was one."""
+    return db.execute(
+        "UPDATE statements SET publish_at = NULL WHERE id = ? AND publish_at IS NOT NULL"
+        " AND status = 'draft'",
+        (statement_id,),
+    ).rowcount > 0
+
+
+def promote_due(db: sqlite3.Connection, at: dt.datetime) -> list[str]:
+    """Publish every scheduled draft whose time has come by ``at``; return their ids.
+
+    Each is published as if by :func:`publish` at this moment, so one change
+    per statement is recorded now and pages, feed, API and sync all show it
+    from the same change onwards.
+    """
+    due = [
+        row[0]
+        for row in db.execute(
+            "SELECT id FROM statements WHERE publish_at <= ? AND status = 'draft'"
+            " ORDER BY publish_at, rowid",
+            (stored_time(at),),
+        )
+    ]
+    for statement_id in due:
+        publish(db, statement_id)
+    return due
+
+
+def clear_published(db: sqlite3.Connection, statement_id: str) -> None:
+    """Forget a draft's planned publication date: it will be dated when published."""
+    db.execute(
+        "UPDATE statements SET published = NULL WHERE id = ? AND status = 'draft'", (statement_id,)
+    )
+
+
+def set_language(db: sqlite3.Connection, statement_id: str, lang: str) -> None:
+    """Change the statement's language (recorded by the next change, see :func:`mark_changed`)."""
+    db.execute("UPDATE statements SET lang = ? WHERE id = ?", (lang, statement_id))
+
+
+def mark_changed(db: sqlite3.Connection, statement_id: str) -> int | None:
+    """Record a change of a published statement that added no revision (tags, language).
+
+    Pages, feeds and the API key their ETags on the change log, and devices
+    sync from it, so without this they would keep showing the old tags.
+    Returns the new change number, or None for a statement readers cannot see.
+    """
+    statement = get_by_id(db, statement_id)
+    if statement is None or statement.status != "published":
+        return None
+    return _record_change(db, statement_id, "update", statement.revision)
 
 
 def withdraw(db: sqlite3.Connection, statement_id: str, reason: str) -> None:

@@ -144,8 +144,8 @@
   }
 
   function listItem(record) {
-    const item = element("li", { lang: record.lang || lang, dir: record.dir || "auto" });
-    const heading = element("h2");
+    const item = element("li");
+    const heading = element("h2", { lang: record.lang || lang, dir: record.dir || "auto" });
     heading.append(element("a", { href: record.url }, record.title));
     const meta = element("p", { class: "meta" }, record.withdrawn ? t("withdrawn") : writtenDate(record));
     item.append(heading, meta);

@@ -1,0 +1,95 @@
+"""Byte budgets: what a reader on a 2G link pays, counted on the wire.
+
+Bytes are deterministic, so these are tests; speed is measured in bench/.
+Sizes include the status line and headers, as a reader's radio sends them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import SEEDS
+
+SEED_PAGE_BUDGET = 5_600  # text.npr.org's whole page
+ONE_ROUND_TRIP = 14_000  # about ten TCP segments: one initial congestion window
+FIRST_VISIT_BUDGET = 20_000
+PRECACHE_AND_FIRST_SYNC_BUDGET = 100_000
+
+
+def wire_bytes(client, url: str, encoding: str) -> int:
+    """Status line, headers and body as sent to a client accepting ``encoding``."""
+    with client.get(url, headers={"Accept-Encoding": encoding}) as response:
+        assert response.status_code == 200, url
+        head = f"HTTP/1.1 {response.status}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in response.headers.items()) + "\r\n"
+        return len(head.encode("latin-1")) + len(response.get_data())
+
+
+@pytest.fixture
+def seed_url(runner, app):
+    result = runner.invoke(args=["import", str(SEEDS)])
+    assert result.exit_code == 0, result.output
+    return re.search(r"-> (\S+)", result.output).group(1)
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_seed_page_fits_the_lightest_news_page(client, seed_url, encoding):
+    assert wire_bytes(client, seed_url, encoding) <= SEED_PAGE_BUDGET
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_a_10_kb_statement_arrives_in_one_round_trip(client, publisher, encoding):
+    # Varied text, so that compression cannot cheat on repetition.
+    words = [f"word{n * 7919 % 10007}" for n in range(1400)]
+    paragraphs = "".join(f"<p>{' '.join(words[i:i + 70])}.</p>" for i in range(0, len(words), 70))
+    assert len(re.sub("<[^>]+>", "", paragraphs)) >= 10_000
+    publisher.publish("A long statement", paragraphs, slug="long")
+    assert wire_bytes(client, "/statements/long", encoding) < ONE_ROUND_TRIP
+
+
+def test_statement_page_has_one_render_critical_request(client, seed_url):
+    html = client.get(seed_url).get_data(as_text=True)
+    assert 'rel="stylesheet"' not in html and "@font-face" not in html and "@import" not in html
+    scripts = re.findall(r"<script\b[^>]*>", html)
+    assert scripts and all(" defer" in tag or 'type="application/json"' in tag for tag in scripts)
+    assert "<style>" in html
+
+
+def first_visit_urls(app, page_url: str) -> list[str]:
+    built = app.extensions["bulletin_assets"]
+    return [page_url, built.urls["js"], "/manifest.webmanifest", "/favicon.ico", "/sw.js"]
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_first_visit_fits_the_budget(client, app, seed_url, encoding):
+    total = sum(wire_bytes(client, url, encoding) for url in first_visit_urls(app, seed_url))
+    assert total <= FIRST_VISIT_BUDGET
+
+
+def test_precache_and_first_sync_of_50_statements_fit_the_budget(client, app, publisher):
+    seed_text = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
+    paragraphs = [p for p in seed_text.split("\n\n")[2:] if p.strip()]
+    for n in range(50):
+        # Each statement differs, so the sync answer cannot compress them to one.
+        body = "".join(f"<p>{n} {p}</p>" for p in paragraphs[n % 2 :])
+        publisher.publish(f"Statement number {n}", body)
+    precache = [entry["url"] for entry in _precache_list(client)]
+    total = sum(wire_bytes(client, url, "br") for url in precache)
+    total += wire_bytes(client, "/api/sync?limit=50", "br")
+    assert len(client.get("/api/sync?limit=50").get_json()["statements"]) == 50
+    assert total <= PRECACHE_AND_FIRST_SYNC_BUDGET
+
+
+def _precache_list(client) -> list[dict]:
+    import json
+
+    source = client.get("/sw.js").get_data(as_text=True)
+    settings = json.loads(re.match(r"const SETTINGS=(\{.*?\});", source).group(1))
+    return settings["precache"]
+
+
+def test_large_icons_are_not_precached(client):
+    urls = [entry["url"] for entry in _precache_list(client)]
+    assert "/static/icons/icon-512.png" not in urls and "/static/icons/icon-maskable-512.png" not in urls
