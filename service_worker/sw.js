@@ -121,9 +121,12 @@ self.addEventListener("install", (event) => {
 });
 
 self.addEventListener("activate", (event) => {
-  event.waitUntil(deleteOutdatedCaches()
-    .then(() => self.clients.claim())
-    .then(() => syncNow()));
+  // The first sync starts now but is not awaited here: fetch events wait for
+  // activation, and a slow sync must not hold up the reader's navigation.
+  // The page asks for a sync when it gains its controller, which keeps this
+  // worker alive until the sync is done.
+  event.waitUntil(deleteOutdatedCaches().then(() => self.clients.claim()));
+  syncNow();
 });
 
 self.addEventListener("fetch", (event) => {

@@ -4,8 +4,9 @@ removal report, and properties checked with hypothesis."""
 from __future__ import annotations
 
 import dataclasses
-from html import escape
 import re
+from concurrent.futures import ThreadPoolExecutor
+from html import escape
 from html.parser import HTMLParser
 
 import pytest
@@ -261,6 +262,38 @@ def test_lone_surrogate_does_not_crash():
     assert clean("a\ud800b") == "a\ufffdb"
 
 
+def test_blank_lines_opening_a_pre_are_dropped():
+    assert clean("<pre>\n\nx = 1\n\ny = 2</pre>") == "<pre>x = 1\n\ny = 2</pre>"
+
+
+# Inputs on which earlier versions were not idempotent (found by hypothesis).
+REGRESSIONS = [
+    "<table><td><pre>\r",  # bleach's parser keeps a newline after <pre> in cells
+    "<pre>&#x0d;&#x0d;",
+    '<a href=&#x0d;>',  # nh3 writes the CR raw, the next parse reads LF
+    "<<svg><table>\x0c<",  # bleach masks control characters unevenly
+    "x&#1;y",
+    "مرحباwww.example.org",  # link nh3 would have emptied
+    "<a href=http://a.com<p>",
+    "a&eacute;example.com",  # linkify saw text split at entities
+    "http://exa<script></script>mple.com",
+]
+
+
+@pytest.mark.parametrize("source", REGRESSIONS)
+def test_regressions_are_idempotent(source):
+    once = clean(source)
+    assert clean(once) == once
+    assert_harmless(once)
+
+
+def test_clean_is_thread_safe():
+    sources = [s for s, _ in HOSTILE.values()] * 5
+    expected = [clean(s) for s in sources]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(clean, sources)) == expected
+
+
 # --- the two sanitizers agree ---------------------------------------------
 
 
@@ -335,6 +368,21 @@ def test_report_names_what_was_removed():
     )
 
 
+def test_report_on_images():
+    report = clean_report(
+        '<img src="//cdn.example/a.png"><img alt="x"><img src="javascript:x">'
+        '<img src="/static/ok.png"><img src="vbscript:y">'
+    )
+    assert report.html == '<img src="/static/ok.png">'
+    assert report.removed == (
+        "external image", "image without source", "javascript: image", "vbscript: image"
+    )
+
+
+def test_report_does_not_count_h1_or_allowed_markup():
+    assert clean_report('<h1 lang="en">T</h1><a href="/x" title="t">x</a>').removed == ()
+
+
 def test_report_is_empty_for_clean_input():
     assert clean_report(UNCHANGED[3]).removed == ()
 
@@ -360,6 +408,8 @@ def test_text_of():
     )
     assert text_of(html) == "Title One two & three a b c1 c2"
     assert text_of("<p>Привет,\n\t мир</p><p>مرحبا</p>") == "Привет, мир مرحبا"
+    assert text_of("a<br>b<hr>c&nbsp;d <b>e</b>f") == "a b c d ef"
+    assert text_of("") == ""
 
 
 # --- properties -----------------------------------------------------------

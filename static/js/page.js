@@ -209,6 +209,7 @@
     worker.addEventListener("message", onWorkerMessage);
     worker.addEventListener("controllerchange", () => {
       if (updateAccepted) location.reload();
+      else requestSync(); // the first worker just took control
     });
     const registration = await worker.register("/sw.js");
     if (registration.waiting && worker.controller) offerUpdate(registration.waiting);
