@@ -76,7 +76,7 @@ def test_home_lists_newest_first_and_marks_languages(client, site):
     html = client.get("/").get_data(as_text=True)
     assert html.index("Liberen a la periodista") < html.index("Older news")
     assert "Mistake" not in html
-    assert '<li lang="es" dir="ltr">' in html
+    assert '<h2 lang="es" dir="ltr"><a href="/statements/liberen-a-la-periodista">' in html
     assert '<html lang="en" dir="ltr">' in html
 
 
