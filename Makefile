@@ -30,7 +30,7 @@ run: prepare
 	$(BIN)/gunicorn --config deploy/gunicorn.conf.py --bind 127.0.0.1:$(PORT) --workers $(WORKERS) app:app
 
 # The whole suite: unit, HTTP and browser tests (a Chromium is found by
-# tests/browser.py: CHROMIUM_PATH, /usr/bin/chromium, or Playwright's own).
+# tests/browser/harness.py: CHROMIUM_PATH, /usr/bin/chromium, or Playwright's own).
 test: $(VENV)/.dev
 	$(BIN)/python -m pytest
 

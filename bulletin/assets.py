@@ -88,6 +88,7 @@ def build(app: Flask) -> list[str]:
             for encoding, data in compressed(path.read_bytes()).items():
                 if encoding != "identity":
                     write_if_changed(path.with_name(f"{path.name}.{SUFFIXES[encoding]}"), data)
+    write_if_changed(SOURCES_STAMP, _sources_digest().encode("ascii"))
     return built
 
 
@@ -132,9 +133,31 @@ def _build_id(urls: dict) -> str:
     return digest.hexdigest()[:12]
 
 
+# What the bundles and icons are made from (the page script's strings come
+# from the i18n module and its catalogs).
+BUNDLE_INPUTS = ("static/css", "static/js", "static/icons/source.png", "bulletin/i18n.py", "bulletin/translations")
+SOURCES_STAMP = STATIC_DIR / "gen" / "sources.sha256"
+
+
+def _sources_digest() -> str:
+    digest = hashlib.sha256()
+    for name in BUNDLE_INPUTS:
+        root = ROOT / name
+        for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
+            if path.is_file():
+                digest.update(path.relative_to(ROOT).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def is_built() -> bool:
-    """Whether ``prepare`` has built the bundles (their manifest exists)."""
-    return (STATIC_DIR / "gen" / "manifest.json").exists() and (STATIC_DIR / "root" / "favicon.ico").exists()
+    """Whether the bundles and icons were built from the current sources."""
+    return (
+        (STATIC_DIR / "gen" / "manifest.json").exists()
+        and (STATIC_DIR / "root" / "favicon.ico").exists()
+        and SOURCES_STAMP.exists()
+        and SOURCES_STAMP.read_text(encoding="ascii") == _sources_digest()
+    )
 
 
 def built(app: Flask) -> BuiltAssets:
@@ -150,7 +173,8 @@ def init_app(app: Flask) -> None:
     """Register the bundles, load the build (building it if missing), serve static files."""
     app.extensions["bulletin_assets_env"] = _environment(app)
     if not is_built():
-        # A fresh checkout run without `prepare` (tests, `flask run`) still works.
+        # A fresh checkout, or sources changed since `prepare` (tests,
+        # `flask run`): build now rather than serve stale bundles.
         build(app)
     app.extensions["bulletin_assets"] = _load(app)
     app.jinja_env.globals["assets"] = app.extensions["bulletin_assets"]

@@ -96,9 +96,10 @@ UI_STRINGS = {
     "savedLabel": N_("Saved for offline."),
     "availableOffline": N_("Available offline"),
     "withdrawn": N_("Withdrawn"),
-    "storageFull": (
-        N_("Storage is full: %(num)d older statement was removed to make room."),
-        N_("Storage is full: %(num)d older statements were removed to make room."),
+    "storageFull": N_("Storage on this device is full."),
+    "storageLost": (
+        N_("%(num)d statement was removed or could not be kept."),
+        N_("%(num)d statements were removed or could not be kept."),
     ),
     "nothingOffline": N_("Nothing is saved on this device yet. Statements you open, and the newest ones, are kept here when you are online."),
     "noneSaved": N_("You have not saved any statement yet."),

@@ -28,8 +28,8 @@ async function putSafely(cacheName, request, response) {
     await cache.put(request, response.clone());
   } catch (error) {
     if (!OfflineStore.isQuotaError(error)) return;
-    const evicted = await OfflineStore.evict(5);
-    notifyClients({ type: "storage-full", evicted });
+    const lost = await OfflineStore.evict(5);
+    notifyClients({ type: "storage-full", lost });
     try { await cache.put(request, response.clone()); } catch (_) { /* reading goes on uncached */ }
   }
 }
@@ -68,7 +68,9 @@ async function trimCache(cacheName, maxEntries) {
 // the network as long as it takes. `fallback` resolves with a Response or null.
 async function networkFirst(event, cacheName, { timeoutMs, maxEntries, hasCopy, fallback, store = isStorable }) {
   const request = event.request;
-  const network = fetch(request).then(async (response) => {
+  // Revalidate (a 304 costs a few hundred bytes): the browser's HTTP cache
+  // could otherwise answer with a page older than the device's own copy.
+  const network = fetch(new Request(request, { cache: "no-cache" })).then(async (response) => {
     if (store(response)) {
       await putSafely(cacheName, request, response);
       await trimCache(cacheName, maxEntries);

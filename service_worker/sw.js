@@ -14,8 +14,12 @@ const PRECACHED = new Set(SETTINGS.precache.map((entry) => entry.url));
 const REVISION_HEADER = "X-Bulletin-Revision";
 
 let networkOnline = true;
+// Notices for the reader that may arise mid-navigation, before the page that
+// should show them exists: kept until a page asks for its status.
+const pendingNotices = [];
 
 async function notifyClients(message) {
+  if (message.type === "storage-full") pendingNotices.push(message);
   const clients = await self.clients.matchAll({ includeUncontrolled: true, type: "window" });
   clients.forEach((client) => client.postMessage(message));
 }
@@ -153,6 +157,7 @@ self.addEventListener("message", (event) => {
     event.waitUntil(syncNow());
   } else if (type === "status" && event.source) {
     event.source.postMessage({ type: "network", online: networkOnline });
+    pendingNotices.splice(0).forEach((notice) => event.source.postMessage(notice));
   }
 });
 

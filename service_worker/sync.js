@@ -47,8 +47,8 @@ async function applyChanges(body, { first, lite }) {
       article_html: notice.article_html, body_html: "",
     }));
   }
-  const evicted = await OfflineStore.putAll(records);
-  if (evicted) notifyClients({ type: "storage-full", evicted });
+  const lost = await OfflineStore.putAll(records);
+  if (lost) notifyClients({ type: "storage-full", lost });
   // A corrected or withdrawn page must not be shown from an old copy.
   await OfflineStore.forgetPages(stalePages);
   return fresh;

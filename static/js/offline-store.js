@@ -107,27 +107,42 @@ const OfflineStore = (() => {
     return victims.length;
   }
 
-  // Store records; when storage is full, make room by evicting and try once
-  // more. Resolves with the number of statements evicted to make room.
+  function putEach(records) {
+    return transact("readwrite", (s) => records.forEach((r) => s.statements.put(r)));
+  }
+
+  // Store records. When storage is full, evict the least recently read
+  // statements, then store the new ones one by one, newest first, for as
+  // long as there is room: a full storage never stops a sync or a page.
+  // Resolves with how many statements were evicted or could not be stored.
   async function putAll(records) {
-    const write = () => transact("readwrite", (s) => records.forEach((r) => s.statements.put(r)));
     try {
-      await write();
+      await putEach(records);
       return 0;
     } catch (error) {
       if (!isQuotaError(error)) throw error;
-      const protect = new Set(records.map((r) => r.id));
-      const evicted = await evict(Math.max(5, records.length), protect);
-      await write();
-      return evicted;
     }
+    const protect = new Set(records.map((r) => r.id));
+    let lost = await evict(Math.max(5, records.length), protect);
+    const ordered = records.slice().sort(newestFirst);
+    for (let i = 0; i < ordered.length; i += 1) {
+      try {
+        await putEach([ordered[i]]);
+      } catch (error) {
+        if (!isQuotaError(error)) throw error;
+        lost += ordered.length - i;
+        break;
+      }
+    }
+    return lost;
   }
 
   // Keep the newest `keepNewest` statements (none in lite mode), plus every
-  // statement the reader opened or saved, and withdrawal notices of those.
+  // statement the reader opened or saved. A withdrawn one keeps its place,
+  // now holding the withdrawal notice, so the reader learns why it went.
   async function enforceBudget(keepNewest, lite) {
     const records = (await all()).sort(newestFirst);
-    const newest = new Set(lite ? [] : records.filter(readable).slice(0, keepNewest).map((r) => r.id));
+    const newest = new Set(lite ? [] : records.slice(0, keepNewest).map((r) => r.id));
     const dropped = records.filter((r) => !r.pinned && !r.lastRead && !newest.has(r.id));
     await transact("readwrite", (s) => dropped.forEach((r) => s.statements.delete(r.id)));
     await forgetPages(dropped.map((r) => r.url));

@@ -56,12 +56,18 @@
     }
   }
 
+  let offline = false; // the latest word: an "online" may arrive while the text is composed
+
   async function showOffline() {
-    banner.textContent = `${t("offline")} ${await describeDevice()}`;
+    offline = true;
+    const text = `${t("offline")} ${await describeDevice()}`;
+    if (!offline) return;
+    banner.textContent = text;
     banner.hidden = false;
   }
 
   function hideOffline() {
+    offline = false;
     banner.hidden = true;
   }
 
@@ -92,9 +98,13 @@
     return record;
   }
 
+  function announceFullStorage(lost) {
+    announce(lost ? `${t("storageFull")} ${t("storageLost", { num: lost })}` : t("storageFull"));
+  }
+
   async function storeRecords(records) {
-    const evicted = await OfflineStore.putAll(records);
-    if (evicted) announce(t("storageFull", { num: evicted }));
+    const lost = await OfflineStore.putAll(records);
+    if (lost) announceFullStorage(lost);
   }
 
   function saveButton(record) {
@@ -187,7 +197,7 @@
       if (message.online && navigator.onLine) hideOffline();
       else showOffline();
     } else if (message.type === "storage-full") {
-      announce(t("storageFull", { num: message.evicted }));
+      announceFullStorage(message.lost);
     }
   }
 

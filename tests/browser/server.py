@@ -29,8 +29,8 @@ import fnmatch
 import socket
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
@@ -186,7 +186,7 @@ class Rule:
         """Stall: block until ``count`` requests are being held (bounded)."""
         with self._held_changed:
             if not self._held_changed.wait_for(lambda: self._held >= count, timeout):
-                raise AssertionError(f"the stall held {self._held} request(s), not {count}, within {timeout}s")
+                raise AssertionError(f"the stall held {self._held} request(s), not {count}, in {timeout}s")
 
     def _hold(self, closing: threading.Event) -> None:
         with self._held_changed:
@@ -204,7 +204,7 @@ class Rule:
             self._held_changed.notify_all()
 
 
-def _drop_connection(environ) -> list[bytes]:
+def _drop_connection(environ, start_response) -> list[bytes]:
     """Close the connection without answering (the browser sees ERR_EMPTY_RESPONSE)."""
     sock = environ.get("werkzeug.socket")
     if sock is not None:
@@ -212,6 +212,10 @@ def _drop_connection(environ) -> list[bytes]:
             sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+    # werkzeug's attempt to send these headers meets the closed socket: a
+    # dropped connection, which it ends quietly.
+    start_response("502 Dropped", [("Content-Length", "0")])
+    environ["bulletin.test.hit"].status = None  # nothing was answered
     return []
 
 
@@ -244,7 +248,12 @@ class Faults:
         self._lock = threading.Lock()
 
     def fail(self, which=None, *, path: str | None = None, status: int = 503, drop: bool = False) -> Rule:
-        """Answer ``status`` (503) to the picked requests, or drop their connection."""
+        """Answer ``status`` (503) to the picked requests, or drop their connection.
+
+        A dropped connection shows as ``net::ERR_EMPTY_RESPONSE``. Chromium may
+        send such a request once more (when it went out on a preconnected
+        socket): pick with ``which=None`` (every request) or expect the retry.
+        """
         return self._add(Rule("fail", which, path, status=status, drop=drop))
 
     def stall(
@@ -290,10 +299,12 @@ class Faults:
         if chosen is None:
             return self.app(environ, start_response)
         if chosen.kind == "fail":
-            return _drop_connection(environ) if chosen.drop else _error_response(start_response, chosen.status)
+            if chosen.drop:
+                return _drop_connection(environ, start_response)
+            return _error_response(start_response, chosen.status)
         chosen._hold(self._closing)
         if chosen.then == "drop":
-            return _drop_connection(environ)
+            return _drop_connection(environ, start_response)
         if isinstance(chosen.then, int):
             return _error_response(start_response, chosen.then)
         return self.app(environ, start_response)
@@ -329,7 +340,8 @@ class SlowLink:
 
     def __call__(self, environ, start_response):
         speed = self.speed
-        if speed is None or (speed.path is not None and not _target_matches(environ["bulletin.test.hit"], speed.path)):
+        hit = environ["bulletin.test.hit"]
+        if speed is None or (speed.path is not None and not _target_matches(hit, speed.path)):
             return self.app(environ, start_response)
         self._pause(speed.latency_ms / 1000)
         body = self.app(environ, start_response)
@@ -343,8 +355,8 @@ class SlowLink:
             for chunk in body:
                 for start in range(0, len(chunk), slice_size):
                     piece = chunk[start : start + slice_size]
+                    self._pause(len(piece) / bytes_per_second)  # the time this piece takes on the wire
                     yield piece
-                    self._pause(len(piece) / bytes_per_second)
         finally:
             close = getattr(body, "close", None)
             if close is not None:
@@ -477,8 +489,9 @@ class LiveServer:
             sock.close()  # werkzeug serves a duplicate of the descriptor
         self.port = server.server_address[1]
         thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"live-server-{self.port}", daemon=True
-        )
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"live-server-{self.port}",
+            daemon=True,
+        )  # fmt: skip
         thread.start()
         self._server, self._thread = server, thread
 
@@ -488,8 +501,7 @@ class LiveServer:
         if server is None:
             return
         self._server = self._thread = None
-        self._closing.set()  # wakes held stalls and slow-link pauses
-        self.faults.release_all()
+        self._closing.set()  # held stalls and slow-link pauses end now; the rules stay for a restart
         server.shutdown()  # returns within one poll interval
         thread.join(timeout)
         server.server_close()

@@ -1,0 +1,343 @@
+"""The reader's offline experience, in a real Chromium against a live server.
+
+Every test starts from a clean browser context (no worker, empty storage)
+and its own server and database. "Served from the device" is proved by the
+server's request recorder seeing nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from . import harness
+
+pytestmark = pytest.mark.browser
+
+OFFLINE_TEXT = "You are currently offline."
+
+
+def publish_some(server, count: int = 3) -> list[str]:
+    """Publish ``count`` statements, newest last; return their slugs."""
+    slugs = []
+    for n in range(count):
+        server.publisher.publish(
+            f"Statement {n}", f"<p>Text of statement number {n}.</p>", slug=f"s{n}",
+            published=dt.date(2022, 1, n + 1),
+        )  # fmt: skip
+        slugs.append(f"s{n}")
+    return slugs
+
+
+def status_text(page) -> str:
+    return page.evaluate("() => document.getElementById('app-status').textContent")
+
+
+def ready_offline(page, path: str = "/") -> None:
+    """First visit: the worker installs, takes control and finishes its first sync."""
+    page.goto(path)
+    harness.wait_for_controller(page)
+    harness.poll(page, "() => document.getElementById('app-status').textContent.includes('Ready to read offline')",
+                 message="'Ready to read offline'")  # fmt: skip
+
+
+def stored_ids(page) -> list[str]:
+    return page.evaluate("async () => (await OfflineStore.all()).map((r) => r.id)")
+
+
+def main_text(page) -> str:
+    """The text of the page's main content (the statement, the list...)."""
+    return page.inner_text("main")
+
+
+def article_text(page) -> str:
+    return page.inner_text("article")
+
+
+def banner(page) -> dict:
+    return page.evaluate(
+        "() => { const b = document.getElementById('offline-banner'); return {hidden: b.hidden, text: b.textContent}; }"
+    )
+
+
+def test_first_visit_installs_the_worker_and_syncs(page, live_server, page_errors):
+    publish_some(live_server)
+    ready_offline(page)
+    assert len(stored_ids(page)) == 3
+    assert live_server.hits_for("/sw.js") and live_server.hits_for("/api/sync")
+    keys = page.evaluate("async () => await caches.keys()")
+    assert [k for k in keys if k.startswith("bulletin-precache-")]
+    page_errors.assert_clean()
+
+
+def test_offline_reload_of_an_opened_statement_never_reaches_the_server(context, page, live_server, page_errors):
+    publish_some(live_server)
+    ready_offline(page)
+    page.goto("/statements/s1")
+    online_text = article_text(page)
+    harness.wait_for_cached(page, "/statements/s1")
+    harness.go_offline(context)
+    live_server.clear_hits()
+    page.reload()
+    assert article_text(page) == online_text
+    assert live_server.hits == []
+    page_errors.assert_clean()
+
+
+def test_a_synced_statement_never_opened_renders_from_the_shell(context, page, live_server, new_context):
+    publish_some(live_server)
+    live_server.publisher.publish("Заявление", "<p>Текст заявления.</p>", lang="ru", slug="zayavlenie",
+                                  published=dt.date(2022, 2, 1), tags=["x"])  # fmt: skip
+    ready_offline(page)
+    harness.go_offline(context)
+    live_server.clear_hits()
+    page.goto("/statements/zayavlenie")
+    offline = {"title": page.title(), "text": main_text(page), "lang": page.get_attribute("article", "lang")}
+    assert live_server.hits == []
+    # The same page served by the server to a browser with no worker at all.
+    fresh = new_context(service_workers="block").new_page()
+    fresh.goto("/statements/zayavlenie")
+    served = {"title": fresh.title(), "text": fresh.inner_text("main"), "lang": fresh.get_attribute("article", "lang")}
+    assert offline == served
+    assert page.evaluate("() => document.querySelector('meta[http-equiv]') === null")
+
+
+def test_unknown_url_offline_shows_what_is_available(context, page, live_server):
+    publish_some(live_server)
+    ready_offline(page)
+    harness.go_offline(context)
+    page.goto("/nowhere/at/all")
+    harness.poll(page, "() => document.querySelectorAll('#offline-statements a').length === 3")
+    links = page.evaluate("() => [...document.querySelectorAll('#offline-statements a')].map(a => a.getAttribute('href'))")
+    assert links == ["/statements/s2", "/statements/s1", "/statements/s0"]  # newest first
+    page.click("#offline-statements a[href='/statements/s0']")
+    page.wait_for_url("**/statements/s0")
+    assert "Text of statement number 0." in main_text(page)
+
+
+def test_banner_says_what_is_on_the_device_and_hides_online(context, page, live_server):
+    publish_some(live_server, 2)
+    ready_offline(page)
+    assert banner(page)["hidden"]
+    harness.go_offline(context)
+    harness.poll(page, "() => !document.getElementById('offline-banner').hidden")
+    text = banner(page)["text"]
+    assert re.fullmatch(r"You are currently offline\. 2 statements saved on this device, updated .+ ago\.", text) \
+        or re.fullmatch(r"You are currently offline\. 2 statements saved on this device, updated now\.", text), text
+    harness.go_online(context)
+    harness.poll(page, "() => document.getElementById('offline-banner').hidden")
+
+
+def test_banner_singular_and_empty_device(context, page, live_server):
+    live_server.publisher.publish("Only one", slug="one")
+    ready_offline(page)
+    harness.go_offline(context)
+    harness.poll(page, "() => !document.getElementById('offline-banner').hidden")
+    assert "1 statement saved on this device, updated" in banner(page)["text"]
+
+
+def test_server_stopped_while_device_online(page, live_server, page_errors):
+    publish_some(live_server)
+    ready_offline(page)
+    page.goto("/statements/s2")
+    harness.wait_for_cached(page, "/statements/s2")
+    live_server.stop()
+    page.goto("/statements/s2")
+    assert "Text of statement number 2." in main_text(page)
+    page.goto("/statements/s0")  # synced, never opened: from the shell
+    assert "Text of statement number 0." in main_text(page)
+    harness.poll(page, "() => !document.getElementById('offline-banner').hidden",
+                 message="the banner after a failed request while navigator.onLine")  # fmt: skip
+    assert banner(page)["text"].startswith(OFFLINE_TEXT)
+    page_errors.assert_clean(allow=["net::ERR_CONNECTION_REFUSED", "Failed to load resource"])
+
+
+def test_withdrawn_and_corrected_statements_change_on_the_device(context, page, live_server):
+    ids = [live_server.publisher.publish(f"S{n}", f"<p>Original {n}.</p>", slug=f"s{n}") for n in range(2)]
+    ready_offline(page)
+    page.goto("/statements/s0")
+    harness.wait_for_cached(page, "/statements/s0")
+    live_server.publisher.revise(ids[0], title="S0", body="<p>Corrected text.</p>", correction_note="Fixed.")
+    live_server.publisher.withdraw(ids[1], reason="Issued in error.")
+    page.goto("/")  # a visit while online syncs
+    harness.poll(page, "async () => { const r = await OfflineStore.get(%r); return r && r.withdrawn; }" % ids[1])
+    harness.poll(page, "async () => !(await caches.match('/statements/s0'))",
+                 message="the stale copy of the corrected page is gone")  # fmt: skip
+    harness.go_offline(context)
+    page.goto("/statements/s0")
+    assert "Corrected text." in main_text(page) and "Original 0." not in main_text(page)
+    page.goto("/statements/s1")
+    assert "This statement has been withdrawn" in main_text(page) and "Issued in error." in main_text(page)
+    assert "Original 1." not in main_text(page)
+    page.goto("/offline")
+    harness.poll(page, "() => document.querySelector('#offline-statements') && "
+                       "document.querySelector('#offline-statements').textContent.includes('Withdrawn')")  # fmt: skip
+
+
+def test_new_statements_are_announced_but_corrections_are_not(page, live_server):
+    ids = [live_server.publisher.publish("First", slug="first")]
+    ready_offline(page)
+    live_server.publisher.revise(ids[0], title="First", body="<p>Fixed.</p>")
+    live_server.publisher.publish("Second", slug="second")
+    live_server.publisher.publish("Third", slug="third")
+    page.goto("/")
+    harness.poll(page, "() => document.getElementById('app-status').textContent.includes('2 new statements.')")
+
+
+def test_lists_mark_what_is_available_offline(page, live_server):
+    publish_some(live_server, 2)
+    ready_offline(page)
+    page.goto("/")
+    harness.poll(page, "() => document.querySelectorAll('.offline-mark').length === 2")
+
+
+def test_save_for_offline_pins_the_statement(context, page, live_server):
+    publish_some(live_server, 2)
+    ready_offline(page)
+    page.goto("/statements/s0")
+    page.click("text=Save for offline")
+    harness.poll(page, "async () => (await OfflineStore.get(document.querySelector('article').dataset.id)).pinned")
+    assert page.get_attribute(".offline-actions button", "aria-pressed") == "true"
+    harness.go_offline(context)
+    page.goto("/offline")
+    harness.poll(page, "() => document.querySelectorAll('#saved-statements a').length === 1")
+    assert page.get_attribute("#saved-statements a", "href") == "/statements/s0"
+
+
+def test_editor_and_search_never_enter_a_cache(page, live_server):
+    publish_some(live_server, 1)
+    ready_offline(page)
+    page.goto("/search?q=statement")
+    page.goto("/statements/s0")
+    harness.wait_for_cached(page, "/statements/s0")
+    page.goto("/editor/", wait_until="commit")
+    urls = page.evaluate(
+        "async () => { const out = []; for (const name of await caches.keys()) {"
+        " const cache = await caches.open(name); for (const r of await cache.keys()) out.push(new URL(r.url).pathname); }"
+        " return out; }"
+    )
+    allowed = re.compile(r"^(/static/gen/page\.\w+\.js|/static/icons/icon-192\.png|/favicon\.ico|"
+                         r"/manifest\.webmanifest|/offline|/offline/shell|/|/statements/[^/]+)$")  # fmt: skip
+    assert urls and all(allowed.match(url) for url in urls), urls
+    assert not any(url.startswith("/editor") or url.startswith("/search") for url in urls)
+
+
+def test_slow_link_never_leaves_a_blank_page_and_falls_back_to_the_copy(context, page, live_server, app):
+    app.config["NETWORK_TIMEOUT"] = 0.5
+    publish_some(live_server, 2)
+    ready_offline(page)
+    page.goto("/statements/s1")
+    harness.wait_for_cached(page, "/statements/s1")
+    rule = live_server.faults.stall(path="/statements/s1", timeout=10)
+    page.goto("/statements/s1")  # the network hangs; the copy answers after the timeout
+    assert "Text of statement number 1." in main_text(page)
+    rule.release()
+
+
+def test_2g_link_first_visit_is_complete(page, live_server, page_errors):
+    publish_some(live_server, 3)
+    live_server.slow_link(latency_ms=400, kbps=280)
+    page.goto("/statements/s1", timeout=60_000)
+    assert "Text of statement number 1." in main_text(page)
+    harness.wait_for_controller(page, timeout=60)
+    harness.poll(page, "() => document.getElementById('app-status').textContent.includes('Ready')", timeout=60)
+    page_errors.assert_clean()
+
+
+def test_flaky_server_sync_completes_without_duplicates(page, live_server, app):
+    app.config["SYNC_LIMIT"] = 2
+    publish_some(live_server, 2)
+    ready_offline(page)
+    for n in range(2, 9):
+        live_server.publisher.publish(f"Later {n}", f"<p>Later {n}.</p>", slug=f"later{n}")
+    # The second and fourth sync pages fail (one answers 503, one drops the connection).
+    live_server.faults.fail({2}, path="/api/sync", status=503)
+    live_server.faults.fail({4}, path="/api/sync", drop=True)
+    for _ in range(4):  # each visit asks for a sync and resumes from the stored cursor
+        page.goto("/")
+        harness.poll(page, "async () => !!(await OfflineStore.getMeta('cursor'))")
+    harness.poll(page, "async () => (await OfflineStore.all()).length === 9", timeout=20,
+                 message="all 9 statements on the device")  # fmt: skip
+    ids = stored_ids(page)
+    assert len(ids) == len(set(ids)) == 9
+
+
+def test_cursor_from_another_database_starts_again(page, live_server, tmp_path):
+    publish_some(live_server, 2)
+    ready_offline(page)
+    page.evaluate("async () => OfflineStore.setMeta('cursor', 'v1.000000000000.5')")
+    live_server.publisher.publish("After", slug="after")
+    page.goto("/")
+    harness.poll(page, "async () => !!(await OfflineStore.byUrl('/statements/after'))")
+    assert page.evaluate("async () => await OfflineStore.getMeta('cursor')").startswith("v1.")
+
+
+def random_text(seed: int, words: int) -> str:
+    """Text that does not compress, so it really takes room on the device."""
+    import random
+
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return " ".join("".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(words))
+
+
+def test_full_storage_keeps_reading_going_and_tells_the_reader(context, page, live_server):
+    publish_some(live_server, 6)
+    live_server.publisher.publish("Big", f"<p>{random_text(1, 6000)}</p>", slug="big",
+                                  published=dt.date(2021, 1, 1))  # fmt: skip
+    ready_offline(page)
+    before = len(stored_ids(page))
+    session = context.new_cdp_session(page)
+    usage = session.send("Storage.getUsageAndQuota", {"origin": live_server.url})["usage"]
+    # Room for less than the big page: storing it in the page cache must fail.
+    session.send("Storage.overrideQuotaForOrigin", {"origin": live_server.url, "quotaSize": usage + 10_000})
+    page.goto("/statements/big")
+    assert "Big" in page.inner_text("article h1")  # reading goes on
+    harness.poll(page, "() => document.getElementById('app-status').textContent.includes('Storage on this device is full.')",
+                 message="the reader told that storage is full")  # fmt: skip
+    assert re.search(r"\d+ statements? (was|were) removed", status_text(page))
+    assert len(stored_ids(page)) < before
+    session.send("Storage.overrideQuotaForOrigin", {"origin": live_server.url})
+    session.detach()
+
+
+def test_update_flow_across_two_builds(page, live_server, app, page_errors):
+    publish_some(live_server, 1)
+    ready_offline(page)
+    first_caches = page.evaluate("async () => await caches.keys()")
+    app.config["SITE_NAME"] = "Second Build"  # changes the offline page, so the precache and /sw.js
+    page.reload()
+    harness.poll(page, "() => document.getElementById('app-status').textContent.includes('Update available.')",
+                 timeout=20)  # fmt: skip
+    with page.expect_navigation():
+        page.click("#app-status button")
+    harness.wait_for_controller(page)
+    harness.poll(page, "async () => (await caches.keys()).some((k) => k.startsWith('bulletin-precache-'))")
+    second_caches = page.evaluate("async () => await caches.keys()")
+    old = [k for k in first_caches if k.startswith("bulletin-precache-")]
+    assert old and not set(old) & set(second_caches)
+    assert live_server.hits_for("/sw.js")
+    page_errors.assert_clean()
+
+
+def test_kill_switch_clears_caches_and_unregisters(page, live_server, app):
+    publish_some(live_server, 1)
+    ready_offline(page)
+    app.config["SW_KILL_SWITCH"] = True
+    page.reload()
+    harness.poll(page, "async () => (await navigator.serviceWorker.getRegistrations()).length === 0", timeout=20)
+    harness.poll(page, "async () => (await caches.keys()).filter((k) => k.startsWith('bulletin-')).length === 0")
+
+
+def test_manifest_makes_the_app_installable(installability, live_server):
+    assert installability(live_server.url + "/") == []
+
+
+@pytest.mark.parametrize("path", ["/", "/statements/s0", "/offline", "/search?q=statement"])
+def test_pages_have_no_accessibility_violations(page, live_server, path):
+    publish_some(live_server, 2)
+    ready_offline(page, path)
+    violations = harness.axe_violations(page)
+    assert violations == [], harness.format_axe(violations)
