@@ -125,12 +125,10 @@ self.addEventListener("install", (event) => {
 });
 
 self.addEventListener("activate", (event) => {
-  // The first sync starts now but is not awaited here: fetch events wait for
-  // activation, and a slow sync must not hold up the reader's navigation.
-  // The page asks for a sync when it gains its controller, which keeps this
-  // worker alive until the sync is done.
+  // No sync here: fetch events wait for activation, and a slow sync must not
+  // hold up the reader's navigation. The page asks for the first sync as soon
+  // as this worker takes control (controllerchange).
   event.waitUntil(deleteOutdatedCaches().then(() => self.clients.claim()));
-  syncNow();
 });
 
 self.addEventListener("fetch", (event) => {
@@ -154,7 +152,7 @@ self.addEventListener("message", (event) => {
   if (type === "skip-waiting") {
     self.skipWaiting();
   } else if (type === "sync") {
-    event.waitUntil(syncNow());
+    event.waitUntil(syncNow(event.data.lite));
   } else if (type === "status" && event.source) {
     event.source.postMessage({ type: "network", online: networkOnline });
     pendingNotices.splice(0).forEach((notice) => event.source.postMessage(notice));

@@ -6,8 +6,16 @@ const MAX_SYNC_PAGES = 200; // bound on one sync run: 200 pages of changes
 
 let runningSync = null;
 
-// Save-Data or a 2G link: keep only what the reader opens or saves.
-function isLiteMode() {
+// Save-Data or a 2G link: keep only what the reader opens or saves. The page
+// reports what it sees with each sync request (a worker's own view of the
+// connection can lag); the last report is kept for syncs the page did not ask for.
+async function isLiteMode(reported) {
+  if (typeof reported === "boolean") {
+    await OfflineStore.setMeta("lite", reported);
+    return reported;
+  }
+  const stored = await OfflineStore.getMeta("lite");
+  if (typeof stored === "boolean") return stored;
   const connection = self.navigator.connection;
   return Boolean(connection && (connection.saveData || /(^|-)2g$/.test(connection.effectiveType || "")));
 }
@@ -54,8 +62,8 @@ async function applyChanges(body, { first, lite }) {
   return fresh;
 }
 
-async function runSync() {
-  const lite = isLiteMode();
+async function runSync(reportedLite) {
+  const lite = await isLiteMode(reportedLite);
   let cursor = await OfflineStore.getMeta("cursor");
   const first = !(await OfflineStore.getMeta("lastSync"));
   let fresh = 0;
@@ -79,9 +87,9 @@ async function runSync() {
 }
 
 // One sync at a time: callers arriving meanwhile share the running one.
-function syncNow() {
+function syncNow(reportedLite) {
   if (!runningSync) {
-    runningSync = runSync()
+    runningSync = runSync(reportedLite)
       .then(() => markNetwork(true))
       .catch((error) => {
         if (error instanceof TypeError) markNetwork(false); // fetch failed: no network

@@ -201,8 +201,14 @@
     }
   }
 
+  // Save-Data or a 2G link: the worker keeps only what the reader opens or saves.
+  function liteMode() {
+    const connection = navigator.connection;
+    return Boolean(connection && (connection.saveData || /(^|-)2g$/.test(connection.effectiveType || "")));
+  }
+
   function requestSync() {
-    if (navigator.onLine && worker.controller) worker.controller.postMessage({ type: "sync" });
+    if (navigator.onLine && worker.controller) worker.controller.postMessage({ type: "sync", lite: liteMode() });
   }
 
   async function registerPeriodicSync(registration) {
