@@ -51,4 +51,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(worker.bp)
+    # The editor (issue 4): client address behind proxies, scheduled publication, /editor/.
+    from . import editing, proxies, schedule
+
+    proxies.init_app(app)
+    schedule.init_app(app)
+    editing.init_app(app)
     return app

@@ -12,6 +12,7 @@ from . import store, sync
 from .db import get_db
 from .errors import ApiError
 from .http import cached_response
+from .reader import page_of_statements
 from .render import statement_object
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -40,12 +41,16 @@ def statements():
     page = int_arg("page", 1, low=1)
     size = current_app.config["PAGE_SIZE"]
 
+    before = request.args.get("before")
+
     def body():
-        listed = store.list_published(db, limit=size + 1, offset=(page - 1) * size)
+        listed = page_of_statements(db, page=page, size=size, before=before)
+        if listed is None:
+            raise ApiError(400, "bad_argument", "before must be the id of a statement on the previous page")
         has_next = len(listed) > size
         return {
             "statements": [statement_object(db, s) for s in listed[:size]],
-            "next": url_for("api.statements", page=page + 1) if has_next else None,
+            "next": url_for("api.statements", page=page + 1, before=listed[size - 1].id) if has_next else None,
         }
 
     return _cacheable_json(("list", page, size, store.latest_change_seq(db)), body)
@@ -55,11 +60,10 @@ def statements():
 def statement(slug: str):
     """One statement by slug; a withdrawn one answers 410 with its reason."""
     db = get_db()
-    found = store.get_by_slug(db, slug)
-    if found is None or found.status == "draft":
-        current = store.current_slug_for(db, slug)
-        if current:
-            return current_app.redirect(url_for("api.statement", slug=current), 301)
+    found, current = store.find_public(db, slug)
+    if current:
+        return current_app.redirect(url_for("api.statement", slug=current), 301)
+    if found is None:
         raise ApiError(404, "not_found", f"no published statement has the slug {slug!r}")
     if found.is_withdrawn:
         raise ApiError(410, "withdrawn", found.withdrawal_reason or "this statement was withdrawn")

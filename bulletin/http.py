@@ -9,12 +9,12 @@ absorbed by caches. Conditional requests are answered from a cheap key
 from __future__ import annotations
 
 import hashlib
-
 from typing import Callable
 
 from flask import Flask, Response, current_app, request
+from whitenoise import WhiteNoise
 
-from . import assets
+from . import assets, hotpath
 from .compress import Rendered, RenderedCache, compressed, negotiate
 
 # Headers of a rendered response that are part of what is cached with it.
@@ -80,12 +80,18 @@ def public_cache_control() -> str:
     return f"public, max-age={max_age}, stale-while-revalidate={max_age}, stale-if-error={stale}"
 
 
-def not_modified(etag: str) -> Response | None:
-    """A 304 when the client already holds ``etag``; None when the body must be sent."""
+def not_modified(etag: str, cache_control: str | None = None) -> Response | None:
+    """A 304 when the client already holds ``etag``; None when the body must be sent.
+
+    The 304 carries the same ``Cache-Control`` as the full response would,
+    since a cache updates its stored headers from it.
+    """
     if etag in request.if_none_match:
         response = Response(status=304)
         response.set_etag(etag)
-        response.headers["Cache-Control"] = public_cache_control()
+        response.headers["Cache-Control"] = cache_control or public_cache_control()
+        # As the full response would say (public bodies are kept compressed).
+        response.vary.add("Accept-Encoding")
         return response
     return None
 
@@ -111,7 +117,9 @@ def cached_response(etag_parts: tuple, render: Callable, *, cache_control: str |
     returns anything a view may return and runs only on a cache miss.
     """
     etag = etag_for(assets.built(current_app).build_id, request.full_path, *etag_parts)
-    unchanged = not_modified(etag)
+    # Tells the hot path (bulletin.hotpath) that this answer may be replayed.
+    request.environ[hotpath.MARK] = etag
+    unchanged = not_modified(etag, cache_control)
     if unchanged is not None:
         return unchanged
     cache: RenderedCache = current_app.extensions["bulletin_rendered"]
@@ -144,6 +152,13 @@ def _after_request(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Add security and cache headers to every response; keep rendered responses."""
+    """Add security and cache headers to every response; keep rendered and finished responses."""
     app.extensions["bulletin_rendered"] = RenderedCache(RENDERED_CACHE_BYTES)
     app.after_request(_after_request)
+    # Between WhiteNoise and Flask, so that static files never pay for the
+    # hot path's database check; inside any proxy fix added later.
+    wsgi = app.wsgi_app
+    if isinstance(wsgi, WhiteNoise):
+        wsgi.application = app.extensions["bulletin_hotpath"] = hotpath.HotPath(wsgi.application, app)
+    else:
+        app.wsgi_app = app.extensions["bulletin_hotpath"] = hotpath.HotPath(wsgi, app)

@@ -34,6 +34,11 @@ def is_editor_path(path: str) -> bool:
     return path == EDITOR_PREFIX or path.startswith(EDITOR_PREFIX + "/")
 
 
+def timeouts(config) -> dict[str, float]:
+    """``idle`` and ``lifetime`` in seconds, from the app's config, for the functions below."""
+    return {"idle": config["SESSION_IDLE_MINUTES"] * 60.0, "lifetime": config["SESSION_MAX_HOURS"] * 3600.0}
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -57,6 +62,14 @@ def end(db: sqlite3.Connection, token: str) -> None:
 def end_all(db: sqlite3.Connection, editor_id: int) -> int:
     """End every session of the editor; return how many there were."""
     return db.execute("DELETE FROM editor_sessions WHERE editor_id = ?", (editor_id,)).rowcount
+
+
+def prune(db: sqlite3.Connection, *, idle: float, lifetime: float) -> int:
+    """Delete sessions that have timed out but were never presented again; return how many."""
+    moment = clock.timestamp()
+    return db.execute(
+        "DELETE FROM editor_sessions WHERE seen_at < ? OR created_at < ?", (moment - idle, moment - lifetime)
+    ).rowcount
 
 
 def editor_id_for(db: sqlite3.Connection, token: str, *, idle: float, lifetime: float) -> int | None:

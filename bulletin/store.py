@@ -78,6 +78,16 @@ def current_slug_for(db: sqlite3.Connection, old_slug: str) -> str | None:
     return row["slug"] if row else None
 
 
+def find_public(db: sqlite3.Connection, slug: str) -> tuple[Statement | None, str | None]:
+    """What a public URL with ``slug`` shows: ``(statement, None)`` for a published or
+    withdrawn statement, ``(None, current_slug)`` for a slug it once had, ``(None, None)``
+    when there is nothing to show (unknown, or still a draft)."""
+    found = get_by_slug(db, slug)
+    if found is not None and found.status != "draft":
+        return found, None
+    return None, current_slug_for(db, slug)
+
+
 def list_published(
     db: sqlite3.Connection, *, limit: int, offset: int = 0, tag: str | None = None
 ) -> list[Statement]:
@@ -103,6 +113,28 @@ def count_published(db: sqlite3.Connection, tag: str | None = None) -> int:
     ).fetchone()[0]
 
 
+def list_published_older_than(
+    db: sqlite3.Connection, statement_id: str, *, limit: int, tag: str | None = None
+) -> list[Statement] | None:
+    """The published statements after ``statement_id`` in :func:`list_published`'s order.
+
+    Keyset paging: a page starts from the last statement of the previous
+    one, found by its id, so a deep page costs what the first one costs
+    (``OFFSET`` steps over every row before it). None when no statement has
+    that id. The position survives that statement's withdrawal.
+    """
+    row = db.execute("SELECT published, rowid FROM statements WHERE id = ?", (statement_id,)).fetchone()
+    if row is None:
+        return None
+    # published <= ? bounds the index range; the OR breaks ties by rowid, as _NEWEST does.
+    where = "s.status = 'published' AND s.published <= ? AND (s.published < ? OR s.rowid < ?)"
+    params: tuple = (row[0], row[0], row[1])
+    if tag is not None:
+        where += " AND s.id IN (SELECT statement_id FROM statement_tags WHERE tag = ?)"
+        params += (tag,)
+    return _many(db, f"WHERE {where} {_NEWEST} LIMIT ?", (*params, limit))
+
+
 def _match_expression(query: str) -> str:
     """An FTS5 query matching every word of the reader's text, operators disarmed.
 
@@ -124,6 +156,31 @@ def search(db: sqlite3.Connection, query: str, *, limit: int, offset: int = 0) -
         " ORDER BY rank LIMIT ? OFFSET ?) f ON f.hit = s.rowid"
         " WHERE s.status = 'published' ORDER BY f.rank",
         (expression, limit, offset),
+    )
+
+
+SEARCH_WINDOW = 1000  # matches ranked by search_recent: a few ms even for a word in every statement
+
+
+def search_recent(
+    db: sqlite3.Connection, query: str, *, limit: int, offset: int = 0, window: int = SEARCH_WINDOW
+) -> list[Statement]:
+    """Like :func:`search`, best match first, among the ``window`` newest-created matches only.
+
+    Ranking costs time in proportion to the matches: at 100,000 statements
+    a word found in most of them takes :func:`search` over 100 ms, ranking
+    only the newest thousand takes a few. Results past ``window`` are not
+    reachable; the index keeps statements in creation order (their rowid).
+    """
+    expression = _match_expression(query)
+    if not expression:
+        return []
+    return _many(
+        db,
+        "JOIN (SELECT hit, score FROM (SELECT rowid AS hit, bm25(statements_fts) AS score FROM statements_fts"
+        " WHERE statements_fts MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY score LIMIT ? OFFSET ?) f"
+        " ON f.hit = s.rowid WHERE s.status = 'published' ORDER BY f.score",
+        (expression, window, limit, offset),
     )
 
 
@@ -178,6 +235,11 @@ def revisions_of(db: sqlite3.Connection, statement_id: str) -> list[sqlite3.Row]
     ).fetchall()
 
 
+def get_revision(db: sqlite3.Connection, revision_id: str) -> sqlite3.Row | None:
+    """One revision (source text and format, sanitized body, title...) by id, or None."""
+    return db.execute("SELECT * FROM revisions WHERE id = ?", (revision_id,)).fetchone()
+
+
 def list_by_status(db: sqlite3.Connection, status: str) -> list[Statement]:
     """Every statement in one status (draft, published, withdrawn), last revised first."""
     return _many(db, "WHERE s.status = ? ORDER BY r.created_at DESC, s.rowid DESC", (status,))
@@ -200,6 +262,12 @@ def is_due(db: sqlite3.Connection, at: dt.datetime) -> bool:
     return db.execute(
         "SELECT 1 FROM statements WHERE publish_at <= ? AND status = 'draft' LIMIT 1", (stored_time(at),)
     ).fetchone() is not None
+
+
+def next_publication_at(db: sqlite3.Connection) -> dt.datetime | None:
+    """The earliest instant at which :func:`is_due` turns true, or None while nothing is scheduled."""
+    row = db.execute("SELECT min(publish_at) FROM statements WHERE publish_at IS NOT NULL AND status = 'draft'")
+    return parse_stored_time(row.fetchone()[0])
 
 
 def all_tags(db: sqlite3.Connection) -> list[tuple[str, int]]:

@@ -9,13 +9,19 @@ A key is forgotten a day after its last attempt, and at once after a
 successful login.
 
 The state lives in the database, so it holds across gunicorn's workers.
+Keys are keyed hashes of the email or address, so the table is no record of
+who tried to log in from where.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import math
 import sqlite3
+
+from flask import current_app
 
 from . import clock
 from .db import transaction
@@ -24,9 +30,15 @@ BASE_DELAY = 1.0  # seconds of the first wait; each later one doubles it
 FORGET_AFTER = 24 * 3600
 
 
+def _keyed(kind: str, value: str) -> str:
+    # Stored as a keyed hash: the table never holds who tried to log in from where.
+    digest = hmac.new(current_app.secret_key.encode("utf-8"), value.encode("utf-8"), hashlib.sha256)
+    return f"{kind}:{digest.hexdigest()[:32]}"
+
+
 def account_key(email: str) -> str:
     """The key of attempts on one account, whether or not it exists."""
-    return "account:" + email.strip().lower()[:254]
+    return _keyed("account", email.strip().lower()[:254])
 
 
 def address_key(address: str | None) -> str:
@@ -38,12 +50,12 @@ def address_key(address: str | None) -> str:
     try:
         ip = ipaddress.ip_address(address or "")
     except ValueError:
-        return f"address:{address}"
+        return _keyed("address", str(address))
     if ip.version == 6 and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     if ip.version == 6:
-        return f"address:{ipaddress.ip_network(f'{ip}/64', strict=False)}"
-    return f"address:{ip}"
+        return _keyed("address", str(ipaddress.ip_network(f"{ip}/64", strict=False)))
+    return _keyed("address", str(ip))
 
 
 def device_key(device_id: str) -> str:

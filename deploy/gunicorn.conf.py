@@ -14,3 +14,7 @@ graceful_timeout = 20
 preload_app = True
 accesslog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms'
+# gunicorn's control socket has one default path per user, so every gunicorn
+# on the host (a second site, a benchmark, the tests) would take it over from
+# the others; Bulletin does not use gunicornc.
+control_socket_disable = True

@@ -30,6 +30,18 @@ def app(tmp_path):
     return app
 
 
+def reconfigure(app, **settings) -> None:
+    """Change settings as a restart with a new environment would: caches start empty.
+
+    Kept responses are keyed by what the database holds, not by settings,
+    which a running server never changes.
+    """
+    app.config.update(settings)
+    for name in ("bulletin_rendered", "bulletin_hotpath"):
+        if name in app.extensions:
+            app.extensions[name].clear()
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

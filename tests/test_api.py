@@ -50,8 +50,14 @@ def test_statement_list_pages(client, publisher, app):
         publisher.publish(f"S{n}", published=dt.date(2022, 1, n + 1))
     first = client.get("/api/statements").get_json()
     assert [s["title"] for s in first["statements"]] == ["S4", "S3"]
-    third = client.get(first["next"].replace("page=2", "page=3")).get_json()
+    second = client.get(first["next"]).get_json()
+    assert [s["title"] for s in second["statements"]] == ["S2", "S1"]
+    assert "before=" in first["next"]  # keyset: a deep page costs what the first does
+    third = client.get(second["next"]).get_json()
     assert [s["title"] for s in third["statements"]] == ["S0"] and third["next"] is None
+    by_number = client.get("/api/statements?page=3").get_json()  # plain page numbers still work
+    assert [s["title"] for s in by_number["statements"]] == ["S0"]
+    assert client.get("/api/statements?before=nope").status_code == 400
 
 
 @pytest.mark.parametrize(

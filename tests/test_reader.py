@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -85,7 +86,9 @@ def test_paging(client, publisher, app):
     for n in range(3):
         publisher.publish(f"S{n}", published=dt.date(2022, 1, n + 1))
     first = client.get("/").get_data(as_text=True)
-    assert 'rel="next" href="?page=2"' in first and "S0" not in first
+    assert re.search(r'rel="next" href="\?page=2&amp;before=[0-9a-f-]{36}"', first) and "S0" not in first
+    older = re.search(r'rel="next" href="\?([^"]+)"', first).group(1).replace("&amp;", "&")
+    assert "S0" in client.get(f"/?{older}").get_data(as_text=True)
     second = client.get("/?page=2").get_data(as_text=True)
     assert "S0" in second and 'rel="prev"' in second
     assert client.get("/?page=3").status_code == 404

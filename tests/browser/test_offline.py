@@ -12,6 +12,8 @@ import re
 
 import pytest
 
+from conftest import reconfigure
+
 from . import harness
 
 pytestmark = pytest.mark.browser
@@ -250,7 +252,7 @@ def test_editor_and_search_never_enter_a_cache(page, live_server):
 
 
 def test_slow_link_never_leaves_a_blank_page_and_falls_back_to_the_copy(context, page, live_server, app):
-    app.config["NETWORK_TIMEOUT"] = 0.5
+    reconfigure(app, NETWORK_TIMEOUT=0.5)
     publish_some(live_server, 2)
     ready_offline(page)
     page.goto("/statements/s1")
@@ -272,7 +274,7 @@ def test_2g_link_first_visit_is_complete(page, live_server, page_errors):
 
 
 def test_flaky_server_sync_completes_without_duplicates(page, live_server, app):
-    app.config["SYNC_LIMIT"] = 2
+    reconfigure(app, SYNC_LIMIT=2)
     publish_some(live_server, 2)
     ready_offline(page)
     for n in range(2, 9):
@@ -332,7 +334,7 @@ def test_update_flow_across_two_builds(page, live_server, app, page_errors):
     publish_some(live_server, 1)
     ready_offline(page)
     first_caches = page.evaluate("async () => await caches.keys()")
-    app.config["SITE_NAME"] = "Second Build"  # changes the offline page, so the precache and /sw.js
+    reconfigure(app, SITE_NAME="Second Build")  # changes the offline page, so the precache and /sw.js
     page.reload()
     harness.poll(page, "() => document.getElementById('app-status').textContent.includes('Update available.')",
                  timeout=20)  # fmt: skip
@@ -350,7 +352,7 @@ def test_update_flow_across_two_builds(page, live_server, app, page_errors):
 def test_kill_switch_clears_caches_and_unregisters(page, live_server, app):
     publish_some(live_server, 1)
     ready_offline(page)
-    app.config["SW_KILL_SWITCH"] = True
+    reconfigure(app, SW_KILL_SWITCH=True)
     page.reload()
     harness.poll(page, "async () => (await navigator.serviceWorker.getRegistrations()).length === 0", timeout=20)
     harness.poll(page, "async () => (await caches.keys()).filter((k) => k.startsWith('bulletin-')).length === 0")

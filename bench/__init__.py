@@ -1,0 +1,1 @@
+"""Bulletin's benchmarks: each module is one command (see BENCHMARKS.md)."""

@@ -1,0 +1,82 @@
+"""A throwaway Bulletin site for the benchmarks: its own database, seed and samples.
+
+The site lives in a temporary folder and is configured by ``BULLETIN_*``
+variables only, so a benchmark never touches the developer's ``instance/``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .servers import BIN, REPO
+
+SEEDS = REPO.parent / "shared" / "seeds"
+SAMPLES = REPO / "samples"
+
+
+def scratch_folder(prefix: str) -> Path:
+    """A temporary folder for one benchmark run, deleted when the run's process exits.
+
+    A scale run leaves a gigabyte of database behind otherwise.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+@dataclass(frozen=True)
+class Site:
+    """A prepared Bulletin instance: the environment that selects it, and its seed page."""
+
+    folder: Path
+    env: dict
+    seed_url: str  # the seed statement's page, e.g. /statements/si-condemns-...
+
+    @property
+    def database(self) -> Path:
+        return Path(self.env["BULLETIN_DATABASE"])
+
+
+def site_env(folder: Path, **extra: str) -> dict:
+    """The ``BULLETIN_*`` variables of a site kept in ``folder``."""
+    return {
+        "BULLETIN_INSTANCE_PATH": str(folder),
+        "BULLETIN_DATABASE": str(folder / "bulletin.sqlite3"),
+        "BULLETIN_SECRET_KEY": "benchmark-only-secret",
+        **extra,
+    }
+
+
+def flask(env: dict, *args: str) -> str:
+    """Run ``flask --app app ARGS`` against the site in ``env``; its output, or an error naming it."""
+    result = subprocess.run(
+        [str(BIN / "flask"), "--app", "app", *args],
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result.stdout
+
+
+def make_site(folder: Path, *, samples: bool = True, **extra_env: str) -> Site:
+    """Prepare a site in ``folder`` with the seed statement (and the samples)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    env = site_env(folder, **extra_env)
+    flask(env, "prepare")
+    output = flask(env, "import", str(SEEDS))
+    seed_url = re.search(r"-> (\S+)", output).group(1)
+    if samples:
+        flask(env, "import", str(SAMPLES))
+    return Site(folder, env, seed_url)

@@ -1,0 +1,77 @@
+"""Readable differences between two versions of a statement's text.
+
+Lines that were only edited show the words that changed inside them, so a
+corrected date in a long paragraph is easy to spot; long unchanged stretches
+are shortened to a few lines of context.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+CONTEXT = 2  # unchanged lines kept around each change
+_WORDS = re.compile(r"\s+|[^\s]+")
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a diff: ``kind`` is same, removed, added, changed or gap (skipped lines).
+
+    ``parts`` are (same|removed|added, text) pieces; a changed line has all three.
+    """
+
+    kind: str
+    parts: tuple[tuple[str, str], ...] = ()
+
+
+def _word_parts(old: str, new: str) -> tuple[tuple[str, str], ...]:
+    a, b = _WORDS.findall(old), _WORDS.findall(new)
+    parts = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            parts.append(("same", "".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            parts.append(("removed", "".join(a[i1:i2])))
+        if j2 > j1:
+            parts.append(("added", "".join(b[j1:j2])))
+    return tuple(parts)
+
+
+def _block(op: str, old: list[str], new: list[str]) -> list[Line]:
+    if op == "delete":
+        return [Line("removed", (("removed", line),)) for line in old]
+    if op == "insert":
+        return [Line("added", (("added", line),)) for line in new]
+    paired = [Line("changed", _word_parts(a, b)) for a, b in zip(old, new)]
+    rest = [Line("removed", (("removed", line),)) for line in old[len(new):]]
+    rest += [Line("added", (("added", line),)) for line in new[len(old):]]
+    return paired + rest
+
+
+def _context(lines: list[str], *, first: bool, last: bool) -> list[Line]:
+    """Unchanged lines, shortened to CONTEXT lines next to each change."""
+    keep_head = 0 if first else CONTEXT
+    keep_tail = 0 if last else CONTEXT
+    if len(lines) <= keep_head + keep_tail + 1:
+        return [Line("same", (("same", line),)) for line in lines]
+    head = [Line("same", (("same", line),)) for line in lines[:keep_head]]
+    tail = [Line("same", (("same", line),)) for line in lines[len(lines) - keep_tail:]]
+    return head + [Line("gap")] + tail
+
+
+def line_diff(old: str, new: str) -> list[Line]:
+    """The lines of ``new`` against ``old``; an empty list when they are equal."""
+    a, b = old.splitlines(), new.splitlines()
+    if a == b:
+        return []
+    opcodes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    lines: list[Line] = []
+    for index, (op, i1, i2, j1, j2) in enumerate(opcodes):
+        if op == "equal":
+            lines += _context(a[i1:i2], first=index == 0, last=index == len(opcodes) - 1)
+        else:
+            lines += _block(op, a[i1:i2], b[j1:j2])
+    return lines

@@ -1,0 +1,92 @@
+"""What the server gives the installed app: /sw.js, the manifest, the shells."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from bulletin import create_app, worker
+
+
+def worker_settings(client) -> dict:
+    source = client.get("/sw.js").get_data(as_text=True)
+    return json.loads(re.match(r"const SETTINGS=(\{.*?\});", source).group(1))
+
+
+def test_service_worker_is_served_for_revalidation(client):
+    response = client.get("/sw.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert client.get("/sw.js", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    assert "Service-Worker-Allowed" not in response.headers  # root scope, no widening needed
+
+
+def test_precache_lists_revisioned_urls_that_all_exist(client, app):
+    settings = worker_settings(client)
+    urls = [entry["url"] for entry in settings["precache"]]
+    assert app.extensions["bulletin_assets"].urls["js"] in urls
+    assert {"/offline", "/offline/shell", "/manifest.webmanifest", "/static/icons/icon-192.png"} <= set(urls)
+    for entry in settings["precache"]:
+        assert re.fullmatch(r"[0-9a-f]{8,16}", entry["revision"]), entry
+        with client.get(entry["url"]) as response:
+            assert response.status_code == 200, entry["url"]
+    assert settings["networkTimeoutMs"] == 3000 and settings["keepNewest"] == 50
+
+
+def test_worker_bytes_change_with_what_it_precaches(app, client):
+    before = client.get("/sw.js").get_data()
+    # A new deploy with another site name: the offline page and shell change.
+    redeployed = create_app({**app.config, "SITE_NAME": "Another name"}).test_client()
+    after = redeployed.get("/sw.js").get_data()
+    assert before != after
+    assert worker_settings(redeployed)["version"] not in before.decode()
+
+
+def test_kill_switch_serves_a_worker_that_removes_itself(app):
+    client = create_app({**app.config, "SW_KILL_SWITCH": True}).test_client()
+    source = client.get("/sw.js").get_data(as_text=True)
+    assert "unregister()" in source and "caches.delete" in source and "SETTINGS" not in source
+
+
+
+def test_manifest_has_what_installation_needs(client):
+    response = client.get("/manifest.webmanifest")
+    assert response.mimetype == "application/manifest+json"
+    manifest = response.get_json(force=True)
+    for key in ("id", "name", "short_name", "start_url", "scope", "theme_color", "background_color", "lang", "dir"):
+        assert manifest[key], key
+    assert manifest["display"] == "standalone"
+    sizes = {(icon["sizes"], icon["purpose"]) for icon in manifest["icons"]}
+    assert {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")} <= sizes
+    for icon in manifest["icons"]:
+        with client.get(icon["src"]) as image:
+            assert image.status_code == 200 and image.mimetype == "image/png"
+    assert [s["url"] for s in manifest["shortcuts"]] == ["/", "/offline#saved"]
+
+
+def test_pages_link_the_manifest_and_ios_icons(client):
+    html = client.get("/").get_data(as_text=True)
+    assert '<link rel="manifest" href="/manifest.webmanifest">' in html
+    assert '<link rel="apple-touch-icon" href="/apple-touch-icon.png">' in html
+    with client.get("/apple-touch-icon.png") as icon:
+        assert icon.status_code == 200
+    assert "<script>" not in html  # the worker is registered by the deferred external script
+
+
+def test_shell_is_the_statement_page_with_an_empty_slot(client, publisher):
+    publisher.publish("Shell test", "<p>Body.</p>", slug="shell-test")
+    shell = client.get("/offline/shell")
+    page = client.get("/statements/shell-test").get_data(as_text=True)
+    article = client.get("/api/statements/shell-test").get_json()["article_html"]
+    assert shell.headers["X-Robots-Tag"] == "noindex"
+    filled = shell.get_data(as_text=True).replace(worker.SHELL_MARKER, article)
+    # Same page around the article, up to the head's per-statement metadata.
+    strip_head = lambda html: re.sub(r"<head>.*</head>", "", html, flags=re.S)  # noqa: E731
+    assert strip_head(filled) == strip_head(page)
+
+
+def test_offline_page_has_its_lists(client):
+    html = client.get("/offline").get_data(as_text=True)
+    assert 'id="offline-statements"' in html and 'id="saved-statements"' in html
+    assert 'id="offline-banner"' in html and 'role="status"' in html
