@@ -19,6 +19,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from tests.browser.harness import LAUNCH_ARGS
+
 from . import report
 from .servers import REPO, ensure_debian_packages, start_gunicorn
 from .site import make_site, scratch_folder
@@ -27,10 +29,7 @@ VERSION = "12.2.3"
 PREFIX = REPO / "bench" / ".node"
 CLI = PREFIX / "node_modules" / ".bin" / "lighthouse"
 CHROME = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
-CHROME_FLAGS = (
-    "--headless=new --no-sandbox --disable-gpu --disable-quic --no-first-run "
-    "--disable-background-networking --disable-component-update --disable-sync"
-)
+CHROME_FLAGS = " ".join(("--headless=new", *LAUNCH_ARGS))  # the browser tests' flags
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 METRICS = (
     "first-contentful-paint",

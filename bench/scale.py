@@ -31,7 +31,7 @@ from pathlib import Path
 
 from . import report
 from .servers import BIN, REPO
-from .site import scratch_folder
+from .site import publish, scratch_folder
 from .sync_efficiency import seed_shape, statement_text
 
 RARE_WORD = "quillwort"  # in one statement of every RARE_EVERY
@@ -82,7 +82,7 @@ def generated(n: int, vocabulary, lengths) -> tuple[str, str]:
 
 def import_through_store(app, count: int, batch: int) -> dict:
     """Publish ``count`` statements through the store, a transaction per batch; the rate."""
-    from bulletin import db, store
+    from bulletin import db
     from bulletin.db import transaction
 
     vocabulary, lengths = seed_shape()
@@ -92,23 +92,8 @@ def import_through_store(app, count: int, batch: int) -> dict:
         with transaction(connection):
             for n in range(first, min(first + batch, count)):
                 title, body = generated(n, vocabulary, lengths)
-                statement_id = store.create_statement(
-                    connection,
-                    title=title,
-                    lang="en",
-                    published=dt.date(1990, 1, 1) + dt.timedelta(days=n // 3),
-                    tags=[TAGS[n % len(TAGS)]],
-                )
-                store.add_revision(
-                    connection,
-                    statement_id,
-                    title=title,
-                    source_text=body,
-                    source_format="html",
-                    body_html=body,
-                    author="bench",
-                )
-                store.publish(connection, statement_id)
+                published = dt.date(1990, 1, 1) + dt.timedelta(days=n // 3)
+                publish(connection, title, body, published, tags=[TAGS[n % len(TAGS)]])
         done = min(first + batch, count)
         if done % (batch * 10) == 0 or done == count:
             rate = done / (time.perf_counter() - start)

@@ -80,3 +80,16 @@ def make_site(folder: Path, *, samples: bool = True, **extra_env: str) -> Site:
     if samples:
         flask(env, "import", str(SAMPLES))
     return Site(folder, env, seed_url)
+
+
+def publish(connection, title: str, body: str, published, tags=()) -> str:
+    """Create and publish one statement straight through the store (inside the caller's transaction)."""
+    from bulletin import store
+
+    statement_id = store.create_statement(connection, title=title, lang="en", published=published, tags=tags)
+    store.add_revision(
+        connection, statement_id, title=title, source_text=body, source_format="html", body_html=body,
+        author="bench",
+    )  # fmt: skip
+    store.publish(connection, statement_id)
+    return statement_id

@@ -25,7 +25,7 @@ from pathlib import Path
 import brotli
 
 from . import report
-from .site import SEEDS, scratch_folder
+from .site import SEEDS, publish as publish_one, scratch_folder
 
 ACCEPT = {"Accept-Encoding": "gzip, deflate, br, zstd"}  # what Chromium sends
 COUNTS = (1, 10, 100)
@@ -88,25 +88,13 @@ def new_app(folder: Path):
 
 def publish(app, statements: list[tuple[str, str]]) -> list[str]:
     """Publish the (title, body) pairs in one transaction; return their bodies as stored."""
-    from bulletin import db, store
+    from bulletin import db
     from bulletin.db import transaction
 
     connection = db.connect(app.config["DATABASE"])
     with transaction(connection):
         for n, (title, body) in enumerate(statements):
-            statement_id = store.create_statement(
-                connection, title=title, lang="en", published=dt.date(2022, 1, 8) + dt.timedelta(days=n)
-            )
-            store.add_revision(
-                connection,
-                statement_id,
-                title=title,
-                source_text=body,
-                source_format="html",
-                body_html=body,
-                author="bench",
-            )
-            store.publish(connection, statement_id)
+            publish_one(connection, title, body, dt.date(2022, 1, 8) + dt.timedelta(days=n))
     stored = [
         row[0]
         for row in connection.execute(

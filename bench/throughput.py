@@ -26,6 +26,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from bulletin.http import SECURITY_HEADER_NAMES
+
 from . import report
 from .nginx_conf import BROTLI_STATIC, brotli_available, render_site, write_config
 from .servers import HOST, ensure_debian_packages, fetch, free_port, start_gunicorn, start_nginx
@@ -34,15 +36,7 @@ from .static_app import HEADERS_FILE
 
 ACCEPT = {"Accept-Encoding": "br, gzip"}
 # The app's headers a static server must send too for the same response.
-COPIED_HEADERS = (
-    "cache-control",
-    "content-security-policy",
-    "x-content-type-options",
-    "referrer-policy",
-    "permissions-policy",
-    "cross-origin-opener-policy",
-    "x-frame-options",
-)
+COPIED_HEADERS = ("cache-control", *(name.lower() for name in SECURITY_HEADER_NAMES))
 PACKAGES = {"nginx": "nginx", "wrk": "wrk", str(BROTLI_STATIC): "libnginx-mod-http-brotli-static"}
 
 

@@ -29,20 +29,14 @@ from pathlib import Path
 
 from playwright.sync_api import Error as PlaywrightError
 
+from tests.browser.harness import LAUNCH_ARGS
+
 from . import report
 from .servers import start_gunicorn
 from .site import make_site, scratch_folder
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+FLAGS = list(LAUNCH_ARGS)  # the flags the browser tests use, for the same reasons
 CPU_SLOWDOWN = 4
 PROFILES = {
     # latency ms, kbit/s down and up (DevTools' presets throttle both ways alike here)

@@ -17,7 +17,6 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import Flask
 from flask_assets import Bundle, Environment

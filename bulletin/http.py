@@ -57,6 +57,9 @@ def _security_headers(csp: str) -> dict[str, str]:
     }
 
 
+# Every response carries these (a static server or cache in front must keep them).
+SECURITY_HEADER_NAMES = tuple(_security_headers("").keys())
+
 # Static files are never documents that run anything: the tightest policy.
 STATIC_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 

@@ -161,7 +161,7 @@ def _split_front_matter(path: str, text: str, tz: tzinfo) -> tuple[dict, list[st
         raw = {}
     if not isinstance(raw, dict):
         raise SourceError(path, 2, "front matter must be 'key: value' lines: "
-                                   f"write e.g. 'title: ...' and 'date: 2022-01-07'")
+                                   "write e.g. 'title: ...' and 'date: 2022-01-07'")
     return _normalize_meta(path, raw, line_of, tz), lines[end + 1:], end + 2
 
 

@@ -16,6 +16,7 @@ from bench.nginx_conf import brotli_available, write_deploy_config
 from bench.servers import fetch, free_port, nginx_syntax_check, start_gunicorn, start_nginx
 from bulletin import create_app, db, store
 from bulletin.db import transaction
+from bulletin.http import SECURITY_HEADER_NAMES
 
 pytestmark = pytest.mark.skipif(
     shutil.which("nginx") is None, reason="nginx is not installed: apt-get install nginx (.ci/run does)"
@@ -25,14 +26,7 @@ BR = {"Accept-Encoding": "br, gzip"}
 MICRO_CACHE_SECONDS = 1.0
 STALE_DEADLINE = 10.0
 POLL_SECONDS = 0.05
-SECURITY_HEADERS = (
-    "content-security-policy",
-    "x-content-type-options",
-    "referrer-policy",
-    "permissions-policy",
-    "cross-origin-opener-policy",
-    "x-frame-options",
-)
+SECURITY_HEADERS = tuple(name.lower() for name in SECURITY_HEADER_NAMES)
 
 
 def _publish(database: str, slug: str, body: str) -> None:
