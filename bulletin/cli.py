@@ -18,6 +18,14 @@ from .dates import DateError, parse_date
 from .sources import DEFAULT_DROP_LINES
 
 
+def prepared_db():
+    """The app's database connection; a usage error (exit 2) if migrations are pending."""
+    connection = db.get_db()
+    if db.pending_migrations(connection):
+        raise click.UsageError("the database is not prepared: run `flask --app app prepare` first")
+    return connection
+
+
 @click.command("prepare")
 @with_appcontext
 def prepare_command():
@@ -64,9 +72,7 @@ def import_command(paths, lang, date, drop_lines, force, if_empty):
     config = current_app.config
     tz = zoneinfo.ZoneInfo(config["TIMEZONE"])
     date = _parse_date_option(date, tz)
-    connection = db.get_db()
-    if db.pending_migrations(connection):
-        raise click.UsageError("the database is not prepared: run `flask --app app prepare` first")
+    connection = prepared_db()
     if if_empty and store.count_published(connection) > 0:
         click.echo("the database already has statements: nothing imported")
         return

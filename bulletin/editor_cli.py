@@ -14,7 +14,8 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from . import accounts, audit, db, passwords, sessions
+from . import accounts, audit, passwords, sessions
+from .cli import prepared_db
 from .db import transaction
 
 
@@ -36,13 +37,6 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
-def _prepared_db():
-    connection = db.get_db()
-    if db.pending_migrations(connection):
-        raise click.UsageError("the database is not prepared: run `flask --app app prepare` first")
-    return connection
-
-
 @click.command("create-editor")
 @click.argument("email")
 @with_appcontext
@@ -52,7 +46,7 @@ def create_editor_command(email: str):
     The password is asked twice on a terminal; otherwise it is the first
     line of standard input.
     """
-    connection = _prepared_db()
+    connection = prepared_db()
     try:
         email = accounts.normalize_email(email)
         if accounts.find(connection, email):
@@ -75,7 +69,7 @@ def set_password_command(email: str):
     The password is asked twice on a terminal; otherwise it is the first
     line of standard input.
     """
-    connection = _prepared_db()
+    connection = prepared_db()
     editor = accounts.find(connection, email)
     if editor is None:
         _fail(f"no editor has the email {email.strip()}: create one with create-editor")

@@ -52,6 +52,16 @@ def runner(app):
     return app.test_cli_runner()
 
 
+def create_draft(connection, title: str) -> str:
+    """A draft with one revision (inside the caller's transaction); its id."""
+    statement_id = store.create_statement(connection, title=title, lang="en", published=None)
+    store.add_revision(
+        connection, statement_id, title=title, source_text="x", source_format="txt",
+        body_html="<p>x</p>", author="editor",
+    )  # fmt: skip
+    return statement_id
+
+
 class Publisher:
     """Writes statements straight into the store, as an editor or import would."""
 

@@ -185,14 +185,11 @@ def test_tag_feed_and_sitemap(client, site):
 def test_old_slug_redirects(client, app):
     from bulletin import db, store
     from bulletin.db import transaction
+    from conftest import create_draft
 
     connection = db.connect(app.config["DATABASE"])
     with transaction(connection):
-        statement_id = store.create_statement(connection, title="Draft name", lang="en", published=None)
-        store.add_revision(
-            connection, statement_id, title="Final", source_text="x", source_format="txt",
-            body_html="<p>x</p>", author="editor",
-        )  # fmt: skip
+        statement_id = create_draft(connection, "Draft name")
         store.rename(connection, statement_id, "final")
         store.publish(connection, statement_id)
     response = client.get("/statements/draft-name")

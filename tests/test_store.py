@@ -12,6 +12,7 @@ from bulletin import db, store
 from bulletin.db import transaction
 from bulletin.records import parse_stored_time, stored_time
 from bulletin.slugs import slugify
+from conftest import create_draft
 
 
 def test_migrations_are_recorded_and_idempotent(app):
@@ -111,11 +112,7 @@ def test_every_change_advances_the_cursor(publisher, app):
 def test_drafts_are_invisible(app):
     connection = db.connect(app.config["DATABASE"])
     with transaction(connection):
-        statement_id = store.create_statement(connection, title="Draft", lang="en", published=None)
-        store.add_revision(
-            connection, statement_id, title="Draft", source_text="x", source_format="txt",
-            body_html="<p>x</p>", author="editor",
-        )  # fmt: skip
+        create_draft(connection, "Draft")
     assert store.list_published(connection, limit=10) == []
     assert store.changed_since(connection, 0, limit=10) == []
     assert store.latest_change_seq(connection) == 0
@@ -124,11 +121,7 @@ def test_drafts_are_invisible(app):
 def test_published_slugs_are_frozen_and_draft_renames_redirect(app):
     connection = db.connect(app.config["DATABASE"])
     with transaction(connection):
-        statement_id = store.create_statement(connection, title="First title", lang="en", published=None)
-        store.add_revision(
-            connection, statement_id, title="First title", source_text="x", source_format="txt",
-            body_html="<p>x</p>", author="editor",
-        )  # fmt: skip
+        statement_id = create_draft(connection, "First title")
         assert store.rename(connection, statement_id, "Better title") == "better-title"
         store.publish(connection, statement_id)
     assert store.current_slug_for(connection, "first-title") == "better-title"
