@@ -34,7 +34,7 @@ def parse_stored_time(text: str | None) -> dt.date | dt.datetime | None:
     if not text:
         return None
     if "T" in text:
-        return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        return dt.datetime.fromisoformat(text)  # "...Z" reads as UTC
     return dt.date.fromisoformat(text)
 
 
