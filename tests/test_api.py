@@ -170,3 +170,12 @@ def test_sync_is_conditional(client, publisher):
     publisher.publish("Another")
     changed = client.get("/api/sync", headers={"If-None-Match": first.headers["ETag"]})
     assert changed.status_code == 200
+
+
+def test_article_html_follows_a_new_translation(client, publisher):
+    publisher.publish("Original", slug="orig")
+    before = client.get("/api/statements/orig").get_json()["article_html"]
+    assert 'hreflang="fr"' not in before
+    publisher.publish("Traduction", lang="fr", translation_of="orig")
+    after = client.get("/api/statements/orig").get_json()["article_html"]
+    assert 'hreflang="fr"' in after and after in client.get("/statements/orig").get_data(as_text=True)
