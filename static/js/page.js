@@ -87,13 +87,14 @@
     };
   }
 
-  // Everything the reader opened stays on the device.
+  // Everything the reader opened stays on the device. A record the device
+  // already has came from sync, which is authoritative (a page may be an
+  // older copy): only its reading time changes.
   async function recordOpened(article) {
     const existing = await OfflineStore.get(article.dataset.id);
-    const fresh = !existing || existing.withdrawn || existing.revision !== article.dataset.revision;
-    const record = Object.assign({}, existing, fresh ? statementRecord(article) : {}, { lastRead: Date.now() });
-    record.pinned = Boolean(existing && existing.pinned);
-    record.withdrawn = false;
+    const record = existing
+      ? Object.assign({}, existing, { lastRead: Date.now() })
+      : Object.assign(statementRecord(article), { lastRead: Date.now(), pinned: false, withdrawn: false });
     await storeRecords([record]);
     return record;
   }
