@@ -59,18 +59,23 @@ def _base_url(value: str) -> str:
     return value.strip().rstrip("/")
 
 
-def _positive_int(value: str) -> int:
-    number = int(value)
-    if number <= 0:
-        raise ValueError("must be a positive whole number")
-    return number
+def _whole_number(minimum: int, why: str = "") -> Callable[[str], int]:
+    """A parser of whole numbers of at least ``minimum``; ``why`` explains the bound."""
+
+    def parse(value: str) -> int:
+        number = int(value)
+        if number < minimum:
+            raise ValueError(f"must be a whole number of at least {minimum}{why}")
+        return number
+
+    return parse
 
 
-def _non_negative_int(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise ValueError("must be zero or a positive whole number")
-    return number
+_positive_int = _whole_number(1)
+_non_negative_int = _whole_number(0)
+# Argon2 needs 8 KiB per lane and Bulletin hashes with 4 lanes.
+_argon2_memory = _whole_number(32, " (KiB); the default 65536 is 64 MiB")
+_body_limit = _whole_number(16 * 1024, " bytes; the default is 1048576 (1 MiB)")
 
 
 def _seconds(value: str) -> float:
@@ -87,21 +92,6 @@ def _flag(value: str) -> bool:
     if lowered in ("0", "false", "no", "off", ""):
         return False
     raise ValueError("must be 1/0, true/false, yes/no or on/off")
-
-
-def _argon2_memory(value: str) -> int:
-    number = int(value)
-    # Argon2 needs 8 KiB per lane and Bulletin hashes with 4 lanes.
-    if number < 32:
-        raise ValueError("must be at least 32 (KiB); the default 65536 is 64 MiB")
-    return number
-
-
-def _body_limit(value: str) -> int:
-    number = int(value)
-    if number < 16 * 1024:
-        raise ValueError("must be at least 16384 bytes; the default is 1048576 (1 MiB)")
-    return number
 
 
 def _lines(value: str) -> tuple[str, ...]:

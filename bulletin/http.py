@@ -99,13 +99,6 @@ def not_modified(etag: str, cache_control: str | None = None) -> Response | None
     return None
 
 
-def make_public(response: Response, etag: str) -> Response:
-    """Mark a public response cacheable with its ETag."""
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = public_cache_control()
-    return response
-
-
 def _render(render: Callable) -> Rendered:
     response = current_app.make_response(render())
     headers = tuple((name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers)

@@ -270,17 +270,6 @@ def next_publication_at(db: sqlite3.Connection) -> dt.datetime | None:
     return parse_stored_time(row.fetchone()[0])
 
 
-def all_tags(db: sqlite3.Connection) -> list[tuple[str, int]]:
-    """(tag, number of published statements) pairs, most used first."""
-    return [
-        (row[0], row[1])
-        for row in db.execute(
-            "SELECT t.tag, count(*) FROM statement_tags t JOIN statements s ON s.id = t.statement_id"
-            " WHERE s.status = 'published' GROUP BY t.tag ORDER BY count(*) DESC, t.tag"
-        )
-    ]
-
-
 # ---------------------------------------------------------------- writing
 
 

@@ -6,6 +6,7 @@ Sizes include the status line and headers, as a reader's radio sends them.
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -83,8 +84,6 @@ def test_precache_and_first_sync_of_50_statements_fit_the_budget(client, app, pu
 
 
 def _precache_list(client) -> list[dict]:
-    import json
-
     source = client.get("/sw.js").get_data(as_text=True)
     settings = json.loads(re.match(r"const SETTINGS=(\{.*?\});", source).group(1))
     return settings["precache"]

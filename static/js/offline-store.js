@@ -91,8 +91,7 @@ const OfflineStore = (() => {
   }
 
   function isQuotaError(error) {
-    return Boolean(error) && (error.name === "QuotaExceededError" ||
-      (error.inner && error.inner.name === "QuotaExceededError"));
+    return Boolean(error) && error.name === "QuotaExceededError";
   }
 
   // Remove up to `count` of the least recently read statements that the
