@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test prepare clean
+RUNS ?= 5
+
+.PHONY: run test prepare clean chromium flake-hunt
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +33,17 @@ run: prepare
 
 # The whole suite: unit, HTTP and browser tests (a Chromium is found by
 # tests/browser/harness.py: CHROMIUM_PATH, /usr/bin/chromium, or Playwright's own).
-test: $(VENV)/.dev
+test: $(VENV)/.dev chromium
 	$(BIN)/python -m pytest
+
+# With no Chromium anywhere, try Playwright's own download (it needs the
+# internet); where that fails too, the browser tests say what to install.
+chromium: $(VENV)/.dev
+	@$(BIN)/python tests/browser/harness.py || $(BIN)/python -m playwright install chromium || true
+
+# The browser tests RUNS times with one core kept busy; prints every failure.
+flake-hunt: $(VENV)/.dev chromium
+	tests/flake_hunt.sh $(RUNS)
 
 clean:
 	rm -rf static/gen .pytest_cache

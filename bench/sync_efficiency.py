@@ -25,7 +25,7 @@ from pathlib import Path
 import brotli
 
 from . import report
-from .site import SEEDS, publish as publish_one, scratch_folder
+from .site import publish as publish_one, scratch_folder, seed_file
 
 ACCEPT = {"Accept-Encoding": "gzip, deflate, br, zstd"}  # what Chromium sends
 COUNTS = (1, 10, 100)
@@ -36,7 +36,7 @@ GOAL = 1.15
 
 def seed_shape() -> tuple[list[str], list[int]]:
     """The seed statement's vocabulary and its paragraphs' lengths in words."""
-    text = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
+    text = seed_file().read_text(encoding="utf-8")
     paragraphs = [p for p in text.split("\n\n")[2:] if p.strip() and "currently offline" not in p]
     words = re.findall(r"[A-Za-z][A-Za-z'-]*", text)
     return sorted(set(words)), [len(p.split()) for p in paragraphs]
@@ -81,7 +81,7 @@ def new_app(folder: Path):
     connection = db.connect(app.config["DATABASE"])
     db.migrate(connection)
     connection.close()
-    result = app.test_cli_runner().invoke(args=["import", str(SEEDS)])
+    result = app.test_cli_runner().invoke(args=["import", str(seed_file())])
     assert result.exit_code == 0, result.output
     return app
 

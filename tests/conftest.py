@@ -9,25 +9,74 @@ import pytest
 
 from bulletin import create_app, db, store
 from bulletin.db import transaction
+from bulletin.records import now
+from editor_client import EditorClient, add_editor
 
 REPO = Path(__file__).resolve().parent.parent
-SEEDS = REPO.parent / "shared" / "seeds"
 SAMPLES = REPO / "samples"
+# Fictional statements in the real ones' shape, shipped with the tests.
+STATEMENT_FILES = REPO / "tests" / "data" / "statements"
+STATEMENT_FILE = STATEMENT_FILES / "port-meridian-dockers.txt"
+# The real statements beside the repository, where a checkout has them.
+SHARED_SEEDS = REPO.parent / "shared" / "seeds"
+
+
+def shared_seeds() -> list[Path]:
+    """The real seed statements in ``../shared/seeds``; skips the test where there are none."""
+    seeds = sorted(SHARED_SEEDS.glob("*.txt"))
+    if not seeds:
+        pytest.skip(f"extra test on the real statements: {SHARED_SEEDS} is absent in this checkout")
+    return seeds
+
+
+# Argon2 parameters that take a millisecond; the defaults take a tenth of a second per hash.
+FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 64}
+
+
+class Clock:
+    """A clock for ``CLOCK`` in the app's config: it stands still until a test moves it."""
+
+    def __init__(self, start: dt.datetime | None = None):
+        self.now = start or now()
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE": str(tmp_path / "bulletin.sqlite3"),
-            "SECRET_KEY": "test-secret",
-        }
-    )
-    connection = db.connect(app.config["DATABASE"])
-    db.migrate(connection)
-    connection.close()
-    return app
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def make_app(tmp_path, clock):
+    """``make_app(**config)``: a real app on a migrated temporary database; keywords override its config."""
+
+    def make(**config):
+        app = create_app(
+            {
+                "TESTING": True,
+                "DATABASE": str(tmp_path / "bulletin.sqlite3"),
+                "SECRET_KEY": "test-secret",
+                "CLOCK": clock,
+                **FAST_HASHING,
+                **config,
+            }
+        )
+        connection = db.connect(app.config["DATABASE"])
+        db.migrate(connection)
+        connection.close()
+        return app
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 def reconfigure(app, **settings) -> None:
@@ -124,3 +173,17 @@ class Publisher:
 @pytest.fixture
 def publisher(app):
     return Publisher(app)
+
+
+@pytest.fixture
+def editor(app):
+    """An editor account (``EMAIL``, ``PASSWORD`` of tests/editor_client.py)."""
+    return add_editor(app)
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    """An :class:`EditorClient` logged in as ``editor``."""
+    editor_client = EditorClient(client)
+    assert editor_client.login().status_code == 302
+    return editor_client

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from editor_support import (  # noqa: F401  (fixtures)
-    EMAIL, PASSWORD, EditorClient, add_editor, app, editor_client, clock, editor, make_app,
-)
+from editor_client import EMAIL, PASSWORD, EditorClient, add_editor
 
 from bulletin import accounts, db, passwords
 from bulletin.passwords import PasswordRefused

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from editor_support import EMAIL, PASSWORD, EditorClient, add_editor, app, clock, make_app  # noqa: F401
+from editor_client import EMAIL, PASSWORD, EditorClient, add_editor
 
 from bulletin import db, throttle
 

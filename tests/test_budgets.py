@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from conftest import SEEDS
+from conftest import STATEMENT_FILE, shared_seeds
 
 SEED_PAGE_BUDGET = 5_600  # text.npr.org's whole page
 ONE_ROUND_TRIP = 14_000  # about ten TCP segments: one initial congestion window
@@ -28,9 +28,11 @@ def wire_bytes(client, url: str, encoding: str) -> int:
         return len(head.encode("latin-1")) + len(response.get_data())
 
 
-@pytest.fixture
-def seed_url(runner, app):
-    result = runner.invoke(args=["import", str(SEEDS)])
+@pytest.fixture(params=["own", "shared seed"])
+def seed_url(request, runner, app):
+    """A real-sized statement page: the tests' own file, and the real seed where present."""
+    path = STATEMENT_FILE if request.param == "own" else shared_seeds()[0]
+    result = runner.invoke(args=["import", str(path)])
     assert result.exit_code == 0, result.output
     return re.search(r"-> (\S+)", result.output).group(1)
 
@@ -70,7 +72,7 @@ def test_first_visit_fits_the_budget(client, app, seed_url, encoding):
 
 
 def test_precache_and_first_sync_of_50_statements_fit_the_budget(client, app, publisher):
-    seed_text = next(SEEDS.glob("*.txt")).read_text(encoding="utf-8")
+    seed_text = STATEMENT_FILE.read_text(encoding="utf-8")
     paragraphs = [p for p in seed_text.split("\n\n")[2:] if p.strip()]
     for n in range(50):
         # Each statement differs, so the sync answer cannot compress them to one.

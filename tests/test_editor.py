@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from editor_support import (  # noqa: F401  (fixtures)
-    EditorClient, add_editor, app, editor_client, clock, editor, form_values, make_app,
-)
+from editor_client import EditorClient, add_editor, form_values
 
 from bulletin import db, store
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from editor_support import EMAIL, EditorClient, add_editor, app, editor_client, clock, editor, make_app  # noqa: F401
+from editor_client import EMAIL, EditorClient, add_editor
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 
 import pytest
-from editor_support import EditorClient, add_editor, app, editor_client, clock, editor, make_app  # noqa: F401
+from editor_client import EditorClient, add_editor
 
 from bulletin import db
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from bulletin import db, store
-from conftest import SAMPLES, SEEDS
+from conftest import SAMPLES, STATEMENT_FILE, shared_seeds
 
 
 def statements(app):
@@ -19,28 +21,52 @@ def statements(app):
         connection.close()
 
 
-def test_the_seed_imports(runner, app, client):
-    result = runner.invoke(args=["import", str(SEEDS)])
+@dataclass(frozen=True)
+class Expected:
+    """What importing one statement file must give."""
+
+    title: str
+    published: dt.date
+    written: str  # the date as the page shows it
+    paragraphs: int
+
+
+OWN = Expected("Harbour union condemns the arrest of striking dockers in Port Meridian", dt.date(2023, 3, 14),
+               "14 March 2023", 4)  # fmt: skip
+SEED = Expected("SI condemns violence in Kazakhstan", dt.date(2022, 1, 7), "7 January 2022", 4)
+
+
+def statement_file(which: str) -> tuple[Path, Expected]:
+    return (STATEMENT_FILE, OWN) if which == "own" else (shared_seeds()[0], SEED)
+
+
+@pytest.mark.parametrize("which", ["own", "shared seed"])
+def test_a_statement_file_imports(runner, app, client, which):
+    path, expected = statement_file(which)
+    result = runner.invoke(args=["import", str(path)])
     assert result.exit_code == 0, result.output
     assert "dropped trailing line: You are currently offline." in result.output
-    [seed] = statements(app)
-    assert seed.title == "SI condemns violence in Kazakhstan"
-    assert seed.published == dt.date(2022, 1, 7)
-    assert seed.lang == "en"
-    assert seed.body_html.count("<p>") == 4
-    assert "You are currently offline" not in seed.body_html
-    html = client.get(seed.url).get_data(as_text=True)
-    assert '<time datetime="2022-01-07">7 January 2022</time>' in html
+    [statement] = statements(app)
+    assert statement.title == expected.title
+    assert statement.published == expected.published
+    assert statement.lang == "en"
+    assert statement.body_html.count("<p>") == expected.paragraphs
+    assert "You are currently offline" not in statement.body_html
+    html = client.get(statement.url).get_data(as_text=True)
+    assert f'<time datetime="{expected.published.isoformat()}">{expected.written}</time>' in html
     assert "You are currently offline" not in html
 
 
+@pytest.mark.parametrize("which", ["own", "shared seed"])
 @pytest.mark.parametrize("timezone", ["Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC"])
-def test_seed_date_is_the_same_in_every_time_zone(runner, app, client, timezone):
+def test_the_date_is_the_same_in_every_time_zone(runner, app, client, timezone, which):
+    path, expected = statement_file(which)
     app.config["TIMEZONE"] = timezone
-    assert runner.invoke(args=["import", str(SEEDS)]).exit_code == 0
-    [seed] = statements(app)
-    assert "7 January 2022" in client.get(seed.url).get_data(as_text=True)
-    assert client.get(f"/api/statements/{seed.slug}").get_json()["published"] == "2022-01-07"
+    assert runner.invoke(args=["import", str(path)]).exit_code == 0
+    [statement] = statements(app)
+    assert expected.written in client.get(statement.url).get_data(as_text=True)
+    published = client.get(f"/api/statements/{statement.slug}").get_json()["published"]
+    assert published == expected.published.isoformat()
 
 
 def test_samples_import_in_every_language(runner, app, client):
@@ -155,7 +181,7 @@ def test_front_matter_identity_and_translation(runner, app, tmp_path):
 
 def test_import_refuses_an_unprepared_database(tmp_path, runner, app):
     app.config["DATABASE"] = str(tmp_path / "fresh.sqlite3")
-    result = runner.invoke(args=["import", str(SEEDS)])
+    result = runner.invoke(args=["import", str(STATEMENT_FILE)])
     assert result.exit_code == 2 and "prepare" in result.output
 
 

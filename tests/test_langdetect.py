@@ -1,12 +1,9 @@
 """Tests for bulletin.langdetect, on short statement-like texts written for these tests."""
 
-from pathlib import Path
-
 import pytest
 
 from bulletin.langdetect import RTL_LANGUAGES, detect_language, text_direction
-
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+from conftest import STATEMENT_FILES, shared_seeds
 
 SAMPLES = {
     "en": "The party calls on the government to release all political prisoners and to "
@@ -59,11 +56,13 @@ def test_latin_detection_survives_a_title_and_a_date(lang):
     assert detect_language(text) == lang
 
 
-def test_detects_the_seed_statement_as_english():
-    seeds = sorted(SEEDS.glob("*.txt"))
-    if not seeds:
-        pytest.skip(f"no seed statements in {SEEDS}")
-    assert detect_language(seeds[0].read_text(encoding="utf-8")) == "en"
+@pytest.mark.parametrize("name, lang", [("port-meridian-dockers.txt", "en"), ("severnye-rayony-svyaz.txt", "ru")])
+def test_detects_the_language_of_a_whole_statement_file(name, lang):
+    assert detect_language((STATEMENT_FILES / name).read_text(encoding="utf-8")) == lang
+
+
+def test_detects_the_real_seed_statement_as_english():
+    assert detect_language(shared_seeds()[0].read_text(encoding="utf-8")) == "en"
 
 
 def test_a_ukrainian_place_name_does_not_make_russian_ukrainian():

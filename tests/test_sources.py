@@ -1,14 +1,14 @@
 """Tests for bulletin.sources: one source file in, one structured record out."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bulletin.sources import DEFAULT_DROP_LINES, ParsedSource, SourceError, parse_source
+from conftest import STATEMENT_FILE, shared_seeds
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 CHROME = "You are currently offline. Some pages or content may fail to load."
 UTC = timezone.utc
 
@@ -25,33 +25,48 @@ def error_of(name: str, data: bytes | str, **options) -> SourceError:
     return caught.value
 
 
-@pytest.fixture(scope="module")
-def seed_bytes() -> bytes:
-    seeds = sorted(SEEDS.glob("*.txt"))
-    if not seeds:
-        pytest.skip(f"no seed statements in {SEEDS}")
-    return seeds[0].read_bytes()
+@dataclass(frozen=True)
+class Known:
+    """A statement file and what parsing it must give."""
+
+    data: bytes
+    title: str
+    published: date
+    first_words: str
+    last_words: str
 
 
-# --- the real seed statement -------------------------------------------------------
+def own_file() -> Known:
+    return Known(STATEMENT_FILE.read_bytes(), "Harbour union condemns the arrest of striking dockers in Port Meridian",
+                 date(2023, 3, 14), "The Coastal Workers' Federation condemns", "until the last of them is home.")  # fmt: skip
 
-def check_seed(result: ParsedSource):
-    assert result.title == "SI condemns violence in Kazakhstan"
-    assert result.published == date(2022, 1, 7) and type(result.published) is date
+
+def shared_seed() -> Known:
+    return Known(shared_seeds()[0].read_bytes(), "SI condemns violence in Kazakhstan", date(2022, 1, 7),
+                 "The Socialist International condemns", "faced by many Kazakhs.")  # fmt: skip
+
+
+@pytest.fixture(params=[own_file, shared_seed], ids=["own", "shared seed"])
+def known(request) -> Known:
+    return request.param()
+
+
+# --- statement files in the real ones' shape --------------------------------------------
+
+def test_a_statement_file(known):
+    result = parse_source("statements/statement.txt", known.data)
+    assert result.title == known.title
+    assert result.published == known.published and type(result.published) is date
     assert result.format == "txt"
     assert result.body_html.count("<p>") == 4 and result.body_html.count("</p>") == 4
-    assert result.body_html.startswith("<p>The Socialist International condemns")
-    assert result.body_html.endswith("faced by many Kazakhs.</p>")
+    assert result.body_html.startswith(f"<p>{known.first_words}")
+    assert result.body_html.endswith(f"{known.last_words}</p>")
     assert "You are currently offline" not in result.source_text
     assert "You are currently offline" not in result.body_html
     assert result.dropped_lines == [CHROME]
     assert result.meta == {}
-    assert result.source_text.startswith("The Socialist International condemns")
-    assert "7 January 2022" not in result.source_text and result.title not in result.source_text
-
-
-def test_seed_statement(seed_bytes):
-    check_seed(parse_source("seeds/seed.txt", seed_bytes))
+    assert result.source_text.startswith(known.first_words)
+    assert result.title not in result.source_text
 
 
 @pytest.mark.parametrize("transform", [
@@ -61,9 +76,9 @@ def test_seed_statement(seed_bytes):
     lambda b: b + b"\n\n",
     lambda b: b.rstrip(b"\n") + b"\n" + CHROME.upper().encode() + b"\n",
 ])
-def test_seed_statement_survives_newlines_bom_and_trailing_blank_lines(seed_bytes, transform):
-    result = parse_source("seeds/seed.txt", transform(seed_bytes))
-    assert result.title == "SI condemns violence in Kazakhstan"
+def test_a_statement_file_survives_newlines_bom_and_trailing_blank_lines(known, transform):
+    result = parse_source("statements/statement.txt", transform(known.data))
+    assert result.title == known.title
     assert result.body_html.count("<p>") == 4
     assert "\r" not in result.source_text
     assert "offline" not in result.body_html

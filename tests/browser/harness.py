@@ -673,3 +673,17 @@ def format_axe(violations: list[dict]) -> str:
             if node.get("summary"):
                 lines.extend("      " + line for line in node["summary"].splitlines())
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    # `python tests/browser/harness.py`: exit 0 and print the Chromium the
+    # browser tests will drive, or exit 1 and say what was tried (make test
+    # then tries Playwright's own download before the tests report it).
+    import sys
+
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        found, attempts = find_chromium(pw)
+    print(found or "no Chromium found; tried: " + "; ".join(attempts))
+    sys.exit(0 if found else 1)

@@ -11,17 +11,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from editor_support import EMAIL, PASSWORD, add_editor, clock, make_app  # noqa: F401  (fixtures)
+from editor_client import EMAIL, PASSWORD, add_editor
 
 from .harness import collect_errors
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def app(make_app):
-    """The live server's app, with fast password hashing (see tests/editor_support.py)."""
-    return make_app()
 
 
 @pytest.fixture

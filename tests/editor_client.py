@@ -1,72 +1,19 @@
-"""Fixtures and helpers for the editor's tests (test_auth*.py, test_editor*.py).
+"""Driving the editor from tests: an account, and a test client that fills in forms as a browser would.
 
-The ``app`` fixture here replaces conftest's for the modules that import it:
-the same real app on a temporary database, with fast Argon2 parameters (the
-production defaults take a tenth of a second per hash) and a clock the test
-moves instead of sleeping.
+The fixtures that use these (``editor``, ``editor_client``) are in conftest.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
+from html import unescape
 
-import pytest
-
-from bulletin import accounts, create_app, db
+from bulletin import accounts, db
 from bulletin.db import transaction
-from bulletin.records import now
 
 EMAIL = "editor@example.org"
 PASSWORD = "a long walk to the river"
-FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 64}
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-class Clock:
-    """A clock for ``CLOCK`` in the app's config: it stands still until moved."""
-
-    def __init__(self, start: dt.datetime | None = None):
-        self.now = start or now()
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += dt.timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock():
-    return Clock()
-
-
-@pytest.fixture
-def make_app(tmp_path, clock):
-    """Build a migrated app; keyword arguments override its config."""
-
-    def make(**config):
-        app = create_app(
-            {
-                "TESTING": True,
-                "DATABASE": str(tmp_path / "bulletin.sqlite3"),
-                "SECRET_KEY": "test-secret",
-                "CLOCK": clock,
-                **FAST_HASHING,
-                **config,
-            }
-        )
-        connection = db.connect(app.config["DATABASE"])
-        db.migrate(connection)
-        connection.close()
-        return app
-
-    return make
-
-
-@pytest.fixture
-def app(make_app):
-    return make_app()
 
 
 def add_editor(app, email: str = EMAIL, password: str = PASSWORD) -> accounts.Editor:
@@ -83,7 +30,7 @@ def csrf_of(html: str) -> str:
 
 
 class EditorClient:
-    """A test client driven like an editor's editor_client: it fetches forms before posting them."""
+    """A test client driven as an editor's browser would be: it fetches forms before posting them."""
 
     def __init__(self, client):
         self.client = client
@@ -118,7 +65,7 @@ class EditorClient:
         return response.headers["Location"].rsplit("/", 1)[1]
 
     def form_of(self, statement_id: str) -> dict:
-        """The edit form's current values, as the editor_client would send them back."""
+        """The edit form's current values, as a browser would send them back."""
         html = self.get(f"/editor/statements/{statement_id}").get_data(as_text=True)
         return form_values(html)
 
@@ -130,8 +77,6 @@ class EditorClient:
 
 def form_values(html: str) -> dict:
     """The named inputs, textareas and selected options of the statement form."""
-    from html import unescape
-
     form = html[html.index('<form method="post" action="/editor/statements/'):]
     form = form[: form.index("</form>")]
     values = {}
@@ -143,16 +88,3 @@ def form_values(html: str) -> dict:
         values[name] = re.search(r'<option value="([^"]+)" selected', options).group(1)
     values.pop("csrf_token", None)
     return values
-
-
-@pytest.fixture
-def editor(app):
-    return add_editor(app)
-
-
-@pytest.fixture
-def editor_client(client, editor):
-    """An editor's editor_client, logged in."""
-    editor_client = EditorClient(client)
-    assert editor_client.login().status_code == 302
-    return editor_client
