@@ -60,7 +60,8 @@ def timed(call, *, iterations: int, seconds: float) -> dict:
 
 def make_app(folder: Path):
     """A Bulletin app on a fresh, migrated database in ``folder``."""
-    from bulletin import create_app, db
+    from bulletin import create_app
+    from bulletin.statements import db
 
     folder.mkdir(parents=True, exist_ok=True)
     app = create_app(
@@ -82,8 +83,8 @@ def generated(n: int, vocabulary, lengths) -> tuple[str, str]:
 
 def import_through_store(app, count: int, batch: int) -> dict:
     """Publish ``count`` statements through the store, a transaction per batch; the rate."""
-    from bulletin import db
-    from bulletin.db import transaction
+    from bulletin.statements import db
+    from bulletin.statements.db import transaction
 
     vocabulary, lengths = seed_shape()
     connection = db.connect(app.config["DATABASE"])
@@ -140,7 +141,7 @@ def import_through_cli(folder: Path, sample: int) -> dict:
 
 def database_size(app) -> dict:
     """The database file's size (WAL checkpointed), in all and per statement."""
-    from bulletin import db
+    from bulletin.statements import db
 
     connection = db.connect(app.config["DATABASE"])
     connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -165,7 +166,8 @@ def common_word(connection) -> tuple[str, int]:
 
 def query_latencies(app, args) -> tuple[dict, dict]:
     """Direct calls to the store and sync functions; also the words searched for."""
-    from bulletin import db, store, sync
+    from bulletin.statements import db, store
+    from bulletin.site import sync
 
     connection = db.connect(app.config["DATABASE"])
     total = store.count_published(connection)
@@ -211,7 +213,8 @@ def query_latencies(app, args) -> tuple[dict, dict]:
 
 def request_latencies(app, args, words: dict) -> dict:
     """Requests through the test client: nothing cached, and cached."""
-    from bulletin import db, store, sync
+    from bulletin.statements import db, store
+    from bulletin.site import sync
 
     connection = db.connect(app.config["DATABASE"])
     recent = sync.encode_cursor(store.database_id(connection), store.latest_change_seq(connection) - 10)

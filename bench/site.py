@@ -93,7 +93,7 @@ def make_site(folder: Path, *, samples: bool = True, **extra_env: str) -> Site:
 
 def publish(connection, title: str, body: str, published, tags=()) -> str:
     """Create and publish one statement straight through the store (inside the caller's transaction)."""
-    from bulletin import store
+    from bulletin.statements import store
 
     statement_id = store.create_statement(connection, title=title, lang="en", published=published, tags=tags)
     store.add_revision(

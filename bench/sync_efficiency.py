@@ -75,7 +75,8 @@ def wire_bytes(response) -> int:
 
 def new_app(folder: Path):
     """A Bulletin app on a fresh database in ``folder``, with the seed imported."""
-    from bulletin import create_app, db
+    from bulletin import create_app
+    from bulletin.statements import db
 
     app = create_app({"DATABASE": str(folder / "bulletin.sqlite3"), "SECRET_KEY": "bench"})
     connection = db.connect(app.config["DATABASE"])
@@ -88,8 +89,8 @@ def new_app(folder: Path):
 
 def publish(app, statements: list[tuple[str, str]]) -> list[str]:
     """Publish the (title, body) pairs in one transaction; return their bodies as stored."""
-    from bulletin import db
-    from bulletin.db import transaction
+    from bulletin.statements import db
+    from bulletin.statements.db import transaction
 
     connection = db.connect(app.config["DATABASE"])
     with transaction(connection):

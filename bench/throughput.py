@@ -26,7 +26,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from bulletin.http import SECURITY_HEADER_NAMES
+from bulletin.http.caching import SECURITY_HEADER_NAMES
 
 from . import report
 from .nginx_conf import BROTLI_STATIC, brotli_available, render_site, write_config

@@ -5,6 +5,8 @@ A command's docstring is its ``--help``.
 
 from __future__ import annotations
 
+from bulletin.http.database import prepared_db
+
 import sys
 import zoneinfo
 from pathlib import Path
@@ -13,17 +15,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from . import assets, db, importer, store
-from .dates import DateError, parse_date
-from .sources import DEFAULT_DROP_LINES
+from bulletin.assets import bundles
 
+from bulletin.statements import db, store
 
-def prepared_db():
-    """The app's database connection; a usage error (exit 2) if migrations are pending."""
-    connection = db.get_db()
-    if db.pending_migrations(connection):
-        raise click.UsageError("the database is not prepared: run `flask --app app prepare` first")
-    return connection
+from bulletin.importing import importer
+from bulletin.statements.dates import DateError, parse_date
+from bulletin.importing.sources import DEFAULT_DROP_LINES
 
 
 @click.command("prepare")
@@ -41,7 +39,7 @@ def prepare_command():
         connection.close()
     for name in applied:
         click.echo(f"migrated: {name}")
-    built = assets.build(current_app)
+    built = bundles.build(current_app)
     click.echo(f"built {len(built)} asset files; database {current_app.config['DATABASE']} is up to date")
 
 

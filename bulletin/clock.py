@@ -12,7 +12,7 @@ import datetime as dt
 
 from flask import current_app
 
-from .records import now as system_now
+from bulletin.statements.records import now as system_now
 
 
 def now() -> dt.datetime:

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
+# The repository: templates, static files and the service worker's sources live here.
+ROOT = Path(__file__).resolve().parent.parent
+
 
 class ConfigError(RuntimeError):
     """A setting is malformed; the message names the variable and the fix."""

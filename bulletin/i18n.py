@@ -17,7 +17,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from .langdetect import text_direction
+from bulletin.statements.languages import text_direction
 
 CATALOG_DIR = Path(__file__).parent / "translations"
 

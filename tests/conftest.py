@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from bulletin import create_app, db, store
-from bulletin.db import transaction
-from bulletin.records import now
+from bulletin import create_app
+from bulletin.assets import bundles
+
+from bulletin.statements import db, store
+from bulletin.statements.db import transaction
+from bulletin.statements.records import now
 from editor_client import EditorClient, add_editor
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,6 +47,14 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def built_assets(tmp_path_factory):
+    """The bundles, icons and compressed files, built once as ``prepare`` builds them (create_app never does)."""
+    if not bundles.is_built():
+        folder = tmp_path_factory.mktemp("build")
+        bundles.build(create_app({"TESTING": True, "DATABASE": str(folder / "b.sqlite3"), "SECRET_KEY": "x"}))
 
 
 @pytest.fixture

@@ -8,8 +8,11 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from bulletin import accounts, db
-from bulletin.db import transaction
+from bulletin.editor import accounts
+
+from bulletin.http.database import get_db
+from bulletin.statements import db
+from bulletin.statements.db import transaction
 
 EMAIL = "editor@example.org"
 PASSWORD = "a long walk to the river"
@@ -19,7 +22,7 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 def add_editor(app, email: str = EMAIL, password: str = PASSWORD) -> accounts.Editor:
     """Create an editor account straight in the store."""
     with app.app_context():
-        connection = db.get_db()
+        connection = get_db()
         with transaction(connection):
             return accounts.create(connection, email, password)
 

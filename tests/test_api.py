@@ -7,7 +7,9 @@ import re
 
 import pytest
 
-from bulletin import create_app, db
+from bulletin import create_app
+
+from bulletin.statements import db
 
 
 def sync(client, **params):

@@ -7,8 +7,11 @@ import re
 import pytest
 from editor_client import EMAIL, PASSWORD, EditorClient, add_editor
 
-from bulletin import accounts, db, passwords
-from bulletin.passwords import PasswordRefused
+from bulletin.editor import accounts, passwords
+
+from bulletin.http.database import get_db
+from bulletin.statements import db
+from bulletin.editor.passwords import PasswordRefused
 
 
 def editors_in(app):
@@ -31,9 +34,9 @@ def test_create_editor_reads_the_first_line_of_standard_input(app, runner):
 
 
 def test_create_editor_prompts_twice_on_a_terminal(app, runner, monkeypatch):
-    from bulletin import editor_cli
+    from bulletin.editor import commands
 
-    monkeypatch.setattr(editor_cli, "stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(commands, "stdin_is_terminal", lambda: True)
     result = runner.invoke(args=["create-editor", EMAIL], input=f"{PASSWORD}\nsomething else\n{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0, result.output
     assert "do not match" in result.output and PASSWORD not in result.output
@@ -316,7 +319,7 @@ def test_get_changes_nothing(app, editor_client):
 def test_accounts_normalize_email_case(app):
     add_editor(app, "Mixed.Case@Example.ORG")
     with app.app_context():
-        assert accounts.find(db.get_db(), "mixed.case@example.org").email == "mixed.case@example.org"
+        assert accounts.find(get_db(), "mixed.case@example.org").email == "mixed.case@example.org"
 
 
 def test_timed_out_sessions_are_removed_at_the_next_login(app, editor_client, clock):

@@ -9,7 +9,9 @@ import time
 import pytest
 from editor_client import EMAIL, PASSWORD, EditorClient, add_editor
 
-from bulletin import db, throttle
+from bulletin.statements import db
+
+from bulletin.editor import throttle
 
 ATTACKER = {"REMOTE_ADDR": "203.0.113.9"}
 EDITOR_HOME = {"REMOTE_ADDR": "198.51.100.7"}

@@ -11,6 +11,8 @@ import re
 
 import pytest
 
+from bulletin.assets import bundles
+
 from conftest import STATEMENT_FILE, shared_seeds
 
 SEED_PAGE_BUDGET = 5_600  # text.npr.org's whole page
@@ -61,7 +63,7 @@ def test_statement_page_has_one_render_critical_request(client, seed_url):
 
 
 def first_visit_urls(app, page_url: str) -> list[str]:
-    built = app.extensions["bulletin_assets"]
+    built = bundles.built(app)
     return [page_url, built.urls["js"], "/manifest.webmanifest", "/favicon.ico", "/sw.js"]
 
 

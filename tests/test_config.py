@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bulletin import config, create_app
+from bulletin import create_app
+
+from bulletin import config
 
 
 def test_defaults_run_without_any_setting(tmp_path, monkeypatch):

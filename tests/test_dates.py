@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, strategies as st
 
-from bulletin.dates import ENGLISH_MONTHS, DateError, looks_like_date, parse_date
+from bulletin.statements.dates import ENGLISH_MONTHS, DateError, looks_like_date, parse_date
 
 UTC = timezone.utc
 MOSCOW = ZoneInfo("Europe/Moscow")  # UTC+3 all year since 2014

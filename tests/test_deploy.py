@@ -14,9 +14,10 @@ import pytest
 
 from bench.nginx_conf import brotli_available, write_deploy_config
 from bench.servers import fetch, free_port, nginx_syntax_check, start_gunicorn, start_nginx
-from bulletin import create_app, db, store
-from bulletin.db import transaction
-from bulletin.http import SECURITY_HEADER_NAMES
+from bulletin import create_app
+from bulletin.statements import db, store
+from bulletin.statements.db import transaction
+from bulletin.http.caching import SECURITY_HEADER_NAMES
 
 pytestmark = pytest.mark.skipif(
     shutil.which("nginx") is None, reason="nginx is not installed: apt-get install nginx (.ci/run does)"

@@ -7,7 +7,7 @@ import re
 import pytest
 from editor_client import EditorClient, add_editor, form_values
 
-from bulletin import db, store
+from bulletin.statements import db, store
 
 
 @pytest.fixture
@@ -248,7 +248,8 @@ def test_an_oversized_body_gets_a_clear_413_and_saves_nothing(make_app, reader):
 
 
 def test_the_body_limit_is_a_setting(tmp_path, monkeypatch):
-    from bulletin import config, create_app
+    from bulletin import create_app
+    from bulletin import config
 
     monkeypatch.setenv("BULLETIN_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("BULLETIN_MAX_BODY", "65536")

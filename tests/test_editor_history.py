@@ -9,7 +9,9 @@ from editor_client import EMAIL, EditorClient, add_editor
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulletin import db, diffs
+from bulletin.statements import db
+
+from bulletin.editor import diffs
 
 
 @pytest.fixture

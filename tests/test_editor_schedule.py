@@ -8,7 +8,7 @@ import threading
 import pytest
 from editor_client import EditorClient, add_editor
 
-from bulletin import db
+from bulletin.statements import db
 
 
 @pytest.fixture

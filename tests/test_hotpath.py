@@ -7,9 +7,11 @@ import datetime as dt
 import pytest
 from flask import request_started
 
-from bulletin import create_app, db, store
-from bulletin.db import transaction
-from bulletin.records import now
+from bulletin import create_app
+
+from bulletin.statements import db, store
+from bulletin.statements.db import transaction
+from bulletin.statements.records import now
 
 
 @pytest.fixture

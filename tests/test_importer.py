@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bulletin import db, store
+from bulletin.statements import db, store
 from conftest import SAMPLES, STATEMENT_FILE, shared_seeds
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bulletin import db, store
+from bulletin.statements import db, store
 
 
 def _pages_by_keyset(connection, size: int, tag: str | None = None) -> list[list[str]]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bulletin.langdetect import RTL_LANGUAGES, detect_language, text_direction
+from bulletin.statements.languages import RTL_LANGUAGES, detect_language, text_direction
 from conftest import STATEMENT_FILES, shared_seeds
 
 SAMPLES = {

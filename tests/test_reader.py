@@ -8,6 +8,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from bulletin.assets import bundles
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -183,8 +185,8 @@ def test_tag_feed_and_sitemap(client, site):
 
 
 def test_old_slug_redirects(client, app):
-    from bulletin import db, store
-    from bulletin.db import transaction
+    from bulletin.statements import db, store
+    from bulletin.statements.db import transaction
     from conftest import create_draft
 
     connection = db.connect(app.config["DATABASE"])
@@ -197,7 +199,7 @@ def test_old_slug_redirects(client, app):
 
 
 def test_static_assets_are_immutable_and_precompressed(client, app):
-    url = app.extensions["bulletin_assets"].urls["css"]
+    url = bundles.built(app).urls["css"]
     with client.get(url, headers={"Accept-Encoding": "br"}) as response:
         assert response.status_code == 200 and response.headers["Content-Encoding"] == "br"
         assert "immutable" in response.headers["Cache-Control"]

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bulletin import sanitize
-from bulletin.sanitize import (
+from bulletin.statements import sanitize
+from bulletin.statements.sanitize import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_PROTOCOLS,
     ALLOWED_TAGS,

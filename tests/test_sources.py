@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bulletin.sources import DEFAULT_DROP_LINES, ParsedSource, SourceError, parse_source
+from bulletin.importing.sources import DEFAULT_DROP_LINES, ParsedSource, SourceError, parse_source
 from conftest import STATEMENT_FILE, shared_seeds
 
 CHROME = "You are currently offline. Some pages or content may fail to load."

@@ -8,10 +8,10 @@ import uuid
 
 import pytest
 
-from bulletin import db, store
-from bulletin.db import transaction
-from bulletin.records import parse_stored_time, stored_time
-from bulletin.slugs import slugify
+from bulletin.statements import db, store
+from bulletin.statements.db import transaction
+from bulletin.statements.records import parse_stored_time, stored_time
+from bulletin.statements.slugs import slugify
 from conftest import create_draft
 
 

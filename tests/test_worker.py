@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import re
 
-from bulletin import create_app, worker
+from bulletin import create_app
+
+from bulletin.assets import bundles
+from bulletin.pwa import worker
 
 
 def worker_settings(client) -> dict:
@@ -25,7 +28,7 @@ def test_service_worker_is_served_for_revalidation(client):
 def test_precache_lists_revisioned_urls_that_all_exist(client, app):
     settings = worker_settings(client)
     urls = [entry["url"] for entry in settings["precache"]]
-    assert app.extensions["bulletin_assets"].urls["js"] in urls
+    assert bundles.built(app).urls["js"] in urls
     assert {"/offline", "/offline/shell", "/manifest.webmanifest", "/static/icons/icon-192.png"} <= set(urls)
     for entry in settings["precache"]:
         assert re.fullmatch(r"[0-9a-f]{8,16}", entry["revision"]), entry

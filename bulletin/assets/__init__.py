@@ -1,0 +1,1 @@
+"""Build outputs: asset bundles, icons, atomic writes and their pre-compressed copies."""

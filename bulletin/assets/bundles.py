@@ -1,0 +1,205 @@
+"""Asset bundles (flask-assets), their pre-compressed files, and static serving.
+
+Bundles are built by ``flask --app app prepare`` into ``static/gen/`` with the
+content hash in the file name, then compressed once (Brotli 11 and gzip 9)
+next to themselves. WhiteNoise serves ``static/`` under ``/static/`` (hashed
+files with a far-future immutable lifetime) and ``static/root/`` at the site
+root (``/favicon.ico``, ``/robots.txt``).
+
+The stylesheet is small enough to inline into every page, which saves readers
+a render-blocking round trip; its hash goes into the CSP so no
+``'unsafe-inline'`` is needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+
+import logging
+
+from flask import Flask
+from flask_assets import Bundle, Environment
+from whitenoise import WhiteNoise
+from whitenoise.compress import Compressor
+from werkzeug.local import LocalProxy
+
+from bulletin.config import ROOT
+from bulletin.assets.files import compressed
+from bulletin.assets.files import write_if_changed
+from bulletin.i18n import ui_strings
+from bulletin.assets.icons import build_icons
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = ROOT / "static"
+STATIC_URL = "/static"
+# Static files whose URL carries no hash still get cached a day.
+UNVERSIONED_MAX_AGE = 86400
+SUFFIXES = {"br": "br", "gzip": "gz"}  # the names WhiteNoise looks for
+
+BUNDLES = {
+    "css": Bundle("css/site.css", filters="rcssmin", output="gen/site.%(version)s.css"),
+    # offline-store.js is shared with the service worker (see bulletin.worker);
+    # the interface strings are written by build() from the gettext catalog, so
+    # they are paid for once per deploy, not on every page.
+    "js": Bundle(
+        "gen/src/ui-strings.js", "js/offline-store.js", "js/page.js",
+        filters="rjsmin", output="gen/page.%(version)s.js",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class BuiltAssets:
+    """What the pages and headers need from one build of the bundles."""
+
+    inline_css: str
+    style_hash: str  # CSP source for the inline stylesheet
+    urls: dict  # bundle name -> versioned URL
+    build_id: str  # changes whenever a bundle, a template or the worker's source does
+
+
+def _environment(app: Flask) -> Environment:
+    env = Environment(app)
+    env.directory = str(STATIC_DIR)
+    env.load_path = [str(STATIC_DIR)]  # sources from static/, not Flask's static folder
+    env.url = STATIC_URL
+    env.versions = "hash"
+    env.manifest = f"json:{STATIC_DIR / 'gen' / 'manifest.json'}"
+    env.url_expire = False  # the version is in the file name, not a query string
+    env.auto_build = False  # built once by `prepare`, never per request
+    env.cache = False
+    for name, bundle in BUNDLES.items():
+        env.register(name, bundle)
+    return env
+
+
+def build(app: Flask) -> list[str]:
+    """Build every bundle and pre-compress static files; return the files built."""
+    env = app.extensions["bulletin_assets_env"]
+    built = [str(path) for path in build_icons()]
+    with app.app_context():
+        _write_ui_strings()
+        for name in BUNDLES:
+            env[name].build(force=True)
+            built.extend(_output_paths(env, name))
+    compressor = Compressor(quiet=True)  # only for its list of formats not worth compressing
+    for path in sorted(STATIC_DIR.rglob("*")):
+        if path.is_file() and not path.name.startswith(".") and compressor.should_compress(path.name):
+            for encoding, data in compressed(path.read_bytes()).items():
+                if encoding != "identity":
+                    write_if_changed(path.with_name(f"{path.name}.{SUFFIXES[encoding]}"), data)
+    write_if_changed(SOURCES_STAMP, _sources_digest().encode("ascii"))
+    return built
+
+
+def _write_ui_strings() -> None:
+    """The page script's interface strings as a script the bundle starts with."""
+    strings = json.dumps(ui_strings(), ensure_ascii=False, separators=(",", ":"))
+    script = f"const UI_STRINGS = {strings};\n"
+    write_if_changed(STATIC_DIR / "gen" / "src" / "ui-strings.js", script.encode("utf-8"))
+
+
+def _output_paths(env: Environment, name: str) -> list[str]:
+    return [str(STATIC_DIR / url[len(STATIC_URL) + 1 :]) for url in env[name].urls()]
+
+
+def _load(app: Flask) -> BuiltAssets:
+    env = app.extensions["bulletin_assets_env"]
+    with app.app_context():
+        urls = {name: env[name].urls()[0] for name in BUNDLES}
+    css = (STATIC_DIR / urls["css"][len(STATIC_URL) + 1 :]).read_text(encoding="utf-8")
+    digest = hashlib.sha256(css.encode("utf-8")).digest()
+    build_id = _build_id(urls)
+    return BuiltAssets(
+        inline_css=css,
+        style_hash="'sha256-" + base64.b64encode(digest).decode("ascii") + "'",
+        urls=urls,
+        build_id=build_id,
+    )
+
+
+# Everything besides the bundles that shapes a response: a deploy that changes
+# any of it must change every ETag, or readers would keep stale pages.
+BUILD_INPUTS = ("templates", "service_worker", "bulletin/translations")
+
+
+def _build_id(urls: dict) -> str:
+    digest = hashlib.sha256("".join(sorted(urls.values())).encode())
+    for folder in BUILD_INPUTS:
+        for path in sorted((ROOT / folder).rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(ROOT).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+# What the bundles and icons are made from (the page script's strings come
+# from the i18n module and its catalogs).
+BUNDLE_INPUTS = ("static/css", "static/js", "static/icons/source.png", "bulletin/i18n.py", "bulletin/translations")
+SOURCES_STAMP = STATIC_DIR / "gen" / "sources.sha256"
+
+
+def _sources_digest() -> str:
+    digest = hashlib.sha256()
+    for name in BUNDLE_INPUTS:
+        root = ROOT / name
+        for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
+            if path.is_file():
+                digest.update(path.relative_to(ROOT).as_posix().encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def is_built() -> bool:
+    """Whether the bundles and icons were built from the current sources."""
+    return (
+        (STATIC_DIR / "gen" / "manifest.json").exists()
+        and (STATIC_DIR / "root" / "favicon.ico").exists()
+        and SOURCES_STAMP.exists()
+        and SOURCES_STAMP.read_text(encoding="ascii") == _sources_digest()
+    )
+
+
+def built(app: Flask) -> BuiltAssets:
+    """The current build's inline CSS, CSP hash and versioned URLs; loaded once ``prepare`` built it."""
+    if "bulletin_assets" not in app.extensions:
+        if not is_built():
+            raise RuntimeError("the asset bundles are not built: run `flask --app app prepare`")
+        app.extensions["bulletin_assets"] = _load(app)
+    return app.extensions["bulletin_assets"]
+
+
+def _immutable(path: str, url: str) -> bool:
+    return url.startswith(STATIC_URL + "/gen/")
+
+
+def init_app(app: Flask) -> None:
+    """Register the bundles and load the build that ``prepare`` made; never builds.
+
+    A missing or stale build is logged now and refused at the first page
+    that needs it, with the command that fixes it.
+    """
+    app.extensions["bulletin_assets_env"] = _environment(app)
+    if is_built():
+        app.extensions["bulletin_assets"] = _load(app)
+    else:
+        log.warning("asset bundles missing or older than their sources: run `flask --app app prepare`")
+    app.jinja_env.globals["assets"] = LocalProxy(lambda: built(app))
+
+
+def static_files(application, add_headers_function) -> WhiteNoise:
+    """WhiteNoise serving ``static/`` (and ``static/root/`` at ``/``) in front of ``application``."""
+    static = WhiteNoise(
+        application,
+        max_age=UNVERSIONED_MAX_AGE,
+        immutable_file_test=_immutable,
+        add_headers_function=add_headers_function,
+        allow_all_origins=False,
+    )
+    static.add_files(str(STATIC_DIR), prefix=STATIC_URL)
+    static.add_files(str(STATIC_DIR / "root"), prefix="/")
+    return static

@@ -1,0 +1,43 @@
+"""Writing build outputs safely while a server may be reading them, and their compressed forms."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import tempfile
+from pathlib import Path
+
+import brotli
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Atomically replace ``path`` with ``data`` unless it already holds exactly that.
+
+    A reader (WhiteNoise indexes file sizes at start-up) never sees a
+    half-written file, and an unchanged file keeps its modification time.
+    """
+    if path.exists() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
+    return True
+
+
+MIN_COMPRESS_BYTES = 256  # below this, the encoding header costs more than it saves
+
+
+def compressed(body: bytes) -> dict:
+    """``identity`` plus Brotli 11 and gzip 9 forms of ``body`` when they are smaller."""
+    bodies = {"identity": body}
+    if len(body) >= MIN_COMPRESS_BYTES:
+        for name, data in (
+            ("br", brotli.compress(body, quality=11)),
+            ("gzip", gzip.compress(body, compresslevel=9, mtime=0)),
+        ):
+            if len(data) < len(body):
+                bodies[name] = data
+    return bodies

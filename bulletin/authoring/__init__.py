@@ -1,0 +1,1 @@
+"""The one write path for statements, its audit log, and scheduled publication."""

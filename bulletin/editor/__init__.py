@@ -1,0 +1,15 @@
+"""The editor, plugged into the app: sessions, CSRF, its pages and its commands."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from bulletin.editor import audit_page, auth, pages, commands, web, history
+
+
+def init_app(app: Flask) -> None:
+    """Register everything under /editor/ and the account commands."""
+    web.init_app(app)
+    commands.init_app(app)
+    for blueprint in (auth.bp, pages.bp, history.bp, audit_page.bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,33 @@
+"""The audit log as a page: ``/editor/audit``, newest first, a page at a time."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request
+
+from bulletin.authoring import audit
+from bulletin.http.database import get_db
+from bulletin.editor.web import editor_blueprint
+from bulletin.i18n import gettext
+
+bp = editor_blueprint("audit", __name__)
+
+PAGE_SIZE = 100
+
+
+@bp.get("/audit")
+def log():
+    """Who did what and when; ``?statement=<id>`` for one statement, ``?page=N`` for older entries."""
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or int(raw) < 1:
+        abort(400, description=gettext("The page number must be a positive whole number."))
+    page = int(raw)
+    statement_id = request.args.get("statement") or None
+    found = audit.entries(get_db(), limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE, statement_id=statement_id)
+    return render_template(
+        "editor/audit.html",
+        entries=found[:PAGE_SIZE],
+        page=page,
+        has_next=len(found) > PAGE_SIZE,
+        statement_id=statement_id,
+        actions=audit.ACTIONS,
+    )

@@ -1,0 +1,190 @@
+"""The editor's statement pages: the lists, create and edit, preview, publish, withdraw.
+
+Everything works with plain forms and no JavaScript. Saving goes through
+:mod:`bulletin.authoring`; these views only read the form, call it, and say
+what happened (including what the sanitizer removed).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+
+from bulletin.authoring import changes
+
+from bulletin import clock
+
+from bulletin.editor import diffs
+
+from bulletin.statements import store
+from bulletin.http.database import get_db
+from bulletin.editor.forms import StatementForm, site_zone
+from bulletin.editor.web import editor_blueprint
+from bulletin.i18n import gettext
+from bulletin.site.render import article_html
+
+bp = editor_blueprint("editor", __name__)
+
+
+def context() -> changes.Context:
+    """The acting editor, the app's clock and the site's zone and language."""
+    config = current_app.config
+    return changes.Context(g.editor, clock.now(), site_zone(config["TIMEZONE"]), config["DEFAULT_LANG"])
+
+
+def load(statement_id: str):
+    """The statement with this id in any status, or 404."""
+    statement = store.get_by_id(get_db(), statement_id)
+    if statement is None:
+        abort(404)
+    return statement
+
+
+@bp.get("/")
+def index():
+    """Drafts (and scheduled ones), published and withdrawn statements."""
+    db = get_db()
+    lists = {status: store.list_by_status(db, status) for status in ("draft", "published", "withdrawn")}
+    return render_template("editor/index.html", lists=lists, schedules=store.schedules(db))
+
+
+def _edit_page(form: StatementForm, statement=None, *, status: int = 200, conflict=None):
+    db = get_db()
+    page = render_template(
+        "editor/edit.html",
+        form=form,
+        statement=statement,
+        scheduled_at=store.scheduled_at(db, statement.id) if statement else None,
+        conflict=conflict,
+        timezone=current_app.config["TIMEZONE"],
+    )
+    return page, status
+
+
+@bp.get("/statements/new")
+def new():
+    """An empty statement form."""
+    return _edit_page(StatementForm())
+
+
+@bp.post("/statements/new")
+def create():
+    """Store a new draft; publish or schedule it at once when asked."""
+    form = StatementForm.from_request(request.form)
+    ctx = context()
+    if not form.validate(ctx.tz):
+        return _edit_page(form, status=422)
+    try:
+        outcome = changes.create(get_db(), form, ctx, publish=request.form.get("action") == "publish")
+    except store.StoreError as e:
+        form.errors["translation_of"] = str(e)
+        return _edit_page(form, status=422)
+    _tell(outcome)
+    return redirect(url_for("editor.edit", statement_id=outcome.statement_id))
+
+
+@bp.get("/statements/<statement_id>")
+def edit(statement_id: str):
+    """The statement's form, filled with its current revision."""
+    statement = load(statement_id)
+    tz = site_zone(current_app.config["TIMEZONE"])
+    return _edit_page(StatementForm.from_statement(get_db(), statement, tz), statement)
+
+
+@bp.post("/statements/<statement_id>")
+def save(statement_id: str):
+    """Save the form; 409 with both versions when someone saved a newer revision meanwhile."""
+    statement = load(statement_id)
+    form = StatementForm.from_request(request.form)
+    ctx = context()
+    if not form.validate(ctx.tz):
+        return _edit_page(form, statement, status=422)
+    publish = request.form.get("action") == "publish"
+    try:
+        outcome = changes.save(get_db(), statement_id, form, ctx, publish=publish)
+    except changes.Conflict as e:
+        return _conflict_page(form, e.current)
+    except (changes.Refused, store.StoreError) as e:
+        form.errors["form"] = str(e)
+        return _edit_page(form, statement, status=422)
+    _tell(outcome)
+    return redirect(url_for("editor.edit", statement_id=statement_id))
+
+
+def _conflict_page(form: StatementForm, current):
+    """The editor's text, untouched, beside the newer saved version, ready to merge."""
+    tz = site_zone(current_app.config["TIMEZONE"])
+    saved = StatementForm.from_statement(get_db(), current, tz)
+    revision = store.get_revision(get_db(), current.revision)
+    conflict = {
+        "saved": saved,
+        "revision": revision,
+        "body_diff": diffs.line_diff(saved.body, form.body),
+        "title_diff": diffs.line_diff(saved.title, form.title),
+    }
+    # Saving again from this page is a deliberate merge over the newer revision.
+    form = dataclasses.replace(form, base_revision=current.revision)
+    return _edit_page(form, current, status=409, conflict=conflict)
+
+
+def _tell(outcome: changes.Outcome) -> None:
+    """Flash what the save did, and what the sanitizer removed from the body."""
+    if outcome.scheduled_for:
+        flash(gettext("Scheduled: it becomes public on %(time)s (%(zone)s). Until then readers see nothing.",
+                      time=_local(outcome.scheduled_for), zone=current_app.config["TIMEZONE"]), "notice")  # fmt: skip
+    elif outcome.published:
+        flash(gettext("Published: readers see it now, and devices get it at their next sync."), "notice")
+    elif outcome.changed:
+        flash(gettext("Saved."), "notice")
+    else:
+        flash(gettext("Nothing had changed, so nothing was saved."), "notice")
+    if outcome.unscheduled:
+        flash(gettext("The scheduled publication was cancelled: it is a draft again."), "notice")
+    if outcome.removed:
+        flash(gettext("The sanitizer removed: %(items)s. Check the preview.", items=", ".join(outcome.removed)),
+              "removed")  # fmt: skip
+
+
+def _local(instant) -> str:
+    return current_app.jinja_env.filters["editor_time"](instant)
+
+
+@bp.post("/statements/<statement_id>/unschedule")
+def unschedule(statement_id: str):
+    """Cancel a scheduled publication; the statement stays a draft."""
+    load(statement_id)
+    if changes.unschedule(get_db(), statement_id, context()):
+        flash(gettext("The scheduled publication was cancelled: it is a draft again."), "notice")
+    return redirect(url_for("editor.edit", statement_id=statement_id))
+
+
+@bp.post("/statements/<statement_id>/withdraw")
+def withdraw(statement_id: str):
+    """Withdraw a published statement; its page then answers 410 with the reason."""
+    statement = load(statement_id)
+    try:
+        changes.withdraw(get_db(), statement_id, request.form.get("reason", ""), context())
+    except changes.Refused as e:
+        tz = site_zone(current_app.config["TIMEZONE"])
+        form = StatementForm.from_statement(get_db(), statement, tz)
+        form.errors["reason"] = str(e)
+        return _edit_page(form, statement, status=422)
+    flash(gettext("Withdrawn: its page now shows the reason, and devices replace it at their next sync."),
+          "notice")  # fmt: skip
+    return redirect(url_for("editor.edit", statement_id=statement_id))
+
+
+@bp.get("/statements/<statement_id>/preview")
+def preview(statement_id: str):
+    """The reader's page of the statement's current revision, exactly as it will be served."""
+    db = get_db()
+    statement = load(statement_id)
+    if statement.published is None:
+        # What publishing now would give it; the reader's page always has a date.
+        statement = dataclasses.replace(statement, published=clock.now())
+    return render_template(
+        "reader/statement.html",
+        statement=statement,
+        article=article_html(statement, store.translations_of(db, statement)),
+    )

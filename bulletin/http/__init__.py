@@ -1,0 +1,1 @@
+"""The HTTP layer: cache and security headers, ETags, kept responses, errors, the request's database."""

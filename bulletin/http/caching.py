@@ -1,0 +1,156 @@
+"""HTTP caching and security headers, for Flask's responses and WhiteNoise's alike.
+
+Public pages are cacheable by any CDN or reverse proxy for a short time and
+may be served stale when the origin fails, so a surge or an outage is
+absorbed by caches. Conditional requests are answered from a cheap key
+(:func:`etag_for`) before anything is rendered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Callable
+
+from flask import Flask, Response, current_app, request
+from whitenoise import WhiteNoise
+
+from bulletin.assets import bundles
+
+from bulletin.http import hotpath
+from bulletin.assets.files import compressed
+from bulletin.http.compress import Rendered, RenderedCache, negotiate
+
+# Headers of a rendered response that are part of what is cached with it.
+KEPT_HEADERS = ("Content-Type", "X-Robots-Tag", "Location")
+RENDERED_CACHE_BYTES = 64 * 1024 * 1024
+
+REFERRER_POLICY = "no-referrer"  # never tell a linked site where its reader came from
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"
+
+
+def content_security_policy() -> str:
+    """The CSP of every response: our own origin only, the inline CSS by its hash."""
+    style_hash = bundles.built(current_app).style_hash
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            f"style-src 'self' {style_hash}",
+            "img-src 'self' data:",
+            "font-src 'none'",
+            "connect-src 'self'",
+            "manifest-src 'self'",
+            "worker-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ]
+    )
+
+
+def _security_headers(csp: str) -> dict[str, str]:
+    return {
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": REFERRER_POLICY,
+        "Permissions-Policy": PERMISSIONS_POLICY,
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+    }
+
+
+# Every response carries these (a static server or cache in front must keep them).
+SECURITY_HEADER_NAMES = tuple(_security_headers("").keys())
+
+# Static files are never documents that run anything: the tightest policy.
+STATIC_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+
+
+def add_static_headers(headers, path: str, url: str) -> None:
+    """WhiteNoise hook: the same security headers on static files."""
+    for name, value in _security_headers(STATIC_CSP).items():
+        headers[name] = value
+
+
+def etag_for(*parts: object) -> str:
+    """A strong ETag (unquoted) from everything a response shows, cheap to compute."""
+    key = "\x1f".join(str(part) for part in parts)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+
+
+def public_cache_control() -> str:
+    """Cache-Control for public pages and API answers: short, shareable, stale on error."""
+    max_age = current_app.config["HTML_MAX_AGE"]
+    stale = current_app.config["STALE_IF_ERROR"]
+    return f"public, max-age={max_age}, stale-while-revalidate={max_age}, stale-if-error={stale}"
+
+
+def not_modified(etag: str, cache_control: str | None = None) -> Response | None:
+    """A 304 when the client already holds ``etag``; None when the body must be sent.
+
+    The 304 carries the same ``Cache-Control`` as the full response would,
+    since a cache updates its stored headers from it.
+    """
+    if etag in request.if_none_match:
+        response = Response(status=304)
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = cache_control or public_cache_control()
+        # As the full response would say (public bodies are kept compressed).
+        response.vary.add("Accept-Encoding")
+        return response
+    return None
+
+
+def _render(render: Callable) -> Rendered:
+    response = current_app.make_response(render())
+    headers = tuple((name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers)
+    return Rendered(response.status_code, headers, compressed(response.get_data()))
+
+
+def cached_response(etag_parts: tuple, render: Callable, *, cache_control: str | None = None) -> Response:
+    """A public response keyed by everything it shows: 304, a kept copy, or rendered once.
+
+    ``etag_parts`` must change whenever the body would; the build of the
+    assets and the request's path and query are added here. ``render``
+    returns anything a view may return and runs only on a cache miss.
+    """
+    etag = etag_for(bundles.built(current_app).build_id, request.full_path, *etag_parts)
+    # Tells the hot path (bulletin.hotpath) that this answer may be replayed.
+    request.environ[hotpath.MARK] = etag
+    unchanged = not_modified(etag, cache_control)
+    if unchanged is not None:
+        return unchanged
+    cache: RenderedCache = current_app.extensions["bulletin_rendered"]
+    entry = cache.get(etag)
+    if entry is None:
+        entry = _render(render)
+        cache.put(etag, entry)
+    encoding = negotiate(request, entry.bodies)
+    response = Response(entry.bodies[encoding], status=entry.status, headers=list(entry.headers))
+    if encoding != "identity":
+        response.headers["Content-Encoding"] = encoding
+    if len(entry.bodies) > 1:
+        response.vary.add("Accept-Encoding")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = cache_control or public_cache_control()
+    return response
+
+
+def _after_request(response: Response) -> Response:
+    for name, value in _security_headers(content_security_policy()).items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # Anything not explicitly made public is private to the one reader.
+    response.headers.setdefault("Cache-Control", "no-store")
+    if "Set-Cookie" in response.headers and "public" in response.headers["Cache-Control"]:
+        # A shared cache must never hand one reader's cookie to another.
+        raise RuntimeError(f"public response for {request.path} tried to set a cookie")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Add security and cache headers to every response; keep rendered responses."""
+    app.extensions["bulletin_rendered"] = RenderedCache(RENDERED_CACHE_BYTES)
+    app.after_request(_after_request)

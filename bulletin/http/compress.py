@@ -1,0 +1,75 @@
+"""Responses rendered once and kept compressed, keyed by their ETag.
+
+A public page's ETag is computed from everything the page shows (see
+:func:`bulletin.http.cached_response`), so the ETag is also the key of its
+rendered bytes: the first request renders and compresses (Brotli 11, gzip 9),
+later ones only pick the encoding the client accepts. Compression happens
+lazily, on first request, so a bulk import never waits for it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from flask import Request
+
+ENCODINGS = ("br", "gzip")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One rendered response: status, headers that belong to it, and its bodies by encoding."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    bodies: dict  # "identity", and "br"/"gzip" when worth it
+
+    @property
+    def size(self) -> int:
+        return sum(len(body) for body in self.bodies.values())
+
+
+def negotiate(request: Request, available) -> str:
+    """The best encoding the client accepts among ``available``; ``identity`` otherwise."""
+    accepted = request.accept_encodings
+    for name in ENCODINGS:
+        if name in available and accepted[name] > 0:
+            return name
+    return "identity"
+
+
+class RenderedCache:
+    """A thread-safe LRU of rendered responses, bounded by their total bytes."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, Rendered] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Rendered | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: str, entry: Rendered) -> None:
+        if entry.size > self.max_bytes:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._bytes -= old.size
+            self._entries[key] = entry
+            self._bytes += entry.size
+            while self._bytes > self.max_bytes:
+                _key, evicted = self._entries.popitem(last=False)
+                self._bytes -= evicted.size
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0

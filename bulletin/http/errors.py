@@ -1,0 +1,78 @@
+"""Error responses: JSON for the API and for clients that ask for it, HTML for readers."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, make_response, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from bulletin.i18n import gettext
+
+
+class ApiError(Exception):
+    """An API failure with its status, a stable machine code and a readable message."""
+
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def wants_json() -> bool:
+    """API paths always; elsewhere when the client prefers JSON to HTML."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _json_error(status: int, code: str, message: str):
+    response = jsonify({"error": {"code": code, "message": message}})
+    response.status_code = status
+    return response
+
+
+def _cacheable(response, status: int):
+    # A missing or withdrawn page may be cached briefly like the page itself;
+    # other errors must not stick in a shared cache.
+    if status in (404, 410):
+        response.headers["Cache-Control"] = "public, max-age=60"
+    if not request.path.startswith("/api/"):
+        response.vary.add("Accept")
+    return response
+
+
+def handle_api_error(error: ApiError):
+    return _cacheable(_json_error(error.status, error.code, error.message), error.status)
+
+
+HTTP_MESSAGES = {
+    400: "The request could not be understood.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that method.",
+    410: "This page has been removed.",
+    413: "The request is too large.",
+    500: "Something went wrong on our side.",
+}
+
+
+def handle_http_error(error: HTTPException):
+    status = error.code or 500
+    if wants_json():
+        code = (error.name or "error").lower().replace(" ", "_")
+        message = error.description if status == 400 else HTTP_MESSAGES.get(status, error.name)
+        response = _json_error(status, code, message)
+    else:
+        html = render_template(
+            "errors/error.html",
+            status=status,
+            message=gettext(HTTP_MESSAGES.get(status, "Something went wrong.")),
+        )
+        response = make_response(html, status)
+    if status == 405:
+        response.headers["Allow"] = ", ".join(getattr(error, "valid_methods", None) or [])
+    return _cacheable(response, status)
+
+
+def init_app(app: Flask) -> None:
+    """Route every HTTP error and ApiError through the handlers above."""
+    app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(HTTPException, handle_http_error)

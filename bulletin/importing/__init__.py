@@ -1,0 +1,1 @@
+"""Statement files read and imported, through the one write path."""

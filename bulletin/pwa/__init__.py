@@ -1,0 +1,1 @@
+"""The installable app: the service worker, the manifest, the offline pages."""

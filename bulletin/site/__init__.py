@@ -1,0 +1,1 @@
+"""The public site: reader pages, feeds, the JSON API and sync."""

@@ -1,0 +1,100 @@
+"""JSON API: statement lists, one statement, and delta sync for devices.
+
+Every error is ``{"error": {"code", "message"}}`` with its status (see
+:mod:`bulletin.errors`); bad input is a 400, never a 500.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, request, url_for
+
+from bulletin.statements import store
+
+from bulletin.site import sync
+from bulletin.http.database import get_db
+from bulletin.http.errors import ApiError
+from bulletin.http.caching import cached_response
+from bulletin.site.reader import page_of_statements
+from bulletin.site.render import statement_object
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def int_arg(name: str, default: int, *, low: int, high: int | None = None) -> int:
+    """A whole-number query argument within bounds, else a 400 naming it."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ApiError(400, "bad_argument", f"{name} must be a whole number {bounds}")
+    return int(raw)
+
+
+def _cacheable_json(etag_parts: tuple, build):
+    """Answer 304 from the key alone, else the JSON built once and kept compressed."""
+    return cached_response(etag_parts, lambda: jsonify(build()))
+
+
+@bp.get("/statements")
+def statements():
+    """Published statements, newest first, a page at a time."""
+    db = get_db()
+    page = int_arg("page", 1, low=1)
+    size = current_app.config["PAGE_SIZE"]
+
+    before = request.args.get("before")
+
+    def body():
+        listed = page_of_statements(db, page=page, size=size, before=before)
+        if listed is None:
+            raise ApiError(400, "bad_argument", "before must be the id of a statement on the previous page")
+        has_next = len(listed) > size
+        return {
+            "statements": [statement_object(db, s) for s in listed[:size]],
+            "next": url_for("api.statements", page=page + 1, before=listed[size - 1].id) if has_next else None,
+        }
+
+    return _cacheable_json(("list", page, size, store.latest_change_seq(db)), body)
+
+
+@bp.get("/statements/<slug>")
+def statement(slug: str):
+    """One statement by slug; a withdrawn one answers 410 with its reason."""
+    db = get_db()
+    found, current = store.find_public(db, slug)
+    if current:
+        return current_app.redirect(url_for("api.statement", slug=current), 301)
+    if found is None:
+        raise ApiError(404, "not_found", f"no published statement has the slug {slug!r}")
+    if found.is_withdrawn:
+        raise ApiError(410, "withdrawn", found.withdrawal_reason or "this statement was withdrawn")
+    return _cacheable_json(
+        ("statement", found.id, store.group_change_seq(db, found)),
+        lambda: statement_object(db, found),
+    )
+
+
+@bp.get("/sync")
+def sync_changes():
+    """Changes since a device's cursor (or a starting snapshot without one)."""
+    db = get_db()
+    config = current_app.config
+    limit = int_arg("limit", config["SYNC_LIMIT"], low=1, high=config["SYNC_MAX_LIMIT"])
+    since = request.args.get("since")
+    if since is None:
+        key = ("snapshot", limit, store.latest_change_seq(db))
+        return _cacheable_json(key, lambda: sync.snapshot(db, limit=limit))
+    try:
+        position = sync.decode_cursor(since, store.database_id(db))
+        key = ("sync", position, limit, store.latest_change_seq(db))
+        return _cacheable_json(key, lambda: sync.changes(db, position, limit=limit))
+    except sync.ForeignCursor as e:
+        raise ApiError(410, "cursor_expired", str(e)) from e
+    except sync.CursorError as e:
+        raise ApiError(400, "bad_cursor", str(e)) from e
+
+
+@bp.route("/<path:_rest>")
+def unknown(_rest: str):
+    abort(404)

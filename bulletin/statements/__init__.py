@@ -1,0 +1,1 @@
+"""The statements themselves: records, storage, sanitizing, dates, languages. No Flask, no other Bulletin package."""

@@ -1,0 +1,547 @@
+"""Statements in SQLite: writes that keep the change log true, and the queries.
+
+Writers call these functions inside :func:`bulletin.db.transaction`; each
+function assumes it is inside one and never commits itself, so an import or an
+editor's save is stored whole or not at all.
+
+Every change a reader's device must learn about (publish, update, withdraw)
+goes through :func:`_record_change`, which appends to ``changes`` and moves
+the statement's ``change_seq``: the sync cursor is built on that number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import uuid
+from typing import Iterable
+
+from bulletin.statements import sanitize, slugs
+from bulletin.statements.records import Statement, now, parse_stored_time, stored_time
+
+
+class StoreError(ValueError):
+    """A write that would break the store's rules; the message says which."""
+
+
+_SELECT = """
+SELECT s.rowid AS rowid, s.id, s.slug, s.lang, s.status, s.published,
+       s.created_at, s.updated_at, s.translation_group, s.is_original,
+       s.withdrawn_at, s.withdrawal_reason, s.change_seq, s.source_key,
+       r.id AS revision, r.title, r.summary,
+       -- Counted from the revision readers first saw, so that a draft saved
+       -- several times is not "Updated" on the day it is published.
+       r.number - coalesce(s.first_public_revision, r.number) + 1 AS revision_number,
+       r.body_html, r.correction_note, r.created_at AS revised_at,
+       (SELECT group_concat(tag, char(31)) FROM statement_tags t
+         WHERE t.statement_id = s.id) AS tags
+FROM statements s JOIN revisions r ON r.id = s.current_revision
+"""
+
+_NEWEST = "ORDER BY s.published DESC, s.rowid DESC"
+
+
+def _one(db: sqlite3.Connection, where: str, params: tuple) -> Statement | None:
+    row = db.execute(f"{_SELECT} WHERE {where}", params).fetchone()
+    return Statement.from_row(row) if row else None
+
+
+def _many(db: sqlite3.Connection, tail: str, params: tuple) -> list[Statement]:
+    return [Statement.from_row(row) for row in db.execute(f"{_SELECT} {tail}", params)]
+
+
+# ---------------------------------------------------------------- reading
+
+
+def get_by_id(db: sqlite3.Connection, statement_id: str) -> Statement | None:
+    """The statement with this id, in any status, or None."""
+    return _one(db, "s.id = ?", (statement_id,))
+
+
+def get_by_slug(db: sqlite3.Connection, slug: str) -> Statement | None:
+    """The statement whose current slug this is, in any status, or None."""
+    return _one(db, "s.slug = ?", (slug,))
+
+
+def get_by_source_key(db: sqlite3.Connection, source_key: str) -> Statement | None:
+    """The statement first imported from this source key, or None."""
+    return _one(db, "s.source_key = ?", (source_key,))
+
+
+def current_slug_for(db: sqlite3.Connection, old_slug: str) -> str | None:
+    """The current slug of the statement that once had ``old_slug``, or None."""
+    row = db.execute(
+        "SELECT s.slug FROM slug_history h JOIN statements s ON s.id = h.statement_id"
+        " WHERE h.slug = ?",
+        (old_slug,),
+    ).fetchone()
+    return row["slug"] if row else None
+
+
+def find_public(db: sqlite3.Connection, slug: str) -> tuple[Statement | None, str | None]:
+    """What a public URL with ``slug`` shows: ``(statement, None)`` for a published or
+    withdrawn statement, ``(None, current_slug)`` for a slug it once had, ``(None, None)``
+    when there is nothing to show (unknown, or still a draft)."""
+    found = get_by_slug(db, slug)
+    if found is not None and found.status != "draft":
+        return found, None
+    return None, current_slug_for(db, slug)
+
+
+def list_published(
+    db: sqlite3.Connection, *, limit: int, offset: int = 0, tag: str | None = None
+) -> list[Statement]:
+    """Published statements, newest first, optionally only those with ``tag``."""
+    if tag is None:
+        return _many(db, f"WHERE s.status = 'published' {_NEWEST} LIMIT ? OFFSET ?", (limit, offset))
+    return _many(
+        db,
+        "WHERE s.status = 'published' AND s.id IN"
+        f" (SELECT statement_id FROM statement_tags WHERE tag = ?) {_NEWEST} LIMIT ? OFFSET ?",
+        (tag, limit, offset),
+    )
+
+
+def count_published(db: sqlite3.Connection, tag: str | None = None) -> int:
+    """How many statements :func:`list_published` would page through."""
+    if tag is None:
+        return db.execute("SELECT count(*) FROM statements WHERE status = 'published'").fetchone()[0]
+    return db.execute(
+        "SELECT count(*) FROM statements s JOIN statement_tags t ON t.statement_id = s.id"
+        " WHERE s.status = 'published' AND t.tag = ?",
+        (tag,),
+    ).fetchone()[0]
+
+
+def list_published_older_than(
+    db: sqlite3.Connection, statement_id: str, *, limit: int, tag: str | None = None
+) -> list[Statement] | None:
+    """The published statements after ``statement_id`` in :func:`list_published`'s order.
+
+    Keyset paging: a page starts from the last statement of the previous
+    one, found by its id, so a deep page costs what the first one costs
+    (``OFFSET`` steps over every row before it). None when no statement has
+    that id. The position survives that statement's withdrawal.
+    """
+    row = db.execute("SELECT published, rowid FROM statements WHERE id = ?", (statement_id,)).fetchone()
+    if row is None:
+        return None
+    # published <= ? bounds the index range; the OR breaks ties by rowid, as _NEWEST does.
+    where = "s.status = 'published' AND s.published <= ? AND (s.published < ? OR s.rowid < ?)"
+    params: tuple = (row[0], row[0], row[1])
+    if tag is not None:
+        where += " AND s.id IN (SELECT statement_id FROM statement_tags WHERE tag = ?)"
+        params += (tag,)
+    return _many(db, f"WHERE {where} {_NEWEST} LIMIT ?", (*params, limit))
+
+
+def _match_expression(query: str) -> str:
+    """An FTS5 query matching every word of the reader's text, operators disarmed.
+
+    Each word becomes a quoted string, so that a reader typing ``AND``, ``*``,
+    ``"`` or ``NEAR(`` searches for words instead of writing FTS syntax.
+    """
+    words = [word.replace('"', "") for word in query.split()]
+    return " ".join(f'"{word}"' for word in words if word)
+
+
+def search(db: sqlite3.Connection, query: str, *, limit: int, offset: int = 0) -> list[Statement]:
+    """Published statements matching every word of ``query``, best match first."""
+    expression = _match_expression(query)
+    if not expression:
+        return []
+    return _many(
+        db,
+        "JOIN (SELECT rowid AS hit, rank FROM statements_fts WHERE statements_fts MATCH ?"
+        " ORDER BY rank LIMIT ? OFFSET ?) f ON f.hit = s.rowid"
+        " WHERE s.status = 'published' ORDER BY f.rank",
+        (expression, limit, offset),
+    )
+
+
+SEARCH_WINDOW = 1000  # matches ranked by search_recent: a few ms even for a word in every statement
+
+
+def search_recent(
+    db: sqlite3.Connection, query: str, *, limit: int, offset: int = 0, window: int = SEARCH_WINDOW
+) -> list[Statement]:
+    """Like :func:`search`, best match first, among the ``window`` newest-created matches only.
+
+    Ranking costs time in proportion to the matches: at 100,000 statements
+    a word found in most of them takes :func:`search` over 100 ms, ranking
+    only the newest thousand takes a few. Results past ``window`` are not
+    reachable; the index keeps statements in creation order (their rowid).
+    """
+    expression = _match_expression(query)
+    if not expression:
+        return []
+    return _many(
+        db,
+        "JOIN (SELECT hit, score FROM (SELECT rowid AS hit, bm25(statements_fts) AS score FROM statements_fts"
+        " WHERE statements_fts MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY score LIMIT ? OFFSET ?) f"
+        " ON f.hit = s.rowid WHERE s.status = 'published' ORDER BY f.score",
+        (expression, window, limit, offset),
+    )
+
+
+def translations_of(db: sqlite3.Connection, statement: Statement) -> list[Statement]:
+    """The other published versions of the statement, original first, then by language."""
+    return _many(
+        db,
+        "WHERE s.translation_group = ? AND s.id != ? AND s.status = 'published'"
+        " ORDER BY s.is_original DESC, s.lang",
+        (statement.translation_group, statement.id),
+    )
+
+
+def group_change_seq(db: sqlite3.Connection, statement: Statement) -> int:
+    """Latest change among the statement's translation group: what its page shows."""
+    row = db.execute(
+        "SELECT max(change_seq) FROM statements WHERE translation_group = ?",
+        (statement.translation_group,),
+    ).fetchone()
+    return row[0] or 0
+
+
+def latest_change_seq(db: sqlite3.Connection) -> int:
+    """The newest change sequence number, 0 for an empty database."""
+    row = db.execute("SELECT max(seq) FROM changes").fetchone()
+    return row[0] or 0
+
+
+def changed_since(db: sqlite3.Connection, seq: int, *, limit: int) -> list[Statement]:
+    """Published or withdrawn statements changed after ``seq``, oldest change first.
+
+    Each statement appears once, in its latest state, ordered by its latest
+    change: a client that stores the last one's ``change_seq`` as its cursor
+    resumes without losing or repeating anything.
+    """
+    return _many(
+        db,
+        "WHERE s.change_seq > ? AND s.status != 'draft' ORDER BY s.change_seq LIMIT ?",
+        (seq, limit),
+    )
+
+
+def database_id(db: sqlite3.Connection) -> str:
+    """The random id this database was created with (sync cursors carry it)."""
+    return db.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()[0]
+
+
+def revisions_of(db: sqlite3.Connection, statement_id: str) -> list[sqlite3.Row]:
+    """Every revision of a statement, oldest first."""
+    return db.execute(
+        "SELECT * FROM revisions WHERE statement_id = ? ORDER BY number", (statement_id,)
+    ).fetchall()
+
+
+def get_revision(db: sqlite3.Connection, revision_id: str) -> sqlite3.Row | None:
+    """One revision (source text and format, sanitized body, title...) by id, or None."""
+    return db.execute("SELECT * FROM revisions WHERE id = ?", (revision_id,)).fetchone()
+
+
+def list_by_status(db: sqlite3.Connection, status: str) -> list[Statement]:
+    """Every statement in one status (draft, published, withdrawn), last revised first."""
+    return _many(db, "WHERE s.status = ? ORDER BY r.created_at DESC, s.rowid DESC", (status,))
+
+
+def scheduled_at(db: sqlite3.Connection, statement_id: str) -> dt.datetime | None:
+    """When a scheduled draft becomes public, or None when it is not scheduled."""
+    row = db.execute("SELECT publish_at FROM statements WHERE id = ?", (statement_id,)).fetchone()
+    return parse_stored_time(row[0]) if row else None
+
+
+def schedules(db: sqlite3.Connection) -> dict[str, dt.datetime]:
+    """Statement id -> publication instant, for every scheduled draft."""
+    rows = db.execute("SELECT id, publish_at FROM statements WHERE publish_at IS NOT NULL")
+    return {row[0]: parse_stored_time(row[1]) for row in rows}
+
+
+def is_due(db: sqlite3.Connection, at: dt.datetime) -> bool:
+    """Whether a scheduled draft's time has come by ``at``: one indexed look-up, cheap per request."""
+    return db.execute(
+        "SELECT 1 FROM statements WHERE publish_at <= ? AND status = 'draft' LIMIT 1", (stored_time(at),)
+    ).fetchone() is not None
+
+
+def next_publication_at(db: sqlite3.Connection) -> dt.datetime | None:
+    """The earliest instant at which :func:`is_due` turns true, or None while nothing is scheduled."""
+    row = db.execute("SELECT min(publish_at) FROM statements WHERE publish_at IS NOT NULL AND status = 'draft'")
+    return parse_stored_time(row.fetchone()[0])
+
+
+# ---------------------------------------------------------------- writing
+
+
+def new_id() -> str:
+    """A random statement or revision id: never derived from a row number."""
+    return str(uuid.uuid4())
+
+
+def _unique_slug(db: sqlite3.Connection, wanted: str, statement_id: str) -> str:
+    base = wanted or statement_id[:8]
+    candidate, n = base, 1
+    while db.execute(
+        "SELECT 1 FROM statements WHERE slug = ? AND id != ?"
+        " UNION ALL SELECT 1 FROM slug_history WHERE slug = ? AND statement_id != ?",
+        (candidate, statement_id, candidate, statement_id),
+    ).fetchone():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def create_statement(
+    db: sqlite3.Connection,
+    *,
+    title: str,
+    lang: str,
+    published: dt.date | dt.datetime | None,
+    tags: Iterable[str] = (),
+    slug: str | None = None,
+    statement_id: str | None = None,
+    translation_of: str | None = None,
+    source_key: str | None = None,
+) -> str:
+    """Create a draft statement (no revision yet) and return its id.
+
+    ``slug`` is used as given when free, else made unique with a number; without
+    one the title gives it. ``translation_of`` is the slug or id of the original.
+    """
+    statement_id = statement_id or new_id()
+    group, is_original = statement_id, True
+    if translation_of:
+        original = get_by_slug(db, translation_of) or get_by_id(db, translation_of)
+        if original is None:
+            raise StoreError(f"translation_of {translation_of!r}: no statement has that slug or id")
+        group, is_original = original.translation_group, False
+    stamp = stored_time(now())
+    db.execute(
+        "INSERT INTO statements (id, slug, lang, translation_group, is_original, published,"
+        " source_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            statement_id,
+            _unique_slug(db, slug or slugs.slugify(title), statement_id),
+            lang,
+            group,
+            int(is_original),
+            stored_time(published) if published else None,
+            source_key,
+            stamp,
+            stamp,
+        ),
+    )
+    set_tags(db, statement_id, tags)
+    return statement_id
+
+
+def normalized_tags(tags: Iterable[str]) -> set[str]:
+    """Tags in slug form (so "Press Freedom" and "press-freedom" are one), empties dropped."""
+    return {slugs.slugify(tag) for tag in tags} - {""}
+
+
+def set_tags(db: sqlite3.Connection, statement_id: str, tags: Iterable[str]) -> None:
+    """Replace the statement's tags with their normalized forms."""
+    db.execute("DELETE FROM statement_tags WHERE statement_id = ?", (statement_id,))
+    db.executemany(
+        "INSERT INTO statement_tags (statement_id, tag) VALUES (?, ?)",
+        [(statement_id, tag) for tag in sorted(normalized_tags(tags))],
+    )
+
+
+def set_published(db: sqlite3.Connection, statement_id: str, published: dt.date | dt.datetime) -> None:
+    """Change the statement's publication date (recorded by the next change)."""
+    db.execute("UPDATE statements SET published = ? WHERE id = ?", (stored_time(published), statement_id))
+
+
+def add_revision(
+    db: sqlite3.Connection,
+    statement_id: str,
+    *,
+    title: str,
+    source_text: str,
+    source_format: str,
+    body_html: str,
+    author: str,
+    summary: str = "",
+    correction_note: str = "",
+) -> str:
+    """Append a revision (body sanitized here, whatever its origin) and make it current.
+
+    A published statement's new revision is recorded as an update, so readers'
+    devices pick it up at the next sync.
+    """
+    if not title.strip():
+        raise StoreError("a statement needs a title")
+    number = db.execute(
+        "SELECT coalesce(max(number), 0) + 1 FROM revisions WHERE statement_id = ?", (statement_id,)
+    ).fetchone()[0]
+    revision_id = new_id()
+    db.execute(
+        "INSERT INTO revisions (id, statement_id, number, source_text, source_format, body_html,"
+        " title, summary, correction_note, author, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            revision_id,
+            statement_id,
+            number,
+            source_text,
+            source_format,
+            sanitize.clean(body_html),
+            title.strip(),
+            summary.strip(),
+            correction_note.strip(),
+            author,
+            stored_time(now()),
+        ),
+    )
+    db.execute("UPDATE statements SET current_revision = ? WHERE id = ?", (revision_id, statement_id))
+    status = db.execute("SELECT status FROM statements WHERE id = ?", (statement_id,)).fetchone()[0]
+    if status == "published":
+        _record_change(db, statement_id, "update", revision_id)
+    return revision_id
+
+
+def publish(db: sqlite3.Connection, statement_id: str) -> None:
+    """Make a draft public: its slug is frozen from now on."""
+    statement = get_by_id(db, statement_id)
+    if statement is None:
+        raise StoreError(f"no statement {statement_id}: add a revision before publishing")
+    if statement.status != "draft":
+        raise StoreError(f"statement {statement.slug} is {statement.status}, not a draft")
+    if statement.published is None:
+        set_published(db, statement_id, now())
+    db.execute(
+        "UPDATE statements SET status = 'published', slug_frozen = 1, publish_at = NULL,"
+        " first_public_revision = coalesce(first_public_revision,"
+        " (SELECT number FROM revisions WHERE id = current_revision)) WHERE id = ?",
+        (statement_id,),
+    )
+    _record_change(db, statement_id, "publish", statement.revision)
+
+
+def schedule(db: sqlite3.Connection, statement_id: str, at: dt.datetime) -> None:
+    """Make a draft public at ``at``; until then nothing public changes, not even the cursor.
+
+    :func:`promote_due` publishes it once its time has come, so the change is
+    recorded then and devices whose cursor passed the saving still get it.
+    A draft without a publication date gets ``at`` as its date.
+    """
+    statement = get_by_id(db, statement_id)
+    if statement is None or statement.status != "draft":
+        raise StoreError("only a draft can be scheduled")
+    if statement.published is None:
+        set_published(db, statement_id, at)
+    db.execute("UPDATE statements SET publish_at = ? WHERE id = ?", (stored_time(at), statement_id))
+
+
+def unschedule(db: sqlite3.Connection, statement_id: str) -> bool:
+    """Cancel a draft's scheduled publication; True when there was one."""
+    return db.execute(
+        "UPDATE statements SET publish_at = NULL WHERE id = ? AND publish_at IS NOT NULL"
+        " AND status = 'draft'",
+        (statement_id,),
+    ).rowcount > 0
+
+
+def promote_due(db: sqlite3.Connection, at: dt.datetime) -> list[str]:
+    """Publish every scheduled draft whose time has come by ``at``; return their ids.
+
+    Each is published as if by :func:`publish` at this moment, so one change
+    per statement is recorded now and pages, feed, API and sync all show it
+    from the same change onwards.
+    """
+    due = [
+        row[0]
+        for row in db.execute(
+            "SELECT id FROM statements WHERE publish_at <= ? AND status = 'draft'"
+            " ORDER BY publish_at, rowid",
+            (stored_time(at),),
+        )
+    ]
+    for statement_id in due:
+        publish(db, statement_id)
+    return due
+
+
+def clear_published(db: sqlite3.Connection, statement_id: str) -> None:
+    """Forget a draft's planned publication date: it will be dated when published."""
+    db.execute(
+        "UPDATE statements SET published = NULL WHERE id = ? AND status = 'draft'", (statement_id,)
+    )
+
+
+def set_language(db: sqlite3.Connection, statement_id: str, lang: str) -> None:
+    """Change the statement's language (recorded by the next change, see :func:`mark_changed`)."""
+    db.execute("UPDATE statements SET lang = ? WHERE id = ?", (lang, statement_id))
+
+
+def mark_changed(db: sqlite3.Connection, statement_id: str) -> int | None:
+    """Record a change of a published statement that added no revision (tags, language).
+
+    Pages, feeds and the API key their ETags on the change log, and devices
+    sync from it, so without this they would keep showing the old tags.
+    Returns the new change number, or None for a statement readers cannot see.
+    """
+    statement = get_by_id(db, statement_id)
+    if statement is None or statement.status != "published":
+        return None
+    return _record_change(db, statement_id, "update", statement.revision)
+
+
+def withdraw(db: sqlite3.Connection, statement_id: str, reason: str) -> None:
+    """Withdraw a published statement; its page answers 410 with the reason."""
+    if not reason.strip():
+        raise StoreError("a withdrawal needs a reason that readers will see")
+    statement = get_by_id(db, statement_id)
+    if statement is None or statement.status != "published":
+        raise StoreError("only a published statement can be withdrawn")
+    db.execute(
+        "UPDATE statements SET status = 'withdrawn', withdrawn_at = ?, withdrawal_reason = ?"
+        " WHERE id = ?",
+        (stored_time(now()), reason.strip(), statement_id),
+    )
+    _record_change(db, statement_id, "withdraw", statement.revision)
+
+
+def rename(db: sqlite3.Connection, statement_id: str, new_slug: str) -> str:
+    """Give a draft a new slug (the old one redirects); published slugs are frozen."""
+    statement = get_by_id(db, statement_id)
+    if statement is None:
+        raise StoreError(f"no statement {statement_id}")
+    if statement.status != "draft":
+        raise StoreError(f"the slug of {statement.slug} is frozen since its publication")
+    slug = _unique_slug(db, slugs.slugify(new_slug), statement_id)
+    if slug != statement.slug:
+        db.execute(
+            "INSERT OR REPLACE INTO slug_history (slug, statement_id) VALUES (?, ?)",
+            (statement.slug, statement_id),
+        )
+        db.execute("DELETE FROM slug_history WHERE slug = ?", (slug,))
+        db.execute("UPDATE statements SET slug = ? WHERE id = ?", (slug, statement_id))
+    return slug
+
+
+def _record_change(db: sqlite3.Connection, statement_id: str, kind: str, revision_id: str) -> int:
+    """Append to the change log, move the statement's cursor position, reindex it."""
+    stamp = stored_time(now())
+    seq = db.execute(
+        "INSERT INTO changes (statement_id, kind, revision_id, at) VALUES (?, ?, ?, ?)",
+        (statement_id, kind, revision_id, stamp),
+    ).lastrowid
+    db.execute(
+        "UPDATE statements SET change_seq = ?, updated_at = ? WHERE id = ?", (seq, stamp, statement_id)
+    )
+    _reindex(db, statement_id)
+    return seq
+
+
+def _reindex(db: sqlite3.Connection, statement_id: str) -> None:
+    """Keep the full-text index equal to the published statements' current text."""
+    statement = get_by_id(db, statement_id)
+    db.execute("DELETE FROM statements_fts WHERE rowid = ?", (statement.rowid,))
+    if statement.status == "published":
+        db.execute(
+            "INSERT INTO statements_fts (rowid, title, summary, body) VALUES (?, ?, ?, ?)",
+            (statement.rowid, statement.title, statement.summary, sanitize.text_of(statement.body_html)),
+        )
