@@ -39,7 +39,7 @@ test: $(VENV)/.dev chromium
 # With no Chromium anywhere, try Playwright's own download (it needs the
 # internet); where that fails too, the browser tests say what to install.
 chromium: $(VENV)/.dev
-	@$(BIN)/python tests/browser/harness.py || $(BIN)/python -m playwright install chromium || true
+	@$(BIN)/python -m tests.browser.harness || $(BIN)/python -m playwright install chromium || true
 
 # The browser tests RUNS times with one core kept busy; prints every failure.
 flake-hunt: $(VENV)/.dev chromium

@@ -19,10 +19,10 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.browser.harness import LAUNCH_ARGS
+from testbed.chromium import LAUNCH_ARGS
 
 from . import report
-from .servers import REPO, ensure_debian_packages, start_gunicorn
+from testbed.servers import REPO, ensure_debian_packages, start_gunicorn
 from .site import make_site, scratch_folder
 
 VERSION = "12.2.3"

@@ -9,7 +9,7 @@ import statistics
 import time
 from pathlib import Path
 
-from .servers import REPO
+from testbed.servers import REPO
 
 RESULTS = REPO / "bench" / "results"
 

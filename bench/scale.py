@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from . import report
-from .servers import BIN, REPO
+from testbed.servers import BIN, REPO
 from .site import publish, scratch_folder
 from .sync_efficiency import seed_shape, statement_text
 

@@ -15,7 +15,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .servers import BIN, REPO
+from bulletin.authoring import changes
+
+from testbed.servers import BIN, REPO
 
 SAMPLES = REPO / "samples"
 # The real statement the figures in BENCHMARKS.md were measured on, where a
@@ -92,13 +94,6 @@ def make_site(folder: Path, *, samples: bool = True, **extra_env: str) -> Site:
 
 
 def publish(connection, title: str, body: str, published, tags=()) -> str:
-    """Create and publish one statement straight through the store (inside the caller's transaction)."""
-    from bulletin.statements import store
-
-    statement_id = store.create_statement(connection, title=title, lang="en", published=published, tags=tags)
-    store.add_revision(
-        connection, statement_id, title=title, source_text=body, source_format="html", body_html=body,
-        author="bench",
-    )  # fmt: skip
-    store.publish(connection, statement_id)
-    return statement_id
+    """Create and publish one statement through the write path, as an editor would; its id."""
+    draft = changes.Draft(title, body, "html", tags=tags, published=published)
+    return changes.create(connection, draft, changes.tool_context("bench"), publish=True).statement_id

@@ -29,8 +29,8 @@ from pathlib import Path
 from bulletin.http.caching import SECURITY_HEADER_NAMES
 
 from . import report
-from .nginx_conf import BROTLI_STATIC, brotli_available, render_site, write_config
-from .servers import HOST, ensure_debian_packages, fetch, free_port, start_gunicorn, start_nginx
+from testbed.nginx_conf import BROTLI_STATIC, brotli_available, render_site, write_config
+from testbed.servers import HOST, ensure_debian_packages, fetch, free_port, start_gunicorn, start_nginx
 from .site import make_site, scratch_folder
 from .static_app import HEADERS_FILE
 

@@ -29,10 +29,10 @@ from pathlib import Path
 
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.browser.harness import LAUNCH_ARGS
+from testbed.chromium import LAUNCH_ARGS
 
 from . import report
-from .servers import start_gunicorn
+from testbed.servers import start_gunicorn
 from .site import make_site, scratch_folder
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -15,6 +15,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from bulletin import clock
 from bulletin.assets import bundles
 
 from bulletin.statements import db, store
@@ -77,6 +78,7 @@ def import_command(paths, lang, date, drop_lines, force, if_empty):
     options = importer.ImportOptions(
         default_lang=config["DEFAULT_LANG"],
         tz=tz,
+        at=clock.now(),
         lang=lang,
         date=date,
         drop_lines=(*DEFAULT_DROP_LINES, *config["IMPORT_DROP_LINES"], *drop_lines),

@@ -15,7 +15,7 @@ import zoneinfo
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 
 from bulletin.statements.languages import text_direction
 
@@ -40,8 +40,8 @@ def catalog(lang: str) -> gettext_module.NullTranslations:
 
 
 def interface_lang() -> str:
-    """The language of the interface for the current request."""
-    return current_app.config["DEFAULT_LANG"]
+    """The language of the interface for the current request (outside an app, as in a tool: English)."""
+    return current_app.config["DEFAULT_LANG"] if has_app_context() else "en"
 
 
 def interface_dir() -> str:

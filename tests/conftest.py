@@ -10,6 +10,7 @@ import pytest
 from bulletin import create_app
 from bulletin.assets import bundles
 
+from bulletin.authoring import changes
 from bulletin.statements import db, store
 from bulletin.statements.db import transaction
 from bulletin.statements.records import now
@@ -123,13 +124,22 @@ def create_draft(connection, title: str) -> str:
 
 
 class Publisher:
-    """Writes statements straight into the store, as an editor or import would."""
+    """Publishes, corrects and withdraws statements through the write path, as an editor would."""
+
+    ACTOR = "editor@example.org"
 
     def __init__(self, app):
         self.app = app
 
     def connection(self):
         return db.connect(self.app.config["DATABASE"])
+
+    def _write(self, change, *args, **kwargs):
+        connection = self.connection()
+        try:
+            return change(connection, *args, changes.tool_context(self.ACTOR), **kwargs)
+        finally:
+            connection.close()
 
     def publish(
         self,
@@ -143,35 +153,24 @@ class Publisher:
         slug: str | None = None,
         translation_of: str | None = None,
     ) -> str:
-        """Create and publish a statement; return its id."""
-        connection = self.connection()
-        with transaction(connection):
-            statement_id = store.create_statement(
-                connection, title=title, lang=lang, published=published, tags=tags,
-                slug=slug, translation_of=translation_of,
-            )  # fmt: skip
-            store.add_revision(
-                connection, statement_id, title=title, summary=summary, source_text=body,
-                source_format="html", body_html=body, author="editor@example.org",
-            )  # fmt: skip
-            store.publish(connection, statement_id)
-        connection.close()
-        return statement_id
+        """Create and publish a statement (HTML body); return its id."""
+        draft = changes.Draft(
+            title=title, body=body, source_format="html", summary=summary, lang=lang, tags=tags,
+            slug=slug or "", published=published, translation_of=translation_of or "",
+        )  # fmt: skip
+        return self._write(changes.create, draft, publish=True).statement_id
 
     def revise(self, statement_id: str, *, title: str, body: str, correction_note: str = "") -> None:
-        connection = self.connection()
-        with transaction(connection):
-            store.add_revision(
-                connection, statement_id, title=title, source_text=body, source_format="html",
-                body_html=body, author="editor@example.org", correction_note=correction_note,
-            )  # fmt: skip
-        connection.close()
+        """Correct a published statement (tags, language and dates kept)."""
+        current = self.get(statement_id)
+        draft = changes.Draft(
+            title=title, body=body, source_format="html", summary=current.summary, lang=current.lang,
+            tags=current.tags, published=current.published, correction_note=correction_note,
+        )  # fmt: skip
+        self._write(changes.save, statement_id, draft)
 
     def withdraw(self, statement_id: str, reason: str = "Published in error.") -> None:
-        connection = self.connection()
-        with transaction(connection):
-            store.withdraw(connection, statement_id, reason)
-        connection.close()
+        self._write(changes.withdraw, statement_id, reason)
 
     def get(self, statement_id: str):
         connection = self.connection()

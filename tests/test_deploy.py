@@ -12,9 +12,10 @@ import time
 
 import pytest
 
-from bench.nginx_conf import brotli_available, write_deploy_config
-from bench.servers import fetch, free_port, nginx_syntax_check, start_gunicorn, start_nginx
+from testbed.nginx_conf import brotli_available, write_deploy_config
+from testbed.servers import fetch, free_port, nginx_syntax_check, start_gunicorn, start_nginx
 from bulletin import create_app
+from bulletin.authoring import changes
 from bulletin.statements import db, store
 from bulletin.statements.db import transaction
 from bulletin.http.caching import SECURITY_HEADER_NAMES
@@ -32,20 +33,8 @@ SECURITY_HEADERS = tuple(name.lower() for name in SECURITY_HEADER_NAMES)
 
 def _publish(database: str, slug: str, body: str) -> None:
     connection = db.connect(database)
-    with transaction(connection):
-        statement_id = store.create_statement(
-            connection, title=slug.title(), lang="en", published=None, slug=slug
-        )
-        store.add_revision(
-            connection,
-            statement_id,
-            title=slug.title(),
-            source_text=body,
-            source_format="html",
-            body_html=body,
-            author="editor@example.org",
-        )
-        store.publish(connection, statement_id)
+    draft = changes.Draft(slug.title(), body, "html", slug=slug)
+    changes.create(connection, draft, changes.tool_context("editor@example.org"), publish=True)
     connection.close()
 
 

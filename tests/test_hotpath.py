@@ -9,6 +9,7 @@ from flask import request_started
 
 from bulletin import create_app
 
+from bulletin.authoring import changes
 from bulletin.statements import db, store
 from bulletin.statements.db import transaction
 from bulletin.statements.records import now
@@ -104,18 +105,8 @@ def test_a_scheduled_statement_appears_when_its_time_comes(tmp_path):
     )
     connection = db.connect(app.config["DATABASE"])
     db.migrate(connection)
-    with transaction(connection):
-        statement_id = store.create_statement(connection, title="Later", lang="en", published=None)
-        store.add_revision(
-            connection,
-            statement_id,
-            title="Later",
-            source_text="x",
-            source_format="html",
-            body_html="<p>Embargoed until noon.</p>",
-            author="editor@example.org",
-        )
-        store.schedule(connection, statement_id, moment["now"] + dt.timedelta(minutes=5))
+    draft = changes.Draft("Later", "<p>Embargoed until noon.</p>", "html", published=moment["now"] + dt.timedelta(minutes=5))
+    changes.create(connection, draft, changes.tool_context("editor@example.org", moment["now"]), publish=True)
     connection.close()
     client = app.test_client()
     for _ in range(2):

@@ -9,6 +9,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from bulletin.assets import bundles
+from bulletin.authoring import changes
+from bulletin.statements import db
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -185,15 +187,11 @@ def test_tag_feed_and_sitemap(client, site):
 
 
 def test_old_slug_redirects(client, app):
-    from bulletin.statements import db, store
-    from bulletin.statements.db import transaction
-    from conftest import create_draft
-
     connection = db.connect(app.config["DATABASE"])
-    with transaction(connection):
-        statement_id = create_draft(connection, "Draft name")
-        store.rename(connection, statement_id, "final")
-        store.publish(connection, statement_id)
+    ctx = changes.tool_context("editor@example.org")
+    statement_id = changes.create(connection, changes.Draft("Draft name", "x", "txt"), ctx).statement_id
+    changes.save(connection, statement_id, changes.Draft("Draft name", "x", "txt", slug="final"), ctx, publish=True)
+    connection.close()
     response = client.get("/statements/draft-name")
     assert response.status_code == 301 and response.headers["Location"] == "/statements/final"
 

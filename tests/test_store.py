@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from bulletin.authoring import changes
 from bulletin.statements import db, store
 from bulletin.statements.db import transaction
 from bulletin.statements.records import parse_stored_time, stored_time
@@ -132,8 +133,12 @@ def test_published_slugs_are_frozen_and_draft_renames_redirect(app):
 
 def test_withdrawal_needs_a_reason(publisher, app):
     statement_id = publisher.publish()
-    with pytest.raises(store.StoreError, match="reason"):
+    with pytest.raises(changes.Refused, match="reason"):
         publisher.withdraw(statement_id, reason="  ")
+    connection = publisher.connection()
+    with pytest.raises(store.StoreError, match="reason"):
+        with transaction(connection):
+            store.withdraw(connection, statement_id, "  ")
     assert publisher.get(statement_id).status == "published"
 
 

@@ -1,27 +1,38 @@
-"""What an editor's save, publication, withdrawal or restore does to the store.
+"""The one write path: every change to a statement, by anyone, goes through here.
 
-Each operation runs in one write transaction together with its audit entry,
-and checks the revision the editor started from inside that transaction, so
-two editors saving at once cannot both win: the second gets a
-:class:`Conflict` and keeps their text.
+Create, revise, publish, schedule, unschedule, withdraw, restore, import and
+the scheduler's publication all take plain values, run in one write
+transaction together with their audit entry, and share one validation, one
+normalization and one sanitizing of the body. Where an editor's rules and an
+import's differ on purpose, both rules are here: an editor's save against a
+revision newer than the one the form started from is a :class:`Conflict`;
+an import recognises its statement by id, slug or source file, and never
+silently undoes an editor's change or a withdrawal.
+
+Nothing else calls the store's writing functions (a test checks it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bulletin.authoring import audit
-
-from bulletin.statements import store
-from bulletin.editor.accounts import Editor
-from bulletin.statements.bodies import render_body
-from bulletin.statements.db import transaction
-from bulletin.editor.forms import StatementForm, start_of
 from bulletin.i18n import gettext
-from bulletin.statements.records import Statement
-from bulletin.statements.sanitize import clean_report
+from bulletin.statements import store
+from bulletin.statements.bodies import FORMATS, render_body
+from bulletin.statements.db import transaction
+from bulletin.statements.languages import detect_language, language_tag
+from bulletin.statements.records import Statement, now
+from bulletin.statements.sanitize import clean_report, plain_text
+
+MAX_TITLE = 300
+MAX_SUMMARY = 1000
+IMPORT_ACTOR_PREFIX = "import: "
+SCHEDULE_ACTOR = audit.SCHEDULE_ACTOR
 
 
 class Conflict(Exception):
@@ -33,12 +44,44 @@ class Conflict(Exception):
 
 
 class Refused(ValueError):
-    """An operation the statement's state does not allow; the message is for the editor."""
+    """A change the statement's state or the values do not allow; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A statement's content and details as a writer gives them: plain values, not yet checked."""
+
+    title: str
+    body: str  # the source text, in source_format
+    source_format: str = "markdown"  # one of bodies.FORMATS
+    summary: str = ""
+    lang: str = ""  # a language tag; empty: detected from the text (or kept, when revising)
+    tags: Sequence[str] = ()
+    slug: str = ""  # empty: made from the title
+    published: dt.date | dt.datetime | None = None  # the publication date or instant; None: when published
+    translation_of: str = ""  # the original's slug or id
+    correction_note: str = ""
+    html: str | None = None  # the body already rendered (an imported HTML page); else rendered from ``body``
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who acts, when, and the site's settings that shape the result."""
+
+    actor: str  # an editor's email, "import: <file>", or the scheduler
+    at: dt.datetime  # now, by the app's clock
+    tz: dt.tzinfo
+    default_lang: str
+
+
+def tool_context(actor: str, at: dt.datetime | None = None) -> Context:
+    """The context of a script or tool writing outside the app (tests, benchmarks): UTC, English."""
+    return Context(actor, at or now(), dt.timezone.utc, "en")
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a save did, for the message the editor sees next."""
+    """What a change did, for the message its author sees next."""
 
     statement_id: str
     revised: bool  # a new revision was stored
@@ -47,111 +90,181 @@ class Outcome:
     published: bool = False
     scheduled_for: dt.datetime | None = None
     unscheduled: bool = False
+    action: str = ""  # for imports: "created", "revised" or "unchanged"
+
+
+# ------------------------------------------------------------------ checking
+
+
+def problems(draft: Draft) -> dict[str, str]:
+    """A message per field the draft gets wrong (empty: none), the same for editors and imports."""
+    found = {}
+    if not draft.title.strip():
+        found["title"] = gettext("A statement needs a title.")
+    elif len(draft.title) > MAX_TITLE:
+        found["title"] = gettext("A title can have at most %(n)d characters.", n=MAX_TITLE)
+    if len(draft.summary) > MAX_SUMMARY:
+        found["summary"] = gettext("A summary can have at most %(n)d characters.", n=MAX_SUMMARY)
+    if not draft.body.strip() and not (draft.html or "").strip():
+        found["body"] = gettext("A statement needs a text.")
+    if draft.source_format not in FORMATS:
+        found["source_format"] = gettext("Choose Markdown, HTML or plain text.")
+    if draft.lang.strip():
+        try:
+            language_tag(draft.lang)
+        except ValueError:
+            found["lang"] = gettext("Write the language as a code such as en, ru or ar-EG.")
+    return found
+
+
+def _checked(draft: Draft) -> None:
+    found = problems(draft)
+    if found:
+        raise Refused(" ".join(found.values()))
+
+
+def start_of(value: dt.date | dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """The instant a publication date or time begins: a date begins at midnight in ``tz``."""
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.combine(value, dt.time(), tz).astimezone(dt.timezone.utc)
+
+
+# ------------------------------------------------------------------ content
 
 
 @dataclass(frozen=True)
-class Context:
-    """Who acts, when, and the site's settings that shape the result."""
+class _Content:
+    """A draft's revision fields with its body rendered and sanitized, once."""
 
-    editor: Editor
-    at: dt.datetime  # now, by the app's clock
-    tz: dt.tzinfo
-    default_lang: str
+    fields: dict
+    body_html: str
+    removed: tuple[str, ...]
 
 
-def _revision_fields(form: StatementForm, *, with_note: bool) -> dict:
-    return dict(
-        title=form.title.strip(),
-        summary=form.summary.strip(),
-        source_text=form.body,
-        source_format=form.source_format,
-        correction_note=form.correction_note.strip() if with_note else "",
+def _content(draft: Draft, *, with_note: bool) -> _Content:
+    report = clean_report(draft.html if draft.html is not None else render_body(draft.body, draft.source_format))
+    fields = dict(
+        title=draft.title.strip(),
+        summary=draft.summary.strip(),
+        source_text=draft.body,
+        source_format=draft.source_format,
+        correction_note=draft.correction_note.strip() if with_note else "",
     )
+    return _Content(fields, report.html, report.removed)
 
 
-def _add_revision(db, statement_id: str, fields: dict, author: str) -> tuple[str, tuple[str, ...]]:
-    report = clean_report(render_body(fields["source_text"], fields["source_format"]))
-    revision_id = store.add_revision(db, statement_id, body_html=report.html, author=author, **fields)
-    return revision_id, report.removed
+def _language(draft: Draft, content: _Content, default: str) -> str:
+    if draft.lang.strip():
+        return language_tag(draft.lang)
+    return detect_language(f"{content.fields['title']}\n{plain_text(content.body_html)}") or default
 
 
-def create(db: sqlite3.Connection, form: StatementForm, ctx: Context, *, publish: bool) -> Outcome:
-    """Store a new draft from the form (and publish or schedule it when asked)."""
+def _add_revision(db, statement_id: str, content: _Content, author: str) -> str:
+    return store.add_revision(db, statement_id, body_html=content.body_html, author=author, **content.fields)
+
+
+def _same_content(db, statement: Statement, content: _Content) -> bool:
+    current = store.get_revision(db, statement.revision)
+    same_fields = all(current[name] == value for name, value in content.fields.items())
+    return same_fields and current["body_html"] == content.body_html
+
+
+# ------------------------------------------------------------------ editors' changes
+
+
+def create(db: sqlite3.Connection, draft: Draft, ctx: Context, *, publish: bool = False) -> Outcome:
+    """Store a new draft (and publish or schedule it when asked); Refused when the draft is wrong."""
+    _checked(draft)
+    content = _content(draft, with_note=False)
     with transaction(db):
-        statement_id = store.create_statement(
-            db, title=form.title.strip(), lang=form.language(ctx.default_lang),
-            published=form.publication_time(ctx.tz), tags=form.tag_list, slug=form.slug.strip() or None,
-            translation_of=form.translation_of.strip() or None,
-        )  # fmt: skip
-        revision_id, removed = _add_revision(db, statement_id, _revision_fields(form, with_note=False), ctx.editor.email)
-        audit.record(db, ctx.editor.email, "create", statement_id=statement_id, revision_id=revision_id)
+        statement_id = _create(db, draft, content, ctx)
         if publish:
-            return _go_public(db, statement_id, form, ctx, removed=removed, revised=True)
-    return Outcome(statement_id, revised=True, changed=True, removed=removed)
+            return _go_public(db, statement_id, draft.published, ctx, removed=content.removed, revised=True)
+    return Outcome(statement_id, revised=True, changed=True, removed=content.removed)
 
 
-def _changed_details(db, statement: Statement, form: StatementForm, ctx: Context) -> bool:
-    """Apply tags, language, slug and planned date from the form; True when any changed."""
+def _create(db, draft: Draft, content: _Content, ctx: Context, **identity) -> str:
+    statement_id = store.create_statement(
+        db,
+        title=content.fields["title"],
+        lang=_language(draft, content, ctx.default_lang),
+        published=draft.published,
+        tags=draft.tags,
+        slug=draft.slug.strip() or None,
+        translation_of=draft.translation_of.strip() or None,
+        **identity,
+    )
+    revision_id = _add_revision(db, statement_id, content, ctx.actor)
+    audit.record(db, ctx.actor, "create", statement_id=statement_id, revision_id=revision_id)
+    return statement_id
+
+
+def _changed_details(db, statement: Statement, draft: Draft) -> bool:
+    """Apply tags, language, slug and planned date from the draft; True when any changed."""
     changed = False
-    if store.normalized_tags(form.tag_list) != set(statement.tags):
-        store.set_tags(db, statement.id, form.tag_list)
+    if store.normalized_tags(draft.tags) != set(statement.tags):
+        store.set_tags(db, statement.id, draft.tags)
         changed = True
-    # An emptied field keeps the language: detecting it again could flip it.
-    lang = form.language(statement.lang, detect=False)
-    if lang != statement.lang:
-        store.set_language(db, statement.id, lang)
+    # An emptied language keeps the one the statement has: detecting it again could flip it.
+    if draft.lang.strip() and language_tag(draft.lang) != statement.lang:
+        store.set_language(db, statement.id, language_tag(draft.lang))
         changed = True
     if statement.status == "draft":
-        changed |= _changed_draft_details(db, statement, form, ctx)
+        changed |= _changed_draft_details(db, statement, draft)
     return changed
 
 
-def _changed_draft_details(db, statement: Statement, form: StatementForm, ctx: Context) -> bool:
+def _changed_draft_details(db, statement: Statement, draft: Draft) -> bool:
     changed = False
-    if form.slug.strip() and form.slug.strip() != statement.slug:
-        changed = store.rename(db, statement.id, form.slug.strip()) != statement.slug
-    when = form.publication_time(ctx.tz)
-    if when != statement.published:
-        if when is None:
+    if draft.slug.strip() and draft.slug.strip() != statement.slug:
+        changed = store.rename(db, statement.id, draft.slug.strip()) != statement.slug
+    if draft.published != statement.published:
+        if draft.published is None:
             store.clear_published(db, statement.id)
         else:
-            store.set_published(db, statement.id, when)
+            store.set_published(db, statement.id, draft.published)
         changed = True
     return changed
 
 
-def _same_content(db, statement: Statement, fields: dict) -> bool:
-    current = store.get_revision(db, statement.revision)
-    return all(current[name] == value for name, value in fields.items())
+def save(
+    db: sqlite3.Connection,
+    statement_id: str,
+    draft: Draft,
+    ctx: Context,
+    *,
+    publish: bool = False,
+    base_revision: str | None = None,
+) -> Outcome:
+    """Store the draft as the statement's new state; raises Conflict or Refused.
 
-
-def save(db: sqlite3.Connection, statement_id: str, form: StatementForm, ctx: Context, *, publish: bool) -> Outcome:
-    """Store the form as the statement's new state; raises Conflict or Refused.
-
-    A published statement's new text is a correction: a new revision that
-    readers see as "Updated". Saving a draft without publishing cancels a
-    scheduled publication, so nothing goes out that was not meant to.
+    ``base_revision`` is the revision the editor started from (None: no
+    check). A published statement's new text is a correction: a new revision
+    that readers see as "Updated". Saving a draft without publishing cancels
+    a scheduled publication, so nothing goes out that was not meant to.
     """
+    _checked(draft)
     with transaction(db):
-        statement = _current(db, statement_id, form.base_revision)
+        statement = _current(db, statement_id, base_revision)
         if statement.status == "withdrawn":
             raise Refused(gettext("A withdrawn statement cannot be changed."))
-        details = _changed_details(db, statement, form, ctx)
-        fields = _revision_fields(form, with_note=statement.status == "published")
-        revision_id, removed = None, ()
-        if not _same_content(db, statement, fields):
-            revision_id, removed = _add_revision(db, statement_id, fields, ctx.editor.email)
+        details = _changed_details(db, statement, draft)
+        content = _content(draft, with_note=statement.status == "published")
+        revision_id, removed = None, content.removed
+        if not _same_content(db, statement, content):
+            revision_id = _add_revision(db, statement_id, content, ctx.actor)
         elif details and statement.status == "published":
             store.mark_changed(db, statement_id)
         changed = details or revision_id is not None
         if changed:
             action = {"published": "correct" if revision_id else "update"}.get(statement.status, "save")
-            audit.record(db, ctx.editor.email, action, statement_id=statement_id, revision_id=revision_id)
+            audit.record(db, ctx.actor, action, statement_id=statement_id, revision_id=revision_id)
         if statement.status == "draft" and publish:
-            return _go_public(db, statement_id, form, ctx, removed=removed, revised=revision_id is not None)
+            return _go_public(db, statement_id, draft.published, ctx, removed=removed, revised=revision_id is not None)
         unscheduled = statement.status == "draft" and store.unschedule(db, statement_id)
         if unscheduled:
-            audit.record(db, ctx.editor.email, "unschedule", statement_id=statement_id)
+            audit.record(db, ctx.actor, "unschedule", statement_id=statement_id)
     return Outcome(statement_id, revision_id is not None, changed, removed, unscheduled=unscheduled)
 
 
@@ -164,17 +277,16 @@ def _current(db, statement_id: str, base_revision: str | None) -> Statement:
     return statement
 
 
-def _go_public(db, statement_id: str, form: StatementForm, ctx: Context, *, removed, revised) -> Outcome:
+def _go_public(db, statement_id: str, when, ctx: Context, *, removed, revised) -> Outcome:
     """Publish now, or schedule when the publication time is still to come."""
-    when = form.publication_time(ctx.tz)
     if when is not None and start_of(when, ctx.tz) > ctx.at:
         start = start_of(when, ctx.tz)
         store.schedule(db, statement_id, start)
-        audit.record(db, ctx.editor.email, "schedule", statement_id=statement_id, detail=start.isoformat())
+        audit.record(db, ctx.actor, "schedule", statement_id=statement_id, detail=start.isoformat())
         return Outcome(statement_id, revised, True, removed, scheduled_for=start)
     store.publish(db, statement_id)  # also clears any earlier schedule
     revision = store.get_by_id(db, statement_id).revision
-    audit.record(db, ctx.editor.email, "publish", statement_id=statement_id, revision_id=revision)
+    audit.record(db, ctx.actor, "publish", statement_id=statement_id, revision_id=revision)
     return Outcome(statement_id, revised, True, removed, published=True)
 
 
@@ -183,7 +295,7 @@ def unschedule(db: sqlite3.Connection, statement_id: str, ctx: Context) -> bool:
     with transaction(db):
         done = store.unschedule(db, statement_id)
         if done:
-            audit.record(db, ctx.editor.email, "unschedule", statement_id=statement_id)
+            audit.record(db, ctx.actor, "unschedule", statement_id=statement_id)
     return done
 
 
@@ -196,7 +308,7 @@ def withdraw(db: sqlite3.Connection, statement_id: str, reason: str, ctx: Contex
         if statement is None or statement.status != "published":
             raise Refused(gettext("Only a published statement can be withdrawn."))
         store.withdraw(db, statement_id, reason)
-        audit.record(db, ctx.editor.email, "withdraw", statement_id=statement_id, detail=reason.strip())
+        audit.record(db, ctx.actor, "withdraw", statement_id=statement_id, detail=reason.strip())
 
 
 def restore(db: sqlite3.Connection, statement_id: str, revision_id: str, base_revision: str, ctx: Context) -> str:
@@ -213,7 +325,101 @@ def restore(db: sqlite3.Connection, statement_id: str, revision_id: str, base_re
         if old is None or old["statement_id"] != statement_id:
             raise Refused(gettext("That revision does not belong to this statement."))
         fields = {name: old[name] for name in ("title", "summary", "source_text", "source_format", "correction_note")}
-        new_id = store.add_revision(db, statement_id, body_html=old["body_html"], author=ctx.editor.email, **fields)
-        audit.record(db, ctx.editor.email, "restore", statement_id=statement_id, revision_id=new_id,
-                     detail=str(old["number"]))  # fmt: skip
+        new_id = store.add_revision(db, statement_id, body_html=old["body_html"], author=ctx.actor, **fields)
+        detail = str(old["number"])
+        audit.record(db, ctx.actor, "restore", statement_id=statement_id, revision_id=new_id, detail=detail)
     return new_id
+
+
+# ------------------------------------------------------------------ the scheduler
+
+
+def publish_due(db: sqlite3.Connection, at: dt.datetime) -> list[str]:
+    """Publish every scheduled draft whose time has come by ``at`` (cheap when none has); their ids."""
+    if not store.is_due(db, at):
+        return []
+    with transaction(db):
+        # Another worker may have published them between the look-up and the lock.
+        due = store.promote_due(db, at)
+        for statement_id in due:
+            revision = store.get_by_id(db, statement_id).revision
+            audit.record(db, SCHEDULE_ACTOR, "publish", statement_id=statement_id, revision_id=revision)
+    return due
+
+
+# ------------------------------------------------------------------ imports
+
+
+def import_actor(source_key: str) -> str:
+    """Who an import of ``source_key`` is, in revisions and the audit log."""
+    return IMPORT_ACTOR_PREFIX + source_key
+
+
+def import_statement(
+    db: sqlite3.Connection,
+    draft: Draft,
+    ctx: Context,
+    *,
+    source_key: str,
+    statement_id: str | None = None,
+    force: bool = False,
+) -> Outcome:
+    """Create or revise the statement a file holds, published; ``action`` says which (or "unchanged").
+
+    The statement is recognised by ``statement_id``, else by ``draft.slug``
+    (an old slug included), else by ``source_key`` from its first import. A
+    withdrawn statement, or one an editor changed since the last import, is
+    Refused unless ``force``.
+    """
+    _checked(draft)
+    statement_id = _checked_id(statement_id)
+    content = _content(draft, with_note=False)
+    with transaction(db):
+        existing = _imported_before(db, statement_id, draft.slug, source_key)
+        if existing is None:
+            new_id = _create(db, draft, content, ctx, statement_id=statement_id, source_key=source_key)
+            store.publish(db, new_id)
+            audit.record(db, ctx.actor, "publish", statement_id=new_id, revision_id=store.get_by_id(db, new_id).revision)
+            return Outcome(new_id, revised=True, changed=True, removed=content.removed, published=True, action="created")
+        return _reimport(db, existing, draft, content, ctx, force)
+
+
+def _imported_before(db, statement_id: str | None, slug: str, source_key: str) -> Statement | None:
+    if statement_id:
+        return store.get_by_id(db, statement_id)
+    if slug:
+        return store.get_by_slug(db, slug) or store.get_by_slug(db, store.current_slug_for(db, slug) or "")
+    return store.get_by_source_key(db, source_key)
+
+
+def _checked_id(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError as e:
+        raise Refused(f"id {value!r} is not a UUID: remove it to let Bulletin choose one") from e
+
+
+def _reimport(db, existing: Statement, draft: Draft, content: _Content, ctx: Context, force: bool) -> Outcome:
+    """Add a revision to an already imported statement when the file changed."""
+    if existing.is_withdrawn and not force:
+        raise Refused(f"statement {existing.slug} was withdrawn: pass --force to import it again")
+    last_author = store.revisions_of(db, existing.id)[-1]["author"]
+    if not last_author.startswith(IMPORT_ACTOR_PREFIX) and not force:
+        raise Refused(
+            f"statement {existing.slug} was changed by {last_author} since it was imported:"
+            " pass --force to replace that change with this file"
+        )
+    tags = tuple(sorted(store.normalized_tags(draft.tags or existing.tags)))
+    published = draft.published or existing.published
+    now_is = (existing.title, existing.summary, existing.body_html, existing.tags, existing.published)
+    if now_is == (content.fields["title"], content.fields["summary"], content.body_html, tags, published):
+        return Outcome(existing.id, revised=False, changed=False, action="unchanged")
+    store.set_tags(db, existing.id, tags)
+    if draft.published:
+        store.set_published(db, existing.id, draft.published)
+    revision_id = _add_revision(db, existing.id, content, ctx.actor)
+    action = "correct" if existing.status == "published" else "save"
+    audit.record(db, ctx.actor, action, statement_id=existing.id, revision_id=revision_id)
+    return Outcome(existing.id, revised=True, changed=True, removed=content.removed, action="revised")

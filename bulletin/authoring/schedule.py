@@ -11,26 +11,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bulletin.authoring import audit
-
 from bulletin import clock
-
-from bulletin.statements import store
-from bulletin.statements.db import transaction
+from bulletin.authoring import changes
 from bulletin.http.database import get_db
 
 
 def promote_due_statements() -> None:
     """Publish every scheduled draft whose time has come (cheap when none has)."""
-    db = get_db()
-    moment = clock.now()
-    if not store.is_due(db, moment):
-        return
-    with transaction(db):
-        # Another worker may have published them between the look-up and the lock.
-        for statement_id in store.promote_due(db, moment):
-            revision = store.get_by_id(db, statement_id).revision
-            audit.record(db, audit.SCHEDULE_ACTOR, "publish", statement_id=statement_id, revision_id=revision)
+    changes.publish_due(get_db(), clock.now())
 
 
 def init_app(app: Flask) -> None:

@@ -13,31 +13,12 @@ import zoneinfo
 from dataclasses import dataclass, field, fields
 
 from bulletin.statements import store
-from bulletin.statements.bodies import FORMATS
+from bulletin.authoring import changes
 from bulletin.i18n import gettext
-from bulletin.statements.languages import detect_language
 from bulletin.statements.records import Statement
-from bulletin.statements.sanitize import text_of
 
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _INSTANT = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?")
-_LANG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
-MAX_TITLE = 300
-MAX_SUMMARY = 1000
-
-
-def language_tag(text: str) -> str:
-    """A language tag in its usual case (``en``, ``ar-EG``, ``sr-Latn``), as the importer writes it."""
-    first, *rest = text.strip().replace("_", "-").split("-")
-    subtags = [first.lower()]
-    for subtag in rest:
-        if len(subtag) == 4 and subtag.isalpha():
-            subtags.append(subtag.title())  # a script
-        elif len(subtag) == 2 or (len(subtag) == 3 and subtag.isdigit()):
-            subtags.append(subtag.upper())  # a region
-        else:
-            subtags.append(subtag.lower())
-    return "-".join(subtags)
 
 
 def parse_publication_time(text: str, tz: dt.tzinfo) -> dt.date | dt.datetime | None:
@@ -52,13 +33,6 @@ def parse_publication_time(text: str, tz: dt.tzinfo) -> dt.date | dt.datetime | 
         local = dt.datetime(year, month, day, hour, minute, second, tzinfo=tz)
         return local.astimezone(dt.timezone.utc)
     raise ValueError(text)
-
-
-def start_of(value: dt.date | dt.datetime, tz: dt.tzinfo) -> dt.datetime:
-    """The instant a publication date or time begins: a date begins at midnight in ``tz``."""
-    if isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.combine(value, dt.time(), tz).astimezone(dt.timezone.utc)
 
 
 def shown_time(value: dt.date | dt.datetime | None, tz: dt.tzinfo) -> str:
@@ -119,34 +93,35 @@ class StatementForm:
         """The publication date or instant typed (call after :meth:`validate`)."""
         return parse_publication_time(self.published, tz)
 
-    def language(self, default: str, *, detect: bool = True) -> str:
-        """The language typed (as a tag: ``ar-EG``), else the one detected from the text, else ``default``."""
-        if self.lang.strip():
-            return language_tag(self.lang)
-        detected = detect_language(f"{self.title}\n{text_of(self.body)}") if detect else None
-        return detected or default
+    def draft(self, tz: dt.tzinfo) -> changes.Draft:
+        """The form's values for the write path (call after :meth:`validate`)."""
+        return self._draft(self.publication_time(tz))
+
+    def _draft(self, published: dt.date | dt.datetime | None) -> changes.Draft:
+        return changes.Draft(
+            title=self.title,
+            body=self.body,
+            source_format=self.source_format,
+            summary=self.summary,
+            lang=self.lang,
+            tags=self.tag_list,
+            slug=self.slug,
+            published=published,
+            translation_of=self.translation_of,
+            correction_note=self.correction_note,
+        )
 
     def validate(self, tz: dt.tzinfo) -> bool:
-        """Fill :attr:`errors` with a message per wrong field; True when there is none."""
+        """Fill :attr:`errors` with a message per wrong field; True when there is none.
+
+        The write path's own checks, plus the one only a form can get wrong: the time as typed.
+        """
         self.errors = {}
-        if not self.title.strip():
-            self.errors["title"] = gettext("A statement needs a title.")
-        elif len(self.title) > MAX_TITLE:
-            self.errors["title"] = gettext("A title can have at most %(n)d characters.", n=MAX_TITLE)
-        if len(self.summary) > MAX_SUMMARY:
-            self.errors["summary"] = gettext("A summary can have at most %(n)d characters.", n=MAX_SUMMARY)
-        if not self.body.strip():
-            self.errors["body"] = gettext("A statement needs a text.")
-        if self.source_format not in FORMATS:
-            self.errors["source_format"] = gettext("Choose Markdown, HTML or plain text.")
-        if self.lang.strip() and not _LANG.fullmatch(self.lang.strip().replace("_", "-")):
-            self.errors["lang"] = gettext("Write the language as a code such as en, ru or ar-EG.")
         try:
             self.publication_time(tz)
         except ValueError:
-            self.errors["published"] = gettext(
-                "Write the publication time as 2026-03-01 or 2026-03-01 09:30."
-            )
+            self.errors["published"] = gettext("Write the publication time as 2026-03-01 or 2026-03-01 09:30.")
+        self.errors.update(changes.problems(self._draft(None)))
         return not self.errors
 
 

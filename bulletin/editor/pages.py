@@ -30,7 +30,7 @@ bp = editor_blueprint("editor", __name__)
 def context() -> changes.Context:
     """The acting editor, the app's clock and the site's zone and language."""
     config = current_app.config
-    return changes.Context(g.editor, clock.now(), site_zone(config["TIMEZONE"]), config["DEFAULT_LANG"])
+    return changes.Context(g.editor.email, clock.now(), site_zone(config["TIMEZONE"]), config["DEFAULT_LANG"])
 
 
 def load(statement_id: str):
@@ -76,7 +76,7 @@ def create():
     if not form.validate(ctx.tz):
         return _edit_page(form, status=422)
     try:
-        outcome = changes.create(get_db(), form, ctx, publish=request.form.get("action") == "publish")
+        outcome = changes.create(get_db(), form.draft(ctx.tz), ctx, publish=request.form.get("action") == "publish")
     except store.StoreError as e:
         form.errors["translation_of"] = str(e)
         return _edit_page(form, status=422)
@@ -102,7 +102,9 @@ def save(statement_id: str):
         return _edit_page(form, statement, status=422)
     publish = request.form.get("action") == "publish"
     try:
-        outcome = changes.save(get_db(), statement_id, form, ctx, publish=publish)
+        outcome = changes.save(
+            get_db(), statement_id, form.draft(ctx.tz), ctx, publish=publish, base_revision=form.base_revision
+        )
     except changes.Conflict as e:
         return _conflict_page(form, e.current)
     except (changes.Refused, store.StoreError) as e:

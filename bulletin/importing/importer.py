@@ -1,35 +1,27 @@
-"""Importing statement files (.txt, .md, .html) into the store.
+"""Importing statement files (.txt, .md, .html) through the write path.
 
 Each file is one transaction: it is imported whole or not at all, and a
 broken file never stops the others. A statement is recognised again by its
 front-matter ``id`` or ``slug``, else by the source key recorded at its first
-import, so re-importing adds a revision instead of a duplicate, and never
-silently undoes an editor's correction.
+import (the rules live in :mod:`bulletin.authoring.changes`), so re-importing
+adds a revision instead of a duplicate, and never silently undoes an
+editor's correction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from bulletin.statements import store
-from bulletin.statements.db import transaction
-from bulletin.statements.languages import detect_language
-from bulletin.statements.records import Statement
-from bulletin.statements.sanitize import clean, text_of
+from bulletin.authoring import changes
 from bulletin.importing.sources import SourceError, parse_source
+from bulletin.statements import store
 
 SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 SKIPPED_NAMES = {"readme.md", "readme.txt", "license.md", "license.txt"}
-IMPORT_AUTHOR_PREFIX = "import: "
-
-
-class ImportRefused(ValueError):
-    """The file was read but importing it would lose or break something."""
 
 
 @dataclass
@@ -48,6 +40,7 @@ class ImportOptions:
 
     default_lang: str
     tz: dt.tzinfo
+    at: dt.datetime  # now, by the app's clock
     lang: str | None = None
     date: dt.date | None = None
     drop_lines: Sequence[str] = ()
@@ -74,85 +67,30 @@ def _importable(file: Path) -> bool:
     return file.is_file() and file.suffix.lower() in SUFFIXES and file.name.lower() not in SKIPPED_NAMES
 
 
-def _find_existing(db: sqlite3.Connection, meta: dict, source_key: str) -> Statement | None:
-    if meta.get("id"):
-        return store.get_by_id(db, meta["id"])
-    if meta.get("slug"):
-        slug = meta["slug"]
-        return store.get_by_slug(db, slug) or store.get_by_slug(db, store.current_slug_for(db, slug) or "")
-    return store.get_by_source_key(db, source_key)
-
-
-def _checked_id(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError as e:
-        raise ImportRefused(f"id {value!r} is not a UUID: remove it to let Bulletin choose one") from e
-
-
 def import_file(db: sqlite3.Connection, path: Path, source_key: str, options: ImportOptions) -> ImportResult:
-    """Import one file in its own transaction; raise SourceError or ImportRefused on failure."""
+    """Import one file through the write path, in its own transaction; raise SourceError or Refused on failure."""
     parsed = parse_source(
         str(path), path.read_bytes(), drop_lines=options.drop_lines, default_date=options.date, tz=options.tz
     )
     meta = parsed.meta
-    title = meta.get("title") or parsed.title
-    body_html = clean(parsed.body_html)
-    lang = meta.get("lang") or options.lang or detect_language(f"{title}\n{text_of(body_html)}") or options.default_lang
-    author = IMPORT_AUTHOR_PREFIX + source_key
-    revision = dict(
-        title=title,
-        summary=meta.get("summary") or "",
-        source_text=parsed.source_text,
+    draft = changes.Draft(
+        title=meta.get("title") or parsed.title,
+        body=parsed.source_text,
         source_format=parsed.format,
-        body_html=body_html,
-        author=author,
+        html=parsed.body_html,
+        summary=meta.get("summary") or "",
+        lang=meta.get("lang") or options.lang or "",
+        tags=meta.get("tags") or (),
+        slug=meta.get("slug") or "",
+        published=parsed.published,
+        translation_of=meta.get("translation_of") or "",
     )
-    with transaction(db):
-        existing = _find_existing(db, meta, source_key)
-        if existing is None:
-            statement_id = store.create_statement(
-                db,
-                title=title,
-                lang=lang,
-                published=parsed.published,
-                tags=meta.get("tags") or (),
-                slug=meta.get("slug"),
-                statement_id=_checked_id(meta.get("id")),
-                translation_of=meta.get("translation_of"),
-                source_key=source_key,
-            )
-            store.add_revision(db, statement_id, **revision)
-            store.publish(db, statement_id)
-            return ImportResult(str(path), "created", store.get_by_id(db, statement_id).slug, parsed.dropped_lines)
-        action = _revise(db, existing, revision, meta, parsed.published, options.force)
-        return ImportResult(str(path), action, existing.slug, parsed.dropped_lines)
-
-
-def _revise(db, existing: Statement, revision: dict, meta: dict, published, force: bool) -> str:
-    """Add a revision to an already imported statement when the file changed."""
-    if existing.is_withdrawn and not force:
-        raise ImportRefused(f"statement {existing.slug} was withdrawn: pass --force to import it again")
-    last_author = store.revisions_of(db, existing.id)[-1]["author"]
-    if not last_author.startswith(IMPORT_AUTHOR_PREFIX) and not force:
-        raise ImportRefused(
-            f"statement {existing.slug} was changed by {last_author} since it was imported:"
-            " pass --force to replace that change with this file"
-        )
-    tags = tuple(sorted(store.normalized_tags(meta.get("tags") or existing.tags)))
-    unchanged = (
-        (existing.title, existing.summary, existing.body_html, existing.tags, existing.published)
-        == (revision["title"], revision["summary"], revision["body_html"], tags, published or existing.published)
+    ctx = changes.Context(changes.import_actor(source_key), options.at, options.tz, options.default_lang)
+    outcome = changes.import_statement(
+        db, draft, ctx, source_key=source_key, statement_id=meta.get("id"), force=options.force
     )
-    if unchanged:
-        return "unchanged"
-    store.set_tags(db, existing.id, tags)
-    if published:
-        store.set_published(db, existing.id, published)
-    store.add_revision(db, existing.id, **revision)
-    return "revised"
+    slug = store.get_by_id(db, outcome.statement_id).slug
+    return ImportResult(str(path), outcome.action, slug, parsed.dropped_lines)
 
 
 def run_import(db: sqlite3.Connection, paths: Sequence[Path], options: ImportOptions):
@@ -160,5 +98,5 @@ def run_import(db: sqlite3.Connection, paths: Sequence[Path], options: ImportOpt
     for file, key in source_files(paths):
         try:
             yield key, import_file(db, file, key, options)
-        except (SourceError, ImportRefused, store.StoreError, OSError) as e:
+        except (SourceError, changes.Refused, store.StoreError, OSError) as e:
             yield key, e

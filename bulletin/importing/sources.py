@@ -34,6 +34,7 @@ import yaml
 
 from bulletin.statements.bodies import MARKDOWN, render_txt
 from bulletin.statements.dates import looks_like_date, parse_date
+from bulletin.statements.languages import language_tag
 
 __all__ = ["DEFAULT_DROP_LINES", "META_KEYS", "ParsedSource", "SourceError", "parse_source"]
 
@@ -196,20 +197,7 @@ def _slug(value, _tz=None) -> str:
 
 
 def _lang(value, _tz=None) -> str:
-    tag = _plain(value).replace("_", "-")
-    if not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*", tag):
-        raise ValueError(f"{tag!r} is not a language tag: write e.g. en, ru or ar-EG")
-    first, *rest = tag.split("-")
-    return "-".join([first.lower()] + [_subtag_case(s) for s in rest])
-
-
-def _subtag_case(subtag: str) -> str:
-    """BCP 47 conventions: scripts like Latn, regions like EG or 419, the rest lower case."""
-    if len(subtag) == 4 and subtag.isalpha():
-        return subtag.title()
-    if len(subtag) == 2 or (len(subtag) == 3 and subtag.isdigit()):
-        return subtag.upper()
-    return subtag.lower()
+    return language_tag(_plain(value))
 
 
 def _tags(value, _tz=None) -> list[str]:

@@ -31,7 +31,22 @@ def connect(path: str | Path) -> sqlite3.Connection:
 
 @contextlib.contextmanager
 def transaction(db: sqlite3.Connection):
-    """Run the block as one write transaction: all of it is stored, or none."""
+    """Run the block as one write transaction: all of it is stored, or none.
+
+    Inside another transaction the block is a savepoint of it, so a batch
+    (an import run, a benchmark's thousand statements) can hold many changes
+    in one commit, each still undone alone when it fails.
+    """
+    if db.in_transaction:
+        db.execute("SAVEPOINT nested")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK TO nested")
+            db.execute("RELEASE nested")
+            raise
+        db.execute("RELEASE nested")
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db

@@ -138,3 +138,27 @@ def text_direction(lang: str) -> str:
     if len(subtags) > 1 and len(subtags[1]) == 4:  # an explicit script subtag decides
         return "rtl" if subtags[1] in _RTL_SCRIPTS else "ltr"
     return "rtl" if subtags[0] in RTL_LANGUAGES else "ltr"
+
+
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def language_tag(text: str) -> str:
+    """A language tag in its usual case (``en``, ``ar-EG``, ``sr-Latn``, ``es-419``); ValueError if it is none.
+
+    ``_`` is read as ``-`` (``en_gb`` is ``en-GB``).
+    """
+    tag = text.strip().replace("_", "-")
+    if not LANGUAGE_TAG.fullmatch(tag):
+        raise ValueError(f"{tag!r} is not a language tag: write e.g. en, ru or ar-EG")
+    first, *rest = tag.split("-")
+    return "-".join([first.lower()] + [_subtag_case(subtag) for subtag in rest])
+
+
+def _subtag_case(subtag: str) -> str:
+    """BCP 47 conventions: scripts like Latn, regions like EG or 419, the rest lower case."""
+    if len(subtag) == 4 and subtag.isalpha():
+        return subtag.title()
+    if len(subtag) == 2 or (len(subtag) == 3 and subtag.isdigit()):
+        return subtag.upper()
+    return subtag.lower()

@@ -270,5 +270,10 @@ _BLOCK_TAG = re.compile(rf"</?(?:{_BLOCKS})\b[^>]*>")
 def text_of(html: str) -> str:
     """Plain text of clean(html), for search indexing and summaries: block
     boundaries become spaces, and runs of whitespace one space."""
-    text = re.sub(r"<[^>]*>", "", _BLOCK_TAG.sub(" ", clean(html)))
+    return plain_text(clean(html))
+
+
+def plain_text(cleaned_html: str) -> str:
+    """:func:`text_of` for HTML that :func:`clean` already produced (it is not cleaned again)."""
+    text = re.sub(r"<[^>]*>", "", _BLOCK_TAG.sub(" ", cleaned_html))
     return " ".join(_html.unescape(text).split())

@@ -366,7 +366,7 @@ def add_revision(
     summary: str = "",
     correction_note: str = "",
 ) -> str:
-    """Append a revision (body sanitized here, whatever its origin) and make it current.
+    """Append a revision and make it current; ``body_html`` must come from sanitize.clean.
 
     A published statement's new revision is recorded as an update, so readers'
     devices pick it up at the next sync.
@@ -387,7 +387,7 @@ def add_revision(
             number,
             source_text,
             source_format,
-            sanitize.clean(body_html),
+            body_html,
             title.strip(),
             summary.strip(),
             correction_note.strip(),
@@ -543,5 +543,5 @@ def _reindex(db: sqlite3.Connection, statement_id: str) -> None:
     if statement.status == "published":
         db.execute(
             "INSERT INTO statements_fts (rowid, title, summary, body) VALUES (?, ?, ?, ?)",
-            (statement.rowid, statement.title, statement.summary, sanitize.text_of(statement.body_html)),
+            (statement.rowid, statement.title, statement.summary, sanitize.plain_text(statement.body_html)),
         )

@@ -24,23 +24,12 @@ from pathlib import Path
 from playwright.sync_api import Browser, BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
 
+from testbed.chromium import LAUNCH_ARGS
+
 # ------------------------------------------------------------ the browser
 
 CHROMIUM_ENV = "CHROMIUM_PATH"
 SYSTEM_CHROMIUM = "/usr/bin/chromium"
-
-# Chromium as root in a container, on a closed network: no sandbox, no GPU, and
-# none of the background traffic that floods the network with refused connections.
-LAUNCH_ARGS = (
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
-
 
 def _executable(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
@@ -676,7 +665,7 @@ def format_axe(violations: list[dict]) -> str:
 
 
 if __name__ == "__main__":
-    # `python tests/browser/harness.py`: exit 0 and print the Chromium the
+    # `python -m tests.browser.harness`: exit 0 and print the Chromium the
     # browser tests will drive, or exit 1 and say what was tried (make test
     # then tries Playwright's own download before the tests report it).
     import sys

@@ -14,7 +14,7 @@ import getpass
 import os
 from pathlib import Path
 
-from .servers import HOST, REPO
+from testbed.servers import HOST, REPO
 
 DEPLOY_CONF = REPO / "deploy" / "nginx.conf"
 MODULES = Path("/usr/lib/nginx/modules")
