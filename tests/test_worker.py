@@ -46,13 +46,6 @@ def test_worker_bytes_change_with_what_it_precaches(app, client):
     assert worker_settings(redeployed)["version"] not in before.decode()
 
 
-def test_kill_switch_serves_a_worker_that_removes_itself(app):
-    client = create_app({**app.config, "SW_KILL_SWITCH": True}).test_client()
-    source = client.get("/sw.js").get_data(as_text=True)
-    assert "unregister()" in source and "caches.delete" in source and "SETTINGS" not in source
-
-
-
 def test_manifest_has_what_installation_needs(client):
     response = client.get("/manifest.webmanifest")
     assert response.mimetype == "application/manifest+json"

@@ -1,8 +1,11 @@
 """The reader's offline experience, in a real Chromium against a live server.
 
 Every test starts from a clean browser context (no worker, empty storage)
-and its own server and database. "Served from the device" is proved by the
-server's request recorder seeing nothing.
+and its own server and database. "Served from the device" is proved with the
+server stopped: the content still appears although no server could answer
+(an emulated offline context alone could never show a request reaching the
+server, so the recorder is no proof there). The kill switch has its own file,
+``test_kill_switch.py``.
 """
 
 from __future__ import annotations
@@ -83,17 +86,16 @@ def test_first_visit_installs_the_worker_and_syncs(page, live_server, page_error
     page_errors.assert_clean()
 
 
-def test_offline_reload_of_an_opened_statement_never_reaches_the_server(context, page, live_server, page_errors):
+def test_offline_reload_of_an_opened_statement_is_served_from_the_device(context, page, live_server, page_errors):
     publish_some(live_server)
     ready_offline(page)
     page.goto("/statements/s1")
     online_text = article_text(page)
     harness.wait_for_cached(page, "/statements/s1")
     harness.go_offline(context)
-    live_server.clear_hits()
+    live_server.stop()  # the statement cannot come from the server, whatever the emulation lets through
     page.reload()
     assert article_text(page) == online_text
-    assert live_server.hits == []
     page_errors.assert_clean()
 
 
@@ -103,11 +105,11 @@ def test_a_synced_statement_never_opened_renders_from_the_shell(context, page, l
                                   published=dt.date(2022, 2, 1), tags=["x"])  # fmt: skip
     ready_offline(page)
     harness.go_offline(context)
-    live_server.clear_hits()
+    live_server.stop()  # built on the device: the server could not have answered
     page.goto("/statements/zayavlenie")
     offline = {"title": page.title(), "text": served_text(page), "lang": page.get_attribute("article", "lang")}
-    assert live_server.hits == []
     # The same page served by the server to a browser with no worker at all.
+    live_server.start()
     fresh = new_context(service_workers="block").new_page()
     fresh.goto("/statements/zayavlenie")
     served = {"title": fresh.title(), "text": served_text(fresh), "lang": fresh.get_attribute("article", "lang")}
@@ -347,15 +349,6 @@ def test_update_flow_across_two_builds(page, live_server, app, page_errors):
     assert old and not set(old) & set(second_caches)
     assert live_server.hits_for("/sw.js")
     page_errors.assert_clean()
-
-
-def test_kill_switch_clears_caches_and_unregisters(page, live_server, app):
-    publish_some(live_server, 1)
-    ready_offline(page)
-    reconfigure(app, SW_KILL_SWITCH=True)
-    page.reload()
-    harness.poll(page, "async () => (await navigator.serviceWorker.getRegistrations()).length === 0", timeout=20)
-    harness.poll(page, "async () => (await caches.keys()).filter((k) => k.startsWith('bulletin-')).length === 0")
 
 
 def test_manifest_makes_the_app_installable(installability, live_server):
