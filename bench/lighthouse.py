@@ -20,9 +20,9 @@ import subprocess
 from pathlib import Path
 
 from testbed.chromium import LAUNCH_ARGS
+from testbed.servers import REPO, ensure_debian_packages, start_gunicorn
 
 from . import report
-from testbed.servers import REPO, ensure_debian_packages, start_gunicorn
 from .site import make_site, scratch_folder
 
 VERSION = "12.2.3"

@@ -29,8 +29,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from . import report
 from testbed.servers import BIN, REPO
+
+from . import report
 from .site import publish, scratch_folder
 from .sync_efficiency import seed_shape, statement_text
 
@@ -166,8 +167,8 @@ def common_word(connection) -> tuple[str, int]:
 
 def query_latencies(app, args) -> tuple[dict, dict]:
     """Direct calls to the store and sync functions; also the words searched for."""
-    from bulletin.statements import db, store
     from bulletin.site import sync
+    from bulletin.statements import db, store
 
     connection = db.connect(app.config["DATABASE"])
     total = store.count_published(connection)
@@ -213,8 +214,8 @@ def query_latencies(app, args) -> tuple[dict, dict]:
 
 def request_latencies(app, args, words: dict) -> dict:
     """Requests through the test client: nothing cached, and cached."""
-    from bulletin.statements import db, store
     from bulletin.site import sync
+    from bulletin.statements import db, store
 
     connection = db.connect(app.config["DATABASE"])
     recent = sync.encode_cursor(store.database_id(connection), store.latest_change_seq(connection) - 10)

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bulletin.authoring import changes
-
 from testbed.servers import BIN, REPO
 
 SAMPLES = REPO / "samples"

@@ -25,7 +25,8 @@ from pathlib import Path
 import brotli
 
 from . import report
-from .site import publish as publish_one, scratch_folder, seed_file
+from .site import publish as publish_one
+from .site import scratch_folder, seed_file
 
 ACCEPT = {"Accept-Encoding": "gzip, deflate, br, zstd"}  # what Chromium sends
 COUNTS = (1, 10, 100)

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bulletin.http.caching import SECURITY_HEADER_NAMES
-
-from . import report
 from testbed.nginx_conf import BROTLI_STATIC, brotli_available, render_site, write_config
 from testbed.servers import HOST, ensure_debian_packages, fetch, free_port, start_gunicorn, start_nginx
+
+from . import report
 from .site import make_site, scratch_folder
 from .static_app import HEADERS_FILE
 
@@ -225,7 +225,7 @@ def summarize(measured: dict) -> tuple[str, dict]:
         return [r.requests_per_second for r in results[(label, server)]]
 
     def median_ratio(a, b):
-        return report.median(report.ratio(x, y) for x, y in zip(a, b))
+        return report.median(report.ratio(x, y) for x, y in zip(a, b, strict=False))
 
     rows, ratios = [], {}
     for target in measured["targets"]:

@@ -30,9 +30,9 @@ from pathlib import Path
 from playwright.sync_api import Error as PlaywrightError
 
 from testbed.chromium import LAUNCH_ARGS
+from testbed.servers import start_gunicorn
 
 from . import report
-from testbed.servers import start_gunicorn
 from .site import make_site, scratch_folder
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -5,8 +5,6 @@ A command's docstring is its ``--help``.
 
 from __future__ import annotations
 
-from bulletin.http.database import prepared_db
-
 import sys
 import zoneinfo
 from pathlib import Path
@@ -17,12 +15,11 @@ from flask.cli import with_appcontext
 
 from bulletin import clock
 from bulletin.assets import bundles
-
-from bulletin.statements import db, store
-
+from bulletin.http.database import prepared_db
 from bulletin.importing import importer
-from bulletin.statements.dates import DateError, parse_date
 from bulletin.importing.sources import DEFAULT_DROP_LINES
+from bulletin.statements import db, store
+from bulletin.statements.dates import DateError, parse_date
 
 
 @click.command("prepare")
@@ -57,7 +54,9 @@ def _parse_date_option(value: str | None, tz: zoneinfo.ZoneInfo):
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--lang", help="Language of statements whose front matter names none (else detected).")
 @click.option("--date", help="Publication date of files that carry none.")
-@click.option("--drop-line", "drop_lines", multiple=True, help="Another trailing line of page chrome to drop.")
+@click.option(
+    "--drop-line", "drop_lines", multiple=True, help="Another trailing line of page chrome to drop."
+)
 @click.option("--force", is_flag=True, help="Re-import even over an editor's later change or a withdrawal.")
 @click.option("--if-empty", is_flag=True, help="Import only into a database with no statements yet.")
 @with_appcontext

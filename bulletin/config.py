@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import secrets
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 # The repository: templates, static files and the service worker's sources live here.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import gettext as gettext_module
 import zoneinfo
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from flask import Flask, current_app, has_app_context
@@ -28,12 +28,22 @@ def N_(message: str) -> str:
 
 
 MONTHS = (
-    N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
-    N_("July"), N_("August"), N_("September"), N_("October"), N_("November"), N_("December"),
-)  # fmt: skip
+    N_("January"),
+    N_("February"),
+    N_("March"),
+    N_("April"),
+    N_("May"),
+    N_("June"),
+    N_("July"),
+    N_("August"),
+    N_("September"),
+    N_("October"),
+    N_("November"),
+    N_("December"),
+)
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog(lang: str) -> gettext_module.NullTranslations:
     """The interface catalog for ``lang``; English (the source strings) when there is none."""
     return gettext_module.translation("messages", CATALOG_DIR, languages=[lang], fallback=True)
@@ -66,7 +76,9 @@ def format_date(value: dt.date | dt.datetime | None) -> str:
         return ""
     if isinstance(value, dt.datetime):
         value = value.astimezone(zoneinfo.ZoneInfo(current_app.config["TIMEZONE"])).date()
-    return gettext("%(day)d %(month)s %(year)d", day=value.day, month=gettext(MONTHS[value.month - 1]), year=value.year)
+    return gettext(
+        "%(day)d %(month)s %(year)d", day=value.day, month=gettext(MONTHS[value.month - 1]), year=value.year
+    )
 
 
 def date_attribute(value: dt.date | dt.datetime | None) -> str:
@@ -79,7 +91,10 @@ def date_attribute(value: dt.date | dt.datetime | None) -> str:
 UI_STRINGS = {
     "offline": N_("You are currently offline."),
     "savedNone": N_("No statements saved on this device yet."),
-    "savedCount": (N_("%(num)d statement saved on this device."), N_("%(num)d statements saved on this device.")),
+    "savedCount": (
+        N_("%(num)d statement saved on this device."),
+        N_("%(num)d statements saved on this device."),
+    ),
     "savedCountUpdated": (
         N_("%(num)d statement saved on this device, updated %(ago)s."),
         N_("%(num)d statements saved on this device, updated %(ago)s."),
@@ -101,7 +116,9 @@ UI_STRINGS = {
         N_("%(num)d statement was removed or could not be kept."),
         N_("%(num)d statements were removed or could not be kept."),
     ),
-    "nothingOffline": N_("Nothing is saved on this device yet. Statements you open, and the newest ones, are kept here when you are online."),
+    "nothingOffline": N_(
+        "Nothing is saved on this device yet. Statements you open, and the newest ones, are kept here when you are online."
+    ),
     "noneSaved": N_("You have not saved any statement yet."),
 }
 

@@ -6,15 +6,13 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from editor_client import EditorClient, add_editor
 
 from bulletin import create_app
 from bulletin.assets import bundles
-
 from bulletin.authoring import changes
 from bulletin.statements import db, store
-from bulletin.statements.db import transaction
 from bulletin.statements.records import now
-from editor_client import EditorClient, add_editor
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
@@ -117,9 +115,14 @@ def create_draft(connection, title: str) -> str:
     """A draft with one revision (inside the caller's transaction); its id."""
     statement_id = store.create_statement(connection, title=title, lang="en", published=None)
     store.add_revision(
-        connection, statement_id, title=title, source_text="x", source_format="txt",
-        body_html="<p>x</p>", author="editor",
-    )  # fmt: skip
+        connection,
+        statement_id,
+        title=title,
+        source_text="x",
+        source_format="txt",
+        body_html="<p>x</p>",
+        author="editor",
+    )
     return statement_id
 
 
@@ -155,18 +158,31 @@ class Publisher:
     ) -> str:
         """Create and publish a statement (HTML body); return its id."""
         draft = changes.Draft(
-            title=title, body=body, source_format="html", summary=summary, lang=lang, tags=tags,
-            slug=slug or "", published=published, translation_of=translation_of or "",
-        )  # fmt: skip
+            title=title,
+            body=body,
+            source_format="html",
+            summary=summary,
+            lang=lang,
+            tags=tags,
+            slug=slug or "",
+            published=published,
+            translation_of=translation_of or "",
+        )
         return self._write(changes.create, draft, publish=True).statement_id
 
     def revise(self, statement_id: str, *, title: str, body: str, correction_note: str = "") -> None:
         """Correct a published statement (tags, language and dates kept)."""
         current = self.get(statement_id)
         draft = changes.Draft(
-            title=title, body=body, source_format="html", summary=current.summary, lang=current.lang,
-            tags=current.tags, published=current.published, correction_note=correction_note,
-        )  # fmt: skip
+            title=title,
+            body=body,
+            source_format="html",
+            summary=current.summary,
+            lang=current.lang,
+            tags=current.tags,
+            published=current.published,
+            correction_note=correction_note,
+        )
         self._write(changes.save, statement_id, draft)
 
     def withdraw(self, statement_id: str, reason: str = "Published in error.") -> None:

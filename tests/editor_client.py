@@ -9,9 +9,7 @@ import re
 from html import unescape
 
 from bulletin.editor import accounts
-
 from bulletin.http.database import get_db
-from bulletin.statements import db
 from bulletin.statements.db import transaction
 
 EMAIL = "editor@example.org"
@@ -59,7 +57,9 @@ class EditorClient:
             self.get("/editor/")
         return response
 
-    def create(self, title: str = "A statement", body: str = "The *text*.", *, action: str = "save", **fields):
+    def create(
+        self, title: str = "A statement", body: str = "The *text*.", *, action: str = "save", **fields
+    ):
         """Submit the new-statement form; return the new statement's id."""
         self.get("/editor/statements/new")
         data = {"title": title, "body": body, "source_format": "markdown", "action": action, **fields}
@@ -80,7 +80,7 @@ class EditorClient:
 
 def form_values(html: str) -> dict:
     """The named inputs, textareas and selected options of the statement form."""
-    form = html[html.index('<form method="post" action="/editor/statements/'):]
+    form = html[html.index('<form method="post" action="/editor/statements/') :]
     form = form[: form.index("</form>")]
     values = {}
     for name, value in re.findall(r'<input [^>]*name="([^"]+)"[^>]*value="([^"]*)"', form):

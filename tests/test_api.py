@@ -8,7 +8,6 @@ import re
 import pytest
 
 from bulletin import create_app
-
 from bulletin.statements import db
 
 
@@ -23,9 +22,22 @@ def test_statement_object_has_every_field(client, publisher):
     publisher.publish("Заявление", "<p>Текст.</p>", lang="ru", translation_of="orig")
     body = client.get("/api/statements/orig").get_json()
     assert list(body) == [
-        "id", "revision", "slug", "url", "title", "summary", "lang", "dir", "published", "updated",
-        "tags", "translations", "correction_note", "body_html", "article_html",
-    ]  # fmt: skip
+        "id",
+        "revision",
+        "slug",
+        "url",
+        "title",
+        "summary",
+        "lang",
+        "dir",
+        "published",
+        "updated",
+        "tags",
+        "translations",
+        "correction_note",
+        "body_html",
+        "article_html",
+    ]
     assert body["url"] == "/statements/orig" and body["published"] == "2022-01-07"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", body["updated"])
     assert body["translations"][0]["lang"] == "ru" and body["translations"][0]["original"] is False
@@ -104,8 +116,11 @@ def test_snapshot_is_newest_statements_not_the_archive(client, publisher):
     assert [s["title"] for s in body["statements"]] == ["S7", "S6", "S5"]
     assert body["more"] is False and body["withdrawn"] == []
     assert sync(client, since=body["cursor"]) == {
-        "cursor": body["cursor"], "more": False, "statements": [], "withdrawn": [],
-    }  # fmt: skip
+        "cursor": body["cursor"],
+        "more": False,
+        "statements": [],
+        "withdrawn": [],
+    }
 
 
 def test_sync_pages_lose_and_repeat_nothing(client, publisher):

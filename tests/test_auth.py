@@ -8,10 +8,9 @@ import pytest
 from editor_client import EMAIL, PASSWORD, EditorClient, add_editor
 
 from bulletin.editor import accounts, passwords
-
+from bulletin.editor.passwords import PasswordRefused
 from bulletin.http.database import get_db
 from bulletin.statements import db
-from bulletin.editor.passwords import PasswordRefused
 
 
 def editors_in(app):
@@ -37,7 +36,9 @@ def test_create_editor_prompts_twice_on_a_terminal(app, runner, monkeypatch):
     from bulletin.editor import commands
 
     monkeypatch.setattr(commands, "stdin_is_terminal", lambda: True)
-    result = runner.invoke(args=["create-editor", EMAIL], input=f"{PASSWORD}\nsomething else\n{PASSWORD}\n{PASSWORD}\n")
+    result = runner.invoke(
+        args=["create-editor", EMAIL], input=f"{PASSWORD}\nsomething else\n{PASSWORD}\n{PASSWORD}\n"
+    )
     assert result.exit_code == 0, result.output
     assert "do not match" in result.output and PASSWORD not in result.output
     assert len(editors_in(app)) == 1
@@ -52,9 +53,14 @@ def test_create_editor_refuses_an_existing_email(app, runner):
 
 @pytest.mark.parametrize(
     "password, message",
-    [("short", "at least 8"), ("password123", "attackers try"), ("x" * 300, "at most 256"),
-     ("editor@example.org", "attackers try"), ("", "at least 8")],
-)  # fmt: skip
+    [
+        ("short", "at least 8"),
+        ("password123", "attackers try"),
+        ("x" * 300, "at most 256"),
+        ("editor@example.org", "attackers try"),
+        ("", "at least 8"),
+    ],
+)
 def test_create_editor_refuses_weak_passwords(app, runner, password, message):
     result = runner.invoke(args=["create-editor", EMAIL], input=password + "\n")
     assert result.exit_code == 1 and message in result.output
@@ -111,7 +117,9 @@ def test_editor_pages_redirect_to_login_with_next(client):
         response = client.get(path)
         assert response.status_code == 302
         assert response.headers["Location"].startswith("/editor/login?next=")
-    assert client.get("/editor/audit?page=2").headers["Location"] == "/editor/login?next=/editor/audit?page%3D2"
+    assert (
+        client.get("/editor/audit?page=2").headers["Location"] == "/editor/login?next=/editor/audit?page%3D2"
+    )
 
 
 def test_login_form_has_the_contract_fields(client):
@@ -123,14 +131,19 @@ def test_login_form_has_the_contract_fields(client):
 def test_login_goes_to_next_and_wrong_password_is_401_with_the_form(client, editor):
     visitor = EditorClient(client)
     visitor.get("/editor/login?next=/editor/audit")
-    wrong = visitor.post("/editor/login", {"email": EMAIL, "password": "not it at all", "next": "/editor/audit"})
+    wrong = visitor.post(
+        "/editor/login", {"email": EMAIL, "password": "not it at all", "next": "/editor/audit"}
+    )
     assert wrong.status_code == 401
     assert 'name="password"' in wrong.get_data(as_text=True) and "wrong" in wrong.get_data(as_text=True)
     right = visitor.post("/editor/login", {"email": EMAIL, "password": PASSWORD, "next": "/editor/audit"})
     assert right.status_code == 302 and right.headers["Location"] == "/editor/audit"
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "/statements/x", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/", "//evil.example/", "/\\evil.example", "/statements/x", "javascript:alert(1)"],
+)
 def test_next_never_leaves_the_editor(client, editor, target):
     visitor = EditorClient(client)
     visitor.get("/editor/login")
@@ -175,7 +188,9 @@ def test_logout_ends_the_session_even_for_a_copied_cookie(app, editor_client):
 def test_logout_is_a_post_from_a_form_on_every_editor_page(editor_client):
     for path in ("/editor/", "/editor/statements/new", "/editor/audit", "/editor/password"):
         html = editor_client.get(path).get_data(as_text=True)
-        assert re.search(r'<form method="post" action="/editor/logout">\s*<input type="hidden" name="csrf_token"', html), path
+        assert re.search(
+            r'<form method="post" action="/editor/logout">\s*<input type="hidden" name="csrf_token"', html
+        ), path
     assert editor_client.client.get("/editor/logout").status_code == 405
 
 
@@ -183,7 +198,10 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(app, editor_clie
     other = EditorClient(app.test_client())
     assert other.login().status_code == 302
     editor_client.get("/editor/password")
-    response = editor_client.post("/editor/password", {"current": PASSWORD, "new": "another long passphrase", "repeat": "another long passphrase"})
+    response = editor_client.post(
+        "/editor/password",
+        {"current": PASSWORD, "new": "another long passphrase", "repeat": "another long passphrase"},
+    )
     assert response.status_code == 302
     assert editor_client.get("/editor/").status_code == 200
     assert other.get("/editor/").status_code == 302
@@ -192,10 +210,15 @@ def test_password_change_ends_other_sessions_and_keeps_this_one(app, editor_clie
 
 @pytest.mark.parametrize(
     "fields, message",
-    [({"current": "wrong one here", "new": "fine new passphrase", "repeat": "fine new passphrase"}, "not right"),
-     ({"current": PASSWORD, "new": "fine new passphrase", "repeat": "fine new passphrasE"}, "differ"),
-     ({"current": PASSWORD, "new": "letmein1", "repeat": "letmein1"}, "attackers try")],
-)  # fmt: skip
+    [
+        (
+            {"current": "wrong one here", "new": "fine new passphrase", "repeat": "fine new passphrase"},
+            "not right",
+        ),
+        ({"current": PASSWORD, "new": "fine new passphrase", "repeat": "fine new passphrasE"}, "differ"),
+        ({"current": PASSWORD, "new": "letmein1", "repeat": "letmein1"}, "attackers try"),
+    ],
+)
 def test_password_change_refusals_keep_the_old_password(app, editor_client, fields, message):
     editor_client.get("/editor/password")
     response = editor_client.post("/editor/password", fields)
@@ -273,7 +296,9 @@ def test_public_code_cannot_write_the_session(app):
 
 
 @pytest.mark.parametrize("token", [None, "", "forged-token-value"])
-@pytest.mark.parametrize("path", ["/editor/login", "/editor/logout", "/editor/statements/new", "/editor/password"])
+@pytest.mark.parametrize(
+    "path", ["/editor/login", "/editor/logout", "/editor/statements/new", "/editor/password"]
+)
 def test_state_changing_requests_without_a_valid_token_get_400(editor_client, path, token):
     data = {"email": EMAIL, "password": PASSWORD, "title": "Sneaky", "body": "x", "action": "publish"}
     if token is not None:
@@ -302,16 +327,26 @@ def test_get_changes_nothing(app, editor_client):
     def snapshot():
         connection = db.connect(app.config["DATABASE"])
         try:
-            return [connection.execute(f"SELECT * FROM {t}").fetchall() for t in ("statements", "revisions", "changes", "audit_log")]
+            return [
+                connection.execute(f"SELECT * FROM {t}").fetchall()
+                for t in ("statements", "revisions", "changes", "audit_log")
+            ]
         finally:
             connection.close()
 
     statement_id = editor_client.create("Draft")
     before = [list(map(tuple, rows)) for rows in snapshot()]
-    for path in ("/editor/", f"/editor/statements/{statement_id}", f"/editor/statements/{statement_id}/preview",
-                 f"/editor/statements/{statement_id}/history", "/editor/audit", "/editor/logout",
-                 f"/editor/statements/{statement_id}/withdraw", f"/editor/statements/{statement_id}/unschedule",
-                 "/editor/statements/new?title=x&action=publish"):  # fmt: skip
+    for path in (
+        "/editor/",
+        f"/editor/statements/{statement_id}",
+        f"/editor/statements/{statement_id}/preview",
+        f"/editor/statements/{statement_id}/history",
+        "/editor/audit",
+        "/editor/logout",
+        f"/editor/statements/{statement_id}/withdraw",
+        f"/editor/statements/{statement_id}/unschedule",
+        "/editor/statements/new?title=x&action=publish",
+    ):
         editor_client.client.get(path)
     assert [list(map(tuple, rows)) for rows in snapshot()] == before
 

@@ -9,9 +9,8 @@ import time
 import pytest
 from editor_client import EMAIL, PASSWORD, EditorClient, add_editor
 
-from bulletin.statements import db
-
 from bulletin.editor import throttle
+from bulletin.statements import db
 
 ATTACKER = {"REMOTE_ADDR": "203.0.113.9"}
 EDITOR_HOME = {"REMOTE_ADDR": "198.51.100.7"}
@@ -34,7 +33,9 @@ def test_delays_grow_after_the_free_attempts_and_are_capped(make_app, clock):
     for _ in range(6):
         refused = attempt(app)
         assert refused.status_code == 429
-        assert "Wait" in refused.get_data(as_text=True) and 'name="password"' in refused.get_data(as_text=True)
+        assert "Wait" in refused.get_data(as_text=True) and 'name="password"' in refused.get_data(
+            as_text=True
+        )
         wait = int(refused.headers["Retry-After"])
         waits.append(wait)
         clock.advance(wait)
@@ -91,7 +92,10 @@ def _concurrently(app, count: int, make_kwargs):
     "case, make_kwargs",
     [
         ("one account, one address", lambda i: {"email": EMAIL, "environ": ATTACKER}),
-        ("one account, many addresses", lambda i: {"email": EMAIL, "environ": {"REMOTE_ADDR": f"192.0.2.{i + 1}"}}),
+        (
+            "one account, many addresses",
+            lambda i: {"email": EMAIL, "environ": {"REMOTE_ADDR": f"192.0.2.{i + 1}"}},
+        ),
         ("many accounts, one address", lambda i: {"email": f"guess{i}@example.org", "environ": ATTACKER}),
     ],
 )
@@ -182,7 +186,9 @@ def test_unknown_account_takes_as_long_as_a_wrong_password(make_app):
 
     def timed(email):
         started = time.perf_counter()
-        assert browser.post("/editor/login", {"email": email, "password": "not the password"}).status_code == 401
+        assert (
+            browser.post("/editor/login", {"email": email, "password": "not the password"}).status_code == 401
+        )
         return time.perf_counter() - started
 
     timed(EMAIL), timed("nobody@example.org")  # warm both paths

@@ -10,10 +10,9 @@ import json
 import re
 
 import pytest
+from conftest import STATEMENT_FILE, shared_seeds
 
 from bulletin.assets import bundles
-
-from conftest import STATEMENT_FILE, shared_seeds
 
 SEED_PAGE_BUDGET = 5_600  # text.npr.org's whole page
 ONE_ROUND_TRIP = 14_000  # about ten TCP segments: one initial congestion window
@@ -48,7 +47,7 @@ def test_seed_page_fits_the_lightest_news_page(client, seed_url, encoding):
 def test_a_10_kb_statement_arrives_in_one_round_trip(client, publisher, encoding):
     # Varied text, so that compression cannot cheat on repetition.
     words = [f"word{n * 7919 % 10007}" for n in range(1400)]
-    paragraphs = "".join(f"<p>{' '.join(words[i:i + 70])}.</p>" for i in range(0, len(words), 70))
+    paragraphs = "".join(f"<p>{' '.join(words[i : i + 70])}.</p>" for i in range(0, len(words), 70))
     assert len(re.sub("<[^>]+>", "", paragraphs)) >= 10_000
     publisher.publish("A long statement", paragraphs, slug="long")
     assert wire_bytes(client, "/statements/long", encoding) < ONE_ROUND_TRIP

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bulletin import create_app
-
-from bulletin import config
+from bulletin import config, create_app
 
 
 def test_defaults_run_without_any_setting(tmp_path, monkeypatch):

@@ -12,13 +12,12 @@ import time
 
 import pytest
 
-from testbed.nginx_conf import brotli_available, write_deploy_config
-from testbed.servers import fetch, free_port, nginx_syntax_check, start_gunicorn, start_nginx
 from bulletin import create_app
 from bulletin.authoring import changes
-from bulletin.statements import db, store
-from bulletin.statements.db import transaction
 from bulletin.http.caching import SECURITY_HEADER_NAMES
+from bulletin.statements import db
+from testbed.nginx_conf import brotli_available, write_deploy_config
+from testbed.servers import fetch, free_port, nginx_syntax_check, start_gunicorn, start_nginx
 
 pytestmark = pytest.mark.skipif(
     shutil.which("nginx") is None, reason="nginx is not installed: apt-get install nginx (.ci/run does)"

@@ -38,7 +38,10 @@ def test_the_home_lists_drafts_published_and_withdrawn(editor_client):
     published = editor_client.create("Out already", action="publish")
     withdrawn = editor_client.create("Regretted", action="publish")
     editor_client.get(f"/editor/statements/{withdrawn}")
-    assert editor_client.post(f"/editor/statements/{withdrawn}/withdraw", {"reason": "Wrong date."}).status_code == 302
+    assert (
+        editor_client.post(f"/editor/statements/{withdrawn}/withdraw", {"reason": "Wrong date."}).status_code
+        == 302
+    )
     html = editor_client.get("/editor/").get_data(as_text=True)
     drafts, rest = html.split('id="list-published"')
     published_part, withdrawn_part = rest.split('id="list-withdrawn"')
@@ -59,7 +62,9 @@ def test_a_draft_is_nowhere_public(editor_client, reader):
 def test_the_sanitizer_report_is_shown_after_saving(editor_client):
     body = 'Hello <script>alert(1)</script>\n\n<p onclick="steal()">click</p>'
     editor_client.get("/editor/statements/new")
-    response = editor_client.post("/editor/statements/new", {"title": "T", "body": body, "source_format": "markdown", "action": "save"})
+    response = editor_client.post(
+        "/editor/statements/new", {"title": "T", "body": body, "source_format": "markdown", "action": "save"}
+    )
     page = editor_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "The sanitizer removed: script element, onclick attribute." in page
     # The editor's own text is kept as written; only the published HTML is cleaned.
@@ -75,10 +80,12 @@ def test_a_clean_save_reports_nothing_removed(editor_client):
 
 @pytest.mark.parametrize(
     "source_format, body, expected",
-    [("markdown", "Some *stress*.", "<p>Some <em>stress</em>.</p>"),
-     ("html", "<p>Some <strong>HTML</strong>.</p>", "<p>Some <strong>HTML</strong>.</p>"),
-     ("txt", "Line one\nline <two>", "<p>Line one<br>\nline &lt;two&gt;</p>")],
-)  # fmt: skip
+    [
+        ("markdown", "Some *stress*.", "<p>Some <em>stress</em>.</p>"),
+        ("html", "<p>Some <strong>HTML</strong>.</p>", "<p>Some <strong>HTML</strong>.</p>"),
+        ("txt", "Line one\nline <two>", "<p>Line one<br>\nline &lt;two&gt;</p>"),
+    ],
+)
 def test_bodies_in_each_format(editor_client, reader, source_format, body, expected):
     editor_client.create("Formats", body, source_format=source_format, slug="formats", action="publish")
     assert expected in reader.get("/statements/formats").get_data(as_text=True)
@@ -93,7 +100,9 @@ def test_preview_is_exactly_the_readers_page(editor_client, reader):
     page = reader.get("/statements/preview-me").get_data(as_text=True)
     preview = editor_client.get(f"/editor/statements/{statement_id}/preview").get_data(as_text=True)
     assert preview == page
-    assert editor_client.get(f"/editor/statements/{statement_id}/preview").headers["Cache-Control"] == "no-store"
+    assert (
+        editor_client.get(f"/editor/statements/{statement_id}/preview").headers["Cache-Control"] == "no-store"
+    )
 
 
 def test_publishing_reaches_pages_feed_api_and_sync(editor_client, reader):
@@ -114,12 +123,16 @@ def test_publishing_reaches_pages_feed_api_and_sync(editor_client, reader):
 
 
 def test_a_correction_shows_updated_and_reaches_devices(editor_client, reader):
-    statement_id = editor_client.create("Statement", "The meeting is on Monday.", slug="meeting", action="publish")
+    statement_id = editor_client.create(
+        "Statement", "The meeting is on Monday.", slug="meeting", action="publish"
+    )
     page = reader.get("/statements/meeting")
     assert "Updated" not in page.get_data(as_text=True)
     cursor = sync(reader)["cursor"]
     old_etag = page.headers["ETag"]
-    response = editor_client.save(statement_id, body="The meeting is on Tuesday.", correction_note="The day was wrong.")
+    response = editor_client.save(
+        statement_id, body="The meeting is on Tuesday.", correction_note="The day was wrong."
+    )
     assert response.status_code == 302
     page = reader.get("/statements/meeting")
     html = page.get_data(as_text=True)
@@ -127,7 +140,10 @@ def test_a_correction_shows_updated_and_reaches_devices(editor_client, reader):
     assert page.headers["ETag"] != old_etag
     assert reader.get("/statements/meeting", headers={"If-None-Match": old_etag}).status_code == 200
     changed = sync(reader, cursor)
-    assert slugs_in(changed) == ["meeting"] and changed["statements"][0]["correction_note"] == "The day was wrong."
+    assert (
+        slugs_in(changed) == ["meeting"]
+        and changed["statements"][0]["correction_note"] == "The day was wrong."
+    )
 
 
 def test_drafting_in_several_saves_is_not_an_update(editor_client, reader):
@@ -168,7 +184,12 @@ def test_withdrawing_needs_a_reason_then_answers_410_everywhere(editor_client, r
     refused = editor_client.post(f"/editor/statements/{statement_id}/withdraw", {"reason": "  "})
     assert refused.status_code == 422 and "reason" in refused.get_data(as_text=True)
     assert reader.get("/statements/regret").status_code == 200
-    assert editor_client.post(f"/editor/statements/{statement_id}/withdraw", {"reason": "Published by mistake."}).status_code == 302
+    assert (
+        editor_client.post(
+            f"/editor/statements/{statement_id}/withdraw", {"reason": "Published by mistake."}
+        ).status_code
+        == 302
+    )
     page = reader.get("/statements/regret")
     assert page.status_code == 410 and "Published by mistake." in page.get_data(as_text=True)
     assert reader.get("/api/statements/regret").status_code == 410
@@ -185,7 +206,9 @@ def test_a_withdrawn_statement_cannot_be_edited(editor_client):
     assert "<fieldset disabled>" in page and "No longer true." in page
     data = {**form_values(page), "title": "Back again", "action": "save"}
     response = editor_client.post(f"/editor/statements/{statement_id}", data)
-    assert response.status_code == 422 and "withdrawn statement cannot be changed" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "withdrawn statement cannot be changed" in response.get_data(
+        as_text=True
+    )
 
 
 def test_a_save_against_a_newer_revision_is_409_and_keeps_the_text(app, editor_client):
@@ -197,21 +220,33 @@ def test_a_save_against_a_newer_revision_is_409_and_keeps_the_text(app, editor_c
     theirs = colleague.save(statement_id, body="Paragraph one.\n\nParagraph two, corrected by a colleague.")
     assert theirs.status_code == 302
     my_text = "Paragraph one, my version.\n\nParagraph two."
-    response = editor_client.post(f"/editor/statements/{statement_id}", {**mine, "body": my_text, "action": "save"})
+    response = editor_client.post(
+        f"/editor/statements/{statement_id}", {**mine, "body": my_text, "action": "save"}
+    )
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert form_values(html)["body"] == my_text  # nothing lost
     assert "corrected by a colleague" in html and "colleague@example.org" in html  # both versions
     assert "<ins>" in html and "<del>" in html
     # Saving the merged text from the conflict page is accepted.
-    merged = {**form_values(html), "body": "Paragraph one, my version.\n\nParagraph two, corrected.", "action": "save"}
+    merged = {
+        **form_values(html),
+        "body": "Paragraph one, my version.\n\nParagraph two, corrected.",
+        "action": "save",
+    }
     assert editor_client.post(f"/editor/statements/{statement_id}", merged).status_code == 302
     assert "my version" in editor_client.form_of(statement_id)["body"]
 
 
 def test_invalid_form_keeps_the_text_and_says_what_to_fix(editor_client):
     editor_client.get("/editor/statements/new")
-    data = {"title": "", "body": "Precious words.", "published": "next tuesday", "lang": "english!", "action": "save"}
+    data = {
+        "title": "",
+        "body": "Precious words.",
+        "published": "next tuesday",
+        "lang": "english!",
+        "action": "save",
+    }
     response = editor_client.post("/editor/statements/new", data)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -228,7 +263,9 @@ def test_unknown_translation_original_is_a_form_error(editor_client):
 
 def test_a_translation_is_linked_from_its_original(editor_client, reader):
     editor_client.create("Release her", "Free her now.", slug="release", lang="en", action="publish")
-    editor_client.create("Liberenla", "Libérenla ya.", slug="liberenla", lang="es", translation_of="release", action="publish")
+    editor_client.create(
+        "Liberenla", "Libérenla ya.", slug="liberenla", lang="es", translation_of="release", action="publish"
+    )
     html = reader.get("/statements/release").get_data(as_text=True)
     assert 'href="/statements/liberenla"' in html
 
@@ -239,7 +276,9 @@ def test_an_oversized_body_gets_a_clear_413_and_saves_nothing(make_app, reader):
     editor_client = EditorClient(app.test_client())
     editor_client.login()
     editor_client.get("/editor/statements/new")
-    response = editor_client.post("/editor/statements/new", {"title": "Huge", "body": "word " * 5000, "action": "save"})
+    response = editor_client.post(
+        "/editor/statements/new", {"title": "Huge", "body": "word " * 5000, "action": "save"}
+    )
     assert response.status_code == 413
     html = response.get_data(as_text=True)
     assert "too large to save" in html and "16 KB" in html and "nothing was saved" in html
@@ -248,8 +287,7 @@ def test_an_oversized_body_gets_a_clear_413_and_saves_nothing(make_app, reader):
 
 
 def test_the_body_limit_is_a_setting(tmp_path, monkeypatch):
-    from bulletin import create_app
-    from bulletin import config
+    from bulletin import config, create_app
 
     monkeypatch.setenv("BULLETIN_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("BULLETIN_MAX_BODY", "65536")
@@ -261,13 +299,26 @@ def test_the_body_limit_is_a_setting(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     "path",
-    ["/editor/", "/editor/login", "/editor/statements/new", "/editor/audit", "/editor/password",
-     "/editor/nothing-here", "/editor/statements/00000000-0000-0000-0000-000000000000", "{edit}", "{preview}", "{history}"],
-)  # fmt: skip
+    [
+        "/editor/",
+        "/editor/login",
+        "/editor/statements/new",
+        "/editor/audit",
+        "/editor/password",
+        "/editor/nothing-here",
+        "/editor/statements/00000000-0000-0000-0000-000000000000",
+        "{edit}",
+        "{preview}",
+        "{history}",
+    ],
+)
 def test_every_editor_page_is_no_store(editor_client, path):
     statement_id = editor_client.create("Any", action="publish")
-    path = path.format(edit=f"/editor/statements/{statement_id}", preview=f"/editor/statements/{statement_id}/preview",
-                       history=f"/editor/statements/{statement_id}/history")  # fmt: skip
+    path = path.format(
+        edit=f"/editor/statements/{statement_id}",
+        preview=f"/editor/statements/{statement_id}/preview",
+        history=f"/editor/statements/{statement_id}/history",
+    )
     response = editor_client.client.get(path)
     assert response.headers["Cache-Control"] == "no-store"
     assert "ETag" not in response.headers and "noindex" in response.headers["X-Robots-Tag"]
@@ -282,7 +333,9 @@ def test_editor_pages_name_their_form_controls(editor_client):
 
 
 def test_language_tags_keep_their_usual_case_and_resaving_changes_nothing(editor_client, reader):
-    statement_id = editor_client.create("Comunicado", "Texto.", slug="comunicado", lang="pt_br", action="publish")
+    statement_id = editor_client.create(
+        "Comunicado", "Texto.", slug="comunicado", lang="pt_br", action="publish"
+    )
     assert reader.get("/api/statements/comunicado").get_json()["lang"] == "pt-BR"
     cursor = sync(reader)["cursor"]
     editor_client.save(statement_id)

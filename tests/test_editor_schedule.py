@@ -40,10 +40,14 @@ HIDDEN = {"page": 404, "api": 404, "feed": False, "home": False, "snapshot": Fal
 SHOWN = {"page": 200, "api": 200, "feed": True, "home": True, "snapshot": True}
 
 
-def test_scheduled_statement_appears_everywhere_at_its_time_and_moves_the_cursor_then(editor_client, reader, clock):
+def test_scheduled_statement_appears_everywhere_at_its_time_and_moves_the_cursor_then(
+    editor_client, reader, clock
+):
     at = (clock.now + dt.timedelta(hours=2)).replace(second=0)
     saved_cursor = sync(reader)["cursor"]
-    statement_id = editor_client.create("At noon", "Embargoed text.", slug="at-noon", published=local(at), action="publish")
+    statement_id = editor_client.create(
+        "At noon", "Embargoed text.", slug="at-noon", published=local(at), action="publish"
+    )
     page = editor_client.get(f"/editor/statements/{statement_id}").get_data(as_text=True)
     assert "Scheduled" in page and local(at) in page
     assert visible(reader, "at-noon") == HIDDEN
@@ -75,7 +79,7 @@ def test_a_future_date_schedules_for_midnight_in_the_site_zone(make_app, clock):
     tomorrow = (clock.now + dt.timedelta(days=2)).date()
     editor_client.create("Dated", slug="dated", published=tomorrow.isoformat(), action="publish")
     midnight = dt.datetime.combine(tomorrow, dt.time(), dt.timezone(dt.timedelta(hours=5)))
-    clock.now = midnight.astimezone(dt.timezone.utc) - dt.timedelta(seconds=1)
+    clock.now = midnight.astimezone(dt.UTC) - dt.timedelta(seconds=1)
     assert reader.get("/statements/dated").status_code == 404
     clock.advance(1)
     assert reader.get("/statements/dated").status_code == 200
@@ -102,7 +106,9 @@ def test_the_cancel_button_unschedules(editor_client, reader, clock):
     statement_id = editor_client.create("Hold", slug="hold", published=local(at), action="publish")
     editor_client.get(f"/editor/statements/{statement_id}")
     assert editor_client.post(f"/editor/statements/{statement_id}/unschedule").status_code == 302
-    assert "scheduled for" not in editor_client.get(f"/editor/statements/{statement_id}").get_data(as_text=True)
+    assert "scheduled for" not in editor_client.get(f"/editor/statements/{statement_id}").get_data(
+        as_text=True
+    )
     clock.advance(7200)
     assert reader.get("/statements/hold").status_code == 404
 
@@ -132,6 +138,9 @@ def test_concurrent_requests_publish_a_due_statement_once(app, editor_client, cl
         thread.join(timeout=60)
     assert statuses == [200] * 6
     connection = db.connect(app.config["DATABASE"])
-    kinds = [row[0] for row in connection.execute("SELECT kind FROM changes WHERE statement_id = ?", (statement_id,))]
+    kinds = [
+        row[0]
+        for row in connection.execute("SELECT kind FROM changes WHERE statement_id = ?", (statement_id,))
+    ]
     connection.close()
     assert kinds == ["publish"]

@@ -8,10 +8,8 @@ import pytest
 from flask import request_started
 
 from bulletin import create_app
-
 from bulletin.authoring import changes
-from bulletin.statements import db, store
-from bulletin.statements.db import transaction
+from bulletin.statements import db
 from bulletin.statements.records import now
 
 
@@ -105,7 +103,9 @@ def test_a_scheduled_statement_appears_when_its_time_comes(tmp_path):
     )
     connection = db.connect(app.config["DATABASE"])
     db.migrate(connection)
-    draft = changes.Draft("Later", "<p>Embargoed until noon.</p>", "html", published=moment["now"] + dt.timedelta(minutes=5))
+    draft = changes.Draft(
+        "Later", "<p>Embargoed until noon.</p>", "html", published=moment["now"] + dt.timedelta(minutes=5)
+    )
     changes.create(connection, draft, changes.tool_context("editor@example.org", moment["now"]), publish=True)
     connection.close()
     client = app.test_client()

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import SAMPLES, STATEMENT_FILE, shared_seeds
 
 from bulletin.statements import db, store
-from conftest import SAMPLES, STATEMENT_FILE, shared_seeds
 
 
 def statements(app):
@@ -31,8 +31,12 @@ class Expected:
     paragraphs: int
 
 
-OWN = Expected("Harbour union condemns the arrest of striking dockers in Port Meridian", dt.date(2023, 3, 14),
-               "14 March 2023", 4)  # fmt: skip
+OWN = Expected(
+    "Harbour union condemns the arrest of striking dockers in Port Meridian",
+    dt.date(2023, 3, 14),
+    "14 March 2023",
+    4,
+)
 SEED = Expected("SI condemns violence in Kazakhstan", dt.date(2022, 1, 7), "7 January 2022", 4)
 
 

@@ -11,9 +11,20 @@ from bulletin.statements import db
 REPO = Path(__file__).resolve().parent.parent
 # The store's functions that change statements: only the write path may call them.
 WRITERS = {
-    "create_statement", "set_tags", "set_published", "add_revision", "publish", "schedule", "unschedule",
-    "promote_due", "clear_published", "set_language", "mark_changed", "withdraw", "rename",
-}  # fmt: skip
+    "create_statement",
+    "set_tags",
+    "set_published",
+    "add_revision",
+    "publish",
+    "schedule",
+    "unschedule",
+    "promote_due",
+    "clear_published",
+    "set_language",
+    "mark_changed",
+    "withdraw",
+    "rename",
+}
 WRITE_PATH = REPO / "bulletin" / "authoring" / "changes.py"
 STORE = REPO / "bulletin" / "statements" / "store.py"
 
@@ -68,8 +79,12 @@ def test_an_import_and_an_editors_save_store_the_same_body_both_audited(app, run
     typed = "First *paragraph* & more.\n\nSecond <b>one</b>."
     edited_id = editor_client.create("Same words typed", typed, source_format="txt", action="publish")
     connection = db.connect(app.config["DATABASE"])
-    imported, edited = (row["body_html"] for row in connection.execute(
-        "SELECT r.body_html FROM statements s JOIN revisions r ON r.id = s.current_revision ORDER BY s.rowid"))  # fmt: skip
+    imported, edited = (
+        row["body_html"]
+        for row in connection.execute(
+            "SELECT r.body_html FROM statements s JOIN revisions r ON r.id = s.current_revision ORDER BY s.rowid"
+        )
+    )
     assert imported == edited == "<p>First *paragraph* &amp; more.</p>\n<p>Second &lt;b&gt;one&lt;/b&gt;.</p>"
     entries = audit.entries(connection, limit=10)
     actions = {(entry.actor, entry.action) for entry in entries}

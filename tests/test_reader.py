@@ -168,8 +168,10 @@ def test_atom_feed_is_valid_and_full(client, site, app):
     feed = ET.fromstring(response.data)
     entries = feed.findall(f"{ATOM}entry")
     assert [e.find(f"{ATOM}title").text for e in entries] == [
-        "Liberen a la periodista", "Release the journalist", "Older news",
-    ]  # fmt: skip
+        "Liberen a la periodista",
+        "Release the journalist",
+        "Older news",
+    ]
     first = entries[1]
     assert first.find(f"{ATOM}link").get("href") == "https://bulletin.example/statements/release"
     assert first.find(f"{ATOM}content").text == "<p>Free her now.</p>"
@@ -190,7 +192,9 @@ def test_old_slug_redirects(client, app):
     connection = db.connect(app.config["DATABASE"])
     ctx = changes.tool_context("editor@example.org")
     statement_id = changes.create(connection, changes.Draft("Draft name", "x", "txt"), ctx).statement_id
-    changes.save(connection, statement_id, changes.Draft("Draft name", "x", "txt", slug="final"), ctx, publish=True)
+    changes.save(
+        connection, statement_id, changes.Draft("Draft name", "x", "txt", slug="final"), ctx, publish=True
+    )
     connection.close()
     response = client.get("/statements/draft-name")
     assert response.status_code == 301 and response.headers["Location"] == "/statements/final"

@@ -104,7 +104,10 @@ HOSTILE = {
         '<a href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==">x</a>',
         '<a rel="nofollow noopener">x</a>',
     ),
-    "javascript cite": ('<blockquote cite="javascript:alert(1)">q</blockquote>', "<blockquote>q</blockquote>"),
+    "javascript cite": (
+        '<blockquote cite="javascript:alert(1)">q</blockquote>',
+        "<blockquote>q</blockquote>",
+    ),
     "mailto cite": ('<blockquote cite="mailto:a@example.org">q</blockquote>', "<blockquote>q</blockquote>"),
     "rel from input": ('<a href="/x" rel="opener">x</a>', '<a href="/x" rel="nofollow noopener">x</a>'),
     "target": ('<a href="/x" target="_blank">x</a>', '<a href="/x" rel="nofollow noopener">x</a>'),
@@ -197,7 +200,7 @@ UNCHANGED = [
     ' <a href="../other" rel="nofollow noopener">up</a>'
     ' <a href="#s2" rel="nofollow noopener">anchor</a>'
     ' <a href="mailto:press@example.org" rel="nofollow noopener">mail</a></p>',
-    "<table><caption>Votes</caption><thead><tr><th scope=\"col\" colspan=\"2\">h</th></tr></thead>"
+    '<table><caption>Votes</caption><thead><tr><th scope="col" colspan="2">h</th></tr></thead>'
     '<tbody><tr><td rowspan="2">a</td><td>b</td></tr></tbody><tfoot><tr><td>f</td></tr></tfoot></table>',
     '<figure><img src="/static/img/chart.png" alt="Chart" width="640" height="480">'
     "<figcaption>Figure 1</figcaption></figure>",
@@ -270,7 +273,7 @@ def test_blank_lines_opening_a_pre_are_dropped():
 REGRESSIONS = [
     "<table><td><pre>\r",  # bleach's parser keeps a newline after <pre> in cells
     "<pre>&#x0d;&#x0d;",
-    '<a href=&#x0d;>',  # nh3 writes the CR raw, the next parse reads LF
+    "<a href=&#x0d;>",  # nh3 writes the CR raw, the next parse reads LF
     "<<svg><table>\x0c<",  # bleach masks control characters unevenly
     "x&#1;y",
     "مرحباwww.example.org",  # link nh3 would have emptied
@@ -302,18 +305,22 @@ def _bleach_only(html: str) -> str:
 
 
 def _nh3_parses(url: str) -> bool:
-    return "href=" in sanitize._nh3.clean('<a href="%s"></a>' % escape(url))
+    return "href=" in sanitize._nh3.clean(f'<a href="{escape(url)}"></a>')
 
 
 def _shape(markup: str, parsable_urls_only: bool = False):
     """Tags and attribute names; optionally leaving out URLs nh3 cannot parse
     (bleach only checks their scheme, nh3 needs them to parse: "a.com:99999")."""
     return [
-        (tag, sorted(
-            name for name, value in attrs.items()
-            if name != "rel"
-            and not (parsable_urls_only and name in ("href", "cite") and not _nh3_parses(value))
-        ))
+        (
+            tag,
+            sorted(
+                name
+                for name, value in attrs.items()
+                if name != "rel"
+                and not (parsable_urls_only and name in ("href", "cite") and not _nh3_parses(value))
+            ),
+        )
         for tag, attrs in elements(markup)
     ]
 
@@ -332,8 +339,7 @@ def test_nh3_alone_enforces_the_same_policy():
         '<h1 onclick="x">t</h1><svg><text>s</text></svg><img src="/static/ok.png">'
     )
     assert out == (
-        "<img><img><blockquote>q</blockquote>"
-        '<a rel="nofollow noopener">a</a>t<img src="/static/ok.png">'
+        '<img><img><blockquote>q</blockquote><a rel="nofollow noopener">a</a>t<img src="/static/ok.png">'
     )
 
 
@@ -375,7 +381,10 @@ def test_report_on_images():
     )
     assert report.html == '<img src="/static/ok.png">'
     assert report.removed == (
-        "external image", "image without source", "javascript: image", "vbscript: image"
+        "external image",
+        "image without source",
+        "javascript: image",
+        "vbscript: image",
     )
 
 
@@ -388,9 +397,7 @@ def test_report_is_empty_for_clean_input():
 
 
 def test_report_does_not_list_inside_of_removed_element():
-    assert clean_report("<svg><script>x</script><a onclick=1>t</a></svg>").removed == (
-        "svg element",
-    )
+    assert clean_report("<svg><script>x</script><a onclick=1>t</a></svg>").removed == ("svg element",)
 
 
 def test_cleaned_is_frozen():
@@ -437,7 +444,7 @@ _VALUES = [
 ]
 _PIECES = st.one_of(
     st.builds(
-        lambda tag, attrs, close: "<%s%s%s>" % (tag, "".join(attrs), close),
+        lambda tag, attrs, close: "<{}{}{}>".format(tag, "".join(attrs), close),
         st.sampled_from(_TAGS),
         st.lists(
             st.builds(

@@ -7,13 +7,13 @@ import sqlite3
 import uuid
 
 import pytest
+from conftest import create_draft
 
 from bulletin.authoring import changes
 from bulletin.statements import db, store
 from bulletin.statements.db import transaction
 from bulletin.statements.records import parse_stored_time, stored_time
 from bulletin.statements.slugs import slugify
-from conftest import create_draft
 
 
 def test_migrations_are_recorded_and_idempotent(app):

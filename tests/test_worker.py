@@ -6,7 +6,6 @@ import json
 import re
 
 from bulletin import create_app
-
 from bulletin.assets import bundles
 from bulletin.pwa import worker
 
@@ -50,7 +49,17 @@ def test_manifest_has_what_installation_needs(client):
     response = client.get("/manifest.webmanifest")
     assert response.mimetype == "application/manifest+json"
     manifest = response.get_json(force=True)
-    for key in ("id", "name", "short_name", "start_url", "scope", "theme_color", "background_color", "lang", "dir"):
+    for key in (
+        "id",
+        "name",
+        "short_name",
+        "start_url",
+        "scope",
+        "theme_color",
+        "background_color",
+        "lang",
+        "dir",
+    ):
         assert manifest[key], key
     assert manifest["display"] == "standalone"
     sizes = {(icon["sizes"], icon["purpose"]) for icon in manifest["icons"]}

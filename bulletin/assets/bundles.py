@@ -16,21 +16,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import dataclass
-
 import logging
+from dataclasses import dataclass
 
 from flask import Flask
 from flask_assets import Bundle, Environment
+from werkzeug.local import LocalProxy
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
-from werkzeug.local import LocalProxy
 
-from bulletin.config import ROOT
-from bulletin.assets.files import compressed
-from bulletin.assets.files import write_if_changed
-from bulletin.i18n import ui_strings
+from bulletin.assets.files import compressed, write_if_changed
 from bulletin.assets.icons import build_icons
+from bulletin.config import ROOT
+from bulletin.i18n import ui_strings
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +44,11 @@ BUNDLES = {
     # the interface strings are written by build() from the gettext catalog, so
     # they are paid for once per deploy, not on every page.
     "js": Bundle(
-        "gen/src/ui-strings.js", "js/offline-store.js", "js/page.js",
-        filters="rjsmin", output="gen/page.%(version)s.js",
+        "gen/src/ui-strings.js",
+        "js/offline-store.js",
+        "js/page.js",
+        filters="rjsmin",
+        output="gen/page.%(version)s.js",
     ),
 }
 
@@ -139,7 +140,13 @@ def _build_id(urls: dict) -> str:
 
 # What the bundles and icons are made from (the page script's strings come
 # from the i18n module and its catalogs).
-BUNDLE_INPUTS = ("static/css", "static/js", "static/icons/source.png", "bulletin/i18n.py", "bulletin/translations")
+BUNDLE_INPUTS = (
+    "static/css",
+    "static/js",
+    "static/icons/source.png",
+    "bulletin/i18n.py",
+    "bulletin/translations",
+)
 SOURCES_STAMP = STATIC_DIR / "gen" / "sources.sha256"
 
 

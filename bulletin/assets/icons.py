@@ -12,8 +12,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from bulletin.config import ROOT
 from bulletin.assets.files import write_if_changed
+from bulletin.config import ROOT
 
 SOURCE = ROOT / "static" / "icons" / "source.png"
 ICON_DIR = ROOT / "static" / "icons"
@@ -55,7 +55,9 @@ def build_icons() -> list[Path]:
         icon = _resized(source, size)
         written.append(_save(_rounded(icon) if rounded else icon, ICON_DIR / name, optimize=True))
     # iOS ignores transparency and rounds corners itself: a full square.
-    written.append(_save(_resized(source, 180).convert("RGB"), ROOT_DIR / "apple-touch-icon.png", optimize=True))
+    written.append(
+        _save(_resized(source, 180).convert("RGB"), ROOT_DIR / "apple-touch-icon.png", optimize=True)
+    )
     favicon = _rounded(_resized(source, 48))
     written.append(_save(favicon, ROOT_DIR / "favicon.ico", sizes=[(16, 16), (32, 32), (48, 48)]))
     return written

@@ -81,7 +81,15 @@ def entries(
         (*params, limit, offset),
     )
     return [
-        Entry(row["id"], parse_stored_time(row["at"]), row["actor"], row["action"], row["statement_id"],
-              row["title"], row["revision_number"], row["detail"])
+        Entry(
+            row["id"],
+            parse_stored_time(row["at"]),
+            row["actor"],
+            row["action"],
+            row["statement_id"],
+            row["title"],
+            row["revision_number"],
+            row["detail"],
+        )
         for row in rows
-    ]  # fmt: skip
+    ]

@@ -76,7 +76,7 @@ class Context:
 
 def tool_context(actor: str, at: dt.datetime | None = None) -> Context:
     """The context of a script or tool writing outside the app (tests, benchmarks): UTC, English."""
-    return Context(actor, at or now(), dt.timezone.utc, "en")
+    return Context(actor, at or now(), dt.UTC, "en")
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def start_of(value: dt.date | dt.datetime, tz: dt.tzinfo) -> dt.datetime:
     """The instant a publication date or time begins: a date begins at midnight in ``tz``."""
     if isinstance(value, dt.datetime):
         return value
-    return dt.datetime.combine(value, dt.time(), tz).astimezone(dt.timezone.utc)
+    return dt.datetime.combine(value, dt.time(), tz).astimezone(dt.UTC)
 
 
 # ------------------------------------------------------------------ content
@@ -143,7 +143,9 @@ class _Content:
 
 
 def _content(draft: Draft, *, with_note: bool) -> _Content:
-    report = clean_report(draft.html if draft.html is not None else render_body(draft.body, draft.source_format))
+    report = clean_report(
+        draft.html if draft.html is not None else render_body(draft.body, draft.source_format)
+    )
     fields = dict(
         title=draft.title.strip(),
         summary=draft.summary.strip(),
@@ -261,7 +263,9 @@ def save(
             action = {"published": "correct" if revision_id else "update"}.get(statement.status, "save")
             audit.record(db, ctx.actor, action, statement_id=statement_id, revision_id=revision_id)
         if statement.status == "draft" and publish:
-            return _go_public(db, statement_id, draft.published, ctx, removed=removed, revised=revision_id is not None)
+            return _go_public(
+                db, statement_id, draft.published, ctx, removed=removed, revised=revision_id is not None
+            )
         unscheduled = statement.status == "draft" and store.unschedule(db, statement_id)
         if unscheduled:
             audit.record(db, ctx.actor, "unschedule", statement_id=statement_id)
@@ -311,7 +315,9 @@ def withdraw(db: sqlite3.Connection, statement_id: str, reason: str, ctx: Contex
         audit.record(db, ctx.actor, "withdraw", statement_id=statement_id, detail=reason.strip())
 
 
-def restore(db: sqlite3.Connection, statement_id: str, revision_id: str, base_revision: str, ctx: Context) -> str:
+def restore(
+    db: sqlite3.Connection, statement_id: str, revision_id: str, base_revision: str, ctx: Context
+) -> str:
     """Make a copy of an earlier revision the current one; returns the new revision's id.
 
     The history stays append-only: restoring adds a revision, it never
@@ -324,7 +330,10 @@ def restore(db: sqlite3.Connection, statement_id: str, revision_id: str, base_re
         old = store.get_revision(db, revision_id)
         if old is None or old["statement_id"] != statement_id:
             raise Refused(gettext("That revision does not belong to this statement."))
-        fields = {name: old[name] for name in ("title", "summary", "source_text", "source_format", "correction_note")}
+        fields = {
+            name: old[name]
+            for name in ("title", "summary", "source_text", "source_format", "correction_note")
+        }
         new_id = store.add_revision(db, statement_id, body_html=old["body_html"], author=ctx.actor, **fields)
         detail = str(old["number"])
         audit.record(db, ctx.actor, "restore", statement_id=statement_id, revision_id=new_id, detail=detail)
@@ -379,8 +388,16 @@ def import_statement(
         if existing is None:
             new_id = _create(db, draft, content, ctx, statement_id=statement_id, source_key=source_key)
             store.publish(db, new_id)
-            audit.record(db, ctx.actor, "publish", statement_id=new_id, revision_id=store.get_by_id(db, new_id).revision)
-            return Outcome(new_id, revised=True, changed=True, removed=content.removed, published=True, action="created")
+            audit.record(
+                db,
+                ctx.actor,
+                "publish",
+                statement_id=new_id,
+                revision_id=store.get_by_id(db, new_id).revision,
+            )
+            return Outcome(
+                new_id, revised=True, changed=True, removed=content.removed, published=True, action="created"
+            )
         return _reimport(db, existing, draft, content, ctx, force)
 
 

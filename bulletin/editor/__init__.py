@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bulletin.editor import audit_page, auth, pages, commands, web, history
+from bulletin.editor import audit_page, auth, commands, history, pages, web
 
 
 def init_app(app: Flask) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import abort, render_template, request
 
 from bulletin.authoring import audit
-from bulletin.http.database import get_db
 from bulletin.editor.web import editor_blueprint
+from bulletin.http.database import get_db
 from bulletin.i18n import gettext
 
 bp = editor_blueprint("audit", __name__)
@@ -22,7 +22,9 @@ def log():
         abort(400, description=gettext("The page number must be a positive whole number."))
     page = int(raw)
     statement_id = request.args.get("statement") or None
-    found = audit.entries(get_db(), limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE, statement_id=statement_id)
+    found = audit.entries(
+        get_db(), limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE, statement_id=statement_id
+    )
     return render_template(
         "editor/audit.html",
         entries=found[:PAGE_SIZE],

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from flask import current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 
-from bulletin.editor import accounts, csrf, devices, passwords, sessions, throttle
-
 from bulletin.authoring import audit
-from bulletin.statements.db import transaction
-from bulletin.http.database import get_db
+from bulletin.editor import accounts, csrf, devices, passwords, sessions, throttle
 from bulletin.editor.web import editor_blueprint, safe_next
+from bulletin.http.database import get_db
 from bulletin.i18n import gettext
+from bulletin.statements.db import transaction
 
 bp = editor_blueprint("auth", __name__)
 
@@ -104,7 +103,10 @@ def _change_password(current: str, new: str, repeat: str) -> str | None:
     db = get_db()
     config = current_app.config
     wait = throttle.reserve(
-        db, _attempt_keys(g.editor.email), free=config["LOGIN_FREE_ATTEMPTS"], max_delay=config["LOGIN_MAX_DELAY"]
+        db,
+        _attempt_keys(g.editor.email),
+        free=config["LOGIN_FREE_ATTEMPTS"],
+        max_delay=config["LOGIN_MAX_DELAY"],
     )
     if wait:
         return gettext("Too many attempts. Wait %(seconds)d seconds, then try again.", seconds=wait)

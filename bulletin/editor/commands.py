@@ -14,9 +14,8 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
-from bulletin.editor import accounts, passwords, sessions
-
 from bulletin.authoring import audit
+from bulletin.editor import accounts, passwords, sessions
 from bulletin.http.database import prepared_db
 from bulletin.statements.db import transaction
 

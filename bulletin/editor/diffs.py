@@ -45,9 +45,9 @@ def _block(op: str, old: list[str], new: list[str]) -> list[Line]:
         return [Line("removed", (("removed", line),)) for line in old]
     if op == "insert":
         return [Line("added", (("added", line),)) for line in new]
-    paired = [Line("changed", _word_parts(a, b)) for a, b in zip(old, new)]
-    rest = [Line("removed", (("removed", line),)) for line in old[len(new):]]
-    rest += [Line("added", (("added", line),)) for line in new[len(old):]]
+    paired = [Line("changed", _word_parts(a, b)) for a, b in zip(old, new, strict=False)]
+    rest = [Line("removed", (("removed", line),)) for line in old[len(new) :]]
+    rest += [Line("added", (("added", line),)) for line in new[len(old) :]]
     return paired + rest
 
 
@@ -58,7 +58,7 @@ def _context(lines: list[str], *, first: bool, last: bool) -> list[Line]:
     if len(lines) <= keep_head + keep_tail + 1:
         return [Line("same", (("same", line),)) for line in lines]
     head = [Line("same", (("same", line),)) for line in lines[:keep_head]]
-    tail = [Line("same", (("same", line),)) for line in lines[len(lines) - keep_tail:]]
+    tail = [Line("same", (("same", line),)) for line in lines[len(lines) - keep_tail :]]
     return head + [Line("gap")] + tail
 
 

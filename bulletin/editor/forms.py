@@ -12,9 +12,9 @@ import sqlite3
 import zoneinfo
 from dataclasses import dataclass, field, fields
 
-from bulletin.statements import store
 from bulletin.authoring import changes
 from bulletin.i18n import gettext
+from bulletin.statements import store
 from bulletin.statements.records import Statement
 
 _DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -31,7 +31,7 @@ def parse_publication_time(text: str, tz: dt.tzinfo) -> dt.date | dt.datetime | 
     if match := _INSTANT.fullmatch(text):
         year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
         local = dt.datetime(year, month, day, hour, minute, second, tzinfo=tz)
-        return local.astimezone(dt.timezone.utc)
+        return local.astimezone(dt.UTC)
     raise ValueError(text)
 
 
@@ -62,13 +62,15 @@ class StatementForm:
     errors: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_request(cls, form) -> "StatementForm":
+    def from_request(cls, form) -> StatementForm:
         """The form as submitted; newlines normalized, nothing else touched."""
-        values = {f.name: form.get(f.name, "").replace("\r\n", "\n") for f in fields(cls) if f.name != "errors"}
+        values = {
+            f.name: form.get(f.name, "").replace("\r\n", "\n") for f in fields(cls) if f.name != "errors"
+        }
         return cls(**values)
 
     @classmethod
-    def from_statement(cls, db: sqlite3.Connection, statement: Statement, tz: dt.tzinfo) -> "StatementForm":
+    def from_statement(cls, db: sqlite3.Connection, statement: Statement, tz: dt.tzinfo) -> StatementForm:
         """The form filled with the statement's current revision, ready to edit."""
         revision = store.get_revision(db, statement.revision)
         return cls(
@@ -120,7 +122,9 @@ class StatementForm:
         try:
             self.publication_time(tz)
         except ValueError:
-            self.errors["published"] = gettext("Write the publication time as 2026-03-01 or 2026-03-01 09:30.")
+            self.errors["published"] = gettext(
+                "Write the publication time as 2026-03-01 or 2026-03-01 09:30."
+            )
         self.errors.update(changes.problems(self._draft(None)))
         return not self.errors
 

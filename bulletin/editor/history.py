@@ -10,14 +10,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from bulletin.authoring.changes import Conflict, Refused
 from bulletin.authoring.changes import restore as restore_revision
-
 from bulletin.editor import diffs
-
-from bulletin.statements import store
-from bulletin.http.database import get_db
 from bulletin.editor.pages import context, load
 from bulletin.editor.web import editor_blueprint
+from bulletin.http.database import get_db
 from bulletin.i18n import gettext
+from bulletin.statements import store
 
 bp = editor_blueprint("history", __name__)
 
@@ -50,9 +48,7 @@ def changes(statement_id: str, revision_id: str):
     else:
         earlier = [r for r in store.revisions_of(get_db(), statement_id) if r["number"] < revision["number"]]
         before = earlier[-1] if earlier else None
-    field_diffs = {
-        name: diffs.line_diff(before[name] if before else "", revision[name]) for name in COMPARED
-    }
+    field_diffs = {name: diffs.line_diff(before[name] if before else "", revision[name]) for name in COMPARED}
     return render_template(
         "editor/changes.html", statement=statement, revision=revision, before=before, diffs=field_diffs
     )
@@ -64,13 +60,17 @@ def restore(statement_id: str, revision_id: str):
     statement = load(statement_id)
     revision = _revision(statement_id, revision_id)
     try:
-        restore_revision(get_db(), statement_id, revision_id, request.form.get("base_revision", ""), context())
+        restore_revision(
+            get_db(), statement_id, revision_id, request.form.get("base_revision", ""), context()
+        )
     except Conflict as e:
         message = gettext("Someone saved a newer revision meanwhile: look at it before restoring.")
         page = render_template(
-            "editor/history.html", statement=e.current,
-            revisions=list(reversed(store.revisions_of(get_db(), statement_id))), error=message,
-        )  # fmt: skip
+            "editor/history.html",
+            statement=e.current,
+            revisions=list(reversed(store.revisions_of(get_db(), statement_id))),
+            error=message,
+        )
         return page, 409
     except Refused as e:
         flash(str(e), "error")

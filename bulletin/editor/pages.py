@@ -11,18 +11,15 @@ import dataclasses
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from bulletin.authoring import changes
-
 from bulletin import clock
-
+from bulletin.authoring import changes
 from bulletin.editor import diffs
-
-from bulletin.statements import store
-from bulletin.http.database import get_db
 from bulletin.editor.forms import StatementForm, site_zone
 from bulletin.editor.web import editor_blueprint
+from bulletin.http.database import get_db
 from bulletin.i18n import gettext
 from bulletin.site.render import article_html
+from bulletin.statements import store
 
 bp = editor_blueprint("editor", __name__)
 
@@ -76,7 +73,9 @@ def create():
     if not form.validate(ctx.tz):
         return _edit_page(form, status=422)
     try:
-        outcome = changes.create(get_db(), form.draft(ctx.tz), ctx, publish=request.form.get("action") == "publish")
+        outcome = changes.create(
+            get_db(), form.draft(ctx.tz), ctx, publish=request.form.get("action") == "publish"
+        )
     except store.StoreError as e:
         form.errors["translation_of"] = str(e)
         return _edit_page(form, status=422)
@@ -133,8 +132,14 @@ def _conflict_page(form: StatementForm, current):
 def _tell(outcome: changes.Outcome) -> None:
     """Flash what the save did, and what the sanitizer removed from the body."""
     if outcome.scheduled_for:
-        flash(gettext("Scheduled: it becomes public on %(time)s (%(zone)s). Until then readers see nothing.",
-                      time=_local(outcome.scheduled_for), zone=current_app.config["TIMEZONE"]), "notice")  # fmt: skip
+        flash(
+            gettext(
+                "Scheduled: it becomes public on %(time)s (%(zone)s). Until then readers see nothing.",
+                time=_local(outcome.scheduled_for),
+                zone=current_app.config["TIMEZONE"],
+            ),
+            "notice",
+        )
     elif outcome.published:
         flash(gettext("Published: readers see it now, and devices get it at their next sync."), "notice")
     elif outcome.changed:
@@ -144,8 +149,10 @@ def _tell(outcome: changes.Outcome) -> None:
     if outcome.unscheduled:
         flash(gettext("The scheduled publication was cancelled: it is a draft again."), "notice")
     if outcome.removed:
-        flash(gettext("The sanitizer removed: %(items)s. Check the preview.", items=", ".join(outcome.removed)),
-              "removed")  # fmt: skip
+        flash(
+            gettext("The sanitizer removed: %(items)s. Check the preview.", items=", ".join(outcome.removed)),
+            "removed",
+        )
 
 
 def _local(instant) -> str:
@@ -172,8 +179,10 @@ def withdraw(statement_id: str):
         form = StatementForm.from_statement(get_db(), statement, tz)
         form.errors["reason"] = str(e)
         return _edit_page(form, statement, status=422)
-    flash(gettext("Withdrawn: its page now shows the reason, and devices replace it at their next sync."),
-          "notice")  # fmt: skip
+    flash(
+        gettext("Withdrawn: its page now shows the reason, and devices replace it at their next sync."),
+        "notice",
+    )
     return redirect(url_for("editor.edit", statement_id=statement_id))
 
 

@@ -13,8 +13,17 @@ import zoneinfo
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint, Flask, current_app, flash, g, redirect, render_template, request, session, url_for,
-)  # fmt: skip
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 
 from bulletin.editor import accounts, csrf, sessions

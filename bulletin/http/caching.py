@@ -9,15 +9,13 @@ absorbed by caches. Conditional requests are answered from a cheap key
 from __future__ import annotations
 
 import hashlib
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Flask, Response, current_app, request
-from whitenoise import WhiteNoise
 
 from bulletin.assets import bundles
-
-from bulletin.http import hotpath
 from bulletin.assets.files import compressed
+from bulletin.http import hotpath
 from bulletin.http.compress import Rendered, RenderedCache, negotiate
 
 # Headers of a rendered response that are part of what is cached with it.

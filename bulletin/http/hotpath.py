@@ -33,8 +33,8 @@ from dataclasses import dataclass
 
 from werkzeug.http import parse_accept_header, parse_etags
 
-from bulletin.statements import records, store
 from bulletin.http.compress import ENCODINGS
+from bulletin.statements import records, store
 
 MARK = "bulletin.etag"  # set in the WSGI environ by cached_response
 MAX_ENTRIES = 4096

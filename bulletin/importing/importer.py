@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Sequence
 
 from bulletin.authoring import changes
 from bulletin.importing.sources import SourceError, parse_source
@@ -57,7 +57,9 @@ def source_files(paths: Sequence[Path]) -> Iterator[tuple[Path, str]]:
     for path in paths:
         if path.is_dir():
             for file in sorted(path.rglob("*")):
-                if _importable(file) and not any(part.startswith(".") for part in file.relative_to(path).parts):
+                if _importable(file) and not any(
+                    part.startswith(".") for part in file.relative_to(path).parts
+                ):
                     yield file, f"{path.resolve().name}/{file.relative_to(path).as_posix()}"
         else:
             yield path, f"{path.resolve().parent.name}/{path.name}"

@@ -25,10 +25,10 @@ import codecs
 import html
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from pathlib import PurePath
-from typing import Callable, Sequence
 
 import yaml
 
@@ -38,11 +38,10 @@ from bulletin.statements.languages import language_tag
 
 __all__ = ["DEFAULT_DROP_LINES", "META_KEYS", "ParsedSource", "SourceError", "parse_source"]
 
-UTC = timezone.utc
+UTC = UTC
 DEFAULT_DROP_LINES = ("You are currently offline. Some pages or content may fail to load.",)
 META_KEYS = ("id", "slug", "title", "date", "lang", "tags", "translation_of", "summary")
 _FORMATS = {".txt": "txt", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
-
 
 
 class SourceError(ValueError):
@@ -98,13 +97,22 @@ class _Parts:
     body_at: int | None  # where the body starts, or the last line before it
 
 
-def parse_source(path: str, data: bytes, *, drop_lines: Sequence[str] = DEFAULT_DROP_LINES,
-                 default_date: date | datetime | str | None = None, tz: tzinfo = UTC) -> ParsedSource:
+def parse_source(
+    path: str,
+    data: bytes,
+    *,
+    drop_lines: Sequence[str] = DEFAULT_DROP_LINES,
+    default_date: date | datetime | str | None = None,
+    tz: tzinfo = UTC,
+) -> ParsedSource:
     """Read one source file; raise SourceError naming the file and line when it cannot be imported."""
     fmt = _FORMATS.get(PurePath(path).suffix.lower())
     if fmt is None:
-        raise SourceError(path, None, f"unsupported file type {PurePath(path).suffix!r}: "
-                                      f"name it .txt, .md, .markdown, .html or .htm")
+        raise SourceError(
+            path,
+            None,
+            f"unsupported file type {PurePath(path).suffix!r}: name it .txt, .md, .markdown, .html or .htm",
+        )
     meta, lines, first_line = _split_front_matter(path, _decode(path, data), tz)
     whole = "\n".join(lines)
     if fmt == "html":
@@ -114,23 +122,28 @@ def parse_source(path: str, data: bytes, *, drop_lines: Sequence[str] = DEFAULT_
     parts = _read_html(doc) if fmt == "html" else _read_lines(doc, fmt)
     published = _published(doc, parts, default_date)
     if not parts.body.strip() or (fmt == "html" and not _html_text(parts.body)):
-        raise doc.error(parts.body_at or 0, "the statement has no text after its title and date: add the text")
+        raise doc.error(
+            parts.body_at or 0, "the statement has no text after its title and date: add the text"
+        )
     body_html = {"txt": render_txt, "markdown": MARKDOWN.render, "html": str}[fmt](parts.body)
     return ParsedSource(parts.title, published, parts.body, fmt, body_html, meta, dropped)
 
 
 # --- decoding and front matter -------------------------------------------------
 
+
 def _decode(path: str, data: bytes) -> str:
     """UTF-8 text (BOM dropped) with \n newlines and NFC, so comparisons and line numbers agree."""
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        before = data[:e.start]
+        before = data[: e.start]
         line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
-        raise SourceError(path, line, f"not UTF-8 (byte 0x{data[e.start]:02x}): save the file as UTF-8") from e
+        raise SourceError(
+            path, line, f"not UTF-8 (byte 0x{data[e.start]:02x}): save the file as UTF-8"
+        ) from e
     return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
@@ -152,16 +165,20 @@ def _split_front_matter(path: str, text: str, tz: tzinfo) -> tuple[dict, list[st
         raw = yaml.safe_load("\n".join(fm_lines))
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 2 if e.problem_mark else 1
-        raise SourceError(path, line, f"front matter is not valid YAML ({e.problem}): "
-                                      "check quoting and indentation") from e
+        raise SourceError(
+            path, line, f"front matter is not valid YAML ({e.problem}): check quoting and indentation"
+        ) from e
     except (yaml.YAMLError, ValueError) as e:  # PyYAML raises ValueError for 2022-02-31
-        raise SourceError(path, line_of("date"), f"front matter cannot be read ({e}): check the values") from e
+        raise SourceError(
+            path, line_of("date"), f"front matter cannot be read ({e}): check the values"
+        ) from e
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise SourceError(path, 2, "front matter must be 'key: value' lines: "
-                                   "write e.g. 'title: ...' and 'date: 2022-01-07'")
-    return _normalize_meta(path, raw, line_of, tz), lines[end + 1:], end + 2
+        raise SourceError(
+            path, 2, "front matter must be 'key: value' lines: write e.g. 'title: ...' and 'date: 2022-01-07'"
+        )
+    return _normalize_meta(path, raw, line_of, tz), lines[end + 1 :], end + 2
 
 
 def _normalize_meta(path: str, raw: dict, line_of: Callable[[str], int], tz: tzinfo) -> dict:
@@ -169,8 +186,9 @@ def _normalize_meta(path: str, raw: dict, line_of: Callable[[str], int], tz: tzi
     for key, value in raw.items():
         name = str(key)
         if name not in _META_NORMALIZERS:
-            raise SourceError(path, line_of(name), f"unknown front matter key {name!r}: "
-                                                   f"use only {', '.join(META_KEYS)}")
+            raise SourceError(
+                path, line_of(name), f"unknown front matter key {name!r}: use only {', '.join(META_KEYS)}"
+            )
         if value is None:  # "summary:" with nothing after it means no summary
             continue
         try:
@@ -223,14 +241,24 @@ def _as_date(value, tz: tzinfo) -> date | datetime:
     raise ValueError(f"{value!r} is not a date: write e.g. 2022-01-07")
 
 
-_META_NORMALIZERS = {"id": _plain, "slug": _slug, "title": _plain, "date": _as_date, "lang": _lang,
-                     "tags": _tags, "translation_of": _plain, "summary": _plain}
+_META_NORMALIZERS = {
+    "id": _plain,
+    "slug": _slug,
+    "title": _plain,
+    "date": _as_date,
+    "lang": _lang,
+    "tags": _tags,
+    "translation_of": _plain,
+    "summary": _plain,
+}
 
 
 # --- chrome, title, date ---------------------------------------------------------
 
-def _drop_chrome(lines: list[str], drop_lines: Sequence[str],
-                 text_of: Callable[[str], str]) -> tuple[list[str], list[str]]:
+
+def _drop_chrome(
+    lines: list[str], drop_lines: Sequence[str], text_of: Callable[[str], str]
+) -> tuple[list[str], list[str]]:
     """Remove trailing lines equal to one of `drop_lines` (ignoring case and spacing)."""
     unwanted = {" ".join(line.split()).casefold() for line in drop_lines if line.strip()}
     lines, dropped = list(lines), []
@@ -261,13 +289,16 @@ def _published(doc: _Doc, parts: _Parts, default_date) -> date | datetime:
     except ValueError as e:  # DateError, or a default_date of the wrong type
         raise doc.error(parts.date_line and parts.date_line[0], str(e)) from e
     found = f'("{_snippet(parts.expected_text)}")' if parts.expected_text else "after the title"
-    raise doc.error(parts.expected_date_at or 0, f"no date found {found}: add a date line under the title, "
-                                            "a date: line in front matter, or pass --date")
+    raise doc.error(
+        parts.expected_date_at or 0,
+        f"no date found {found}: add a date line under the title, "
+        "a date: line in front matter, or pass --date",
+    )
 
 
 def _snippet(text: str, width: int = 60) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= width else text[:width - 1] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 # --- plain text and Markdown ------------------------------------------------------
@@ -320,8 +351,14 @@ def _read_lines(doc: _Doc, fmt: str) -> _Parts:
             date_line, consumed = (candidate, text), candidate
             body_start = _next_text(lines, candidate + 1)
     body = "\n".join(lines[body_start:]) if body_start is not None else ""
-    return _Parts(title, date_line, candidate if candidate is not None else consumed, text,
-                  body, body_start if body_start is not None else consumed)
+    return _Parts(
+        title,
+        date_line,
+        candidate if candidate is not None else consumed,
+        text,
+        body,
+        body_start if body_start is not None else consumed,
+    )
 
 
 # --- HTML ---------------------------------------------------------------------------
@@ -349,7 +386,7 @@ def _html_body_lines(lines: list[str], first_line: int) -> tuple[list[str], int]
 
 def _cut(fragment: str, m: re.Match) -> str:
     """Remove a match but keep its newlines, so later line numbers stay right."""
-    return fragment[:m.start()] + "\n" * m[0].count("\n") + fragment[m.end():]
+    return fragment[: m.start()] + "\n" * m[0].count("\n") + fragment[m.end() :]
 
 
 def _read_html(doc: _Doc) -> _Parts:
@@ -376,7 +413,7 @@ def _read_html(doc: _Doc) -> _Parts:
     first_p = _PARAGRAPH.search(fragment)
     first_text = _html_text(first_p[1]) if first_p else None
     date_line, expected_at = None, line_at(first_p.start()) if first_p else anchor
-    if stamp := _TIME.search(fragment[:first_p.end()] if first_p else fragment):
+    if stamp := _TIME.search(fragment[: first_p.end()] if first_p else fragment):
         date_line = (line_at(stamp.start()), next(g for g in stamp.groups() if g is not None))
     if first_p and looks_like_date(first_text):
         date_line = date_line or (line_at(first_p.start()), first_text)

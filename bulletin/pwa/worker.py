@@ -17,9 +17,8 @@ from pathlib import Path
 import rjsmin
 from flask import Blueprint, Response, current_app, render_template
 
-from bulletin.config import ROOT
-
 from bulletin.assets import bundles
+from bulletin.config import ROOT
 from bulletin.http.caching import cached_response
 from bulletin.i18n import gettext, interface_dir, interface_lang
 
@@ -46,8 +45,11 @@ def manifest() -> dict:
     """The web app manifest: what the home-screen app is called and looks like."""
     site = current_app.config["SITE_NAME"]
     icon = lambda name, size, purpose: {  # noqa: E731
-        "src": f"/static/icons/{name}", "sizes": f"{size}x{size}", "type": "image/png", "purpose": purpose,
-    }  # fmt: skip
+        "src": f"/static/icons/{name}",
+        "sizes": f"{size}x{size}",
+        "type": "image/png",
+        "purpose": purpose,
+    }
     return {
         "id": "/",
         "name": site,
@@ -140,8 +142,14 @@ def build_worker() -> str:
 
 def _settings_key() -> tuple:
     config = current_app.config
-    return (config["SITE_NAME"], config["DEFAULT_LANG"], config["OFFLINE_KEEP"],
-            config["NETWORK_TIMEOUT"], config["SYNC_LIMIT"], config["SW_KILL_SWITCH"])  # fmt: skip
+    return (
+        config["SITE_NAME"],
+        config["DEFAULT_LANG"],
+        config["OFFLINE_KEEP"],
+        config["NETWORK_TIMEOUT"],
+        config["SYNC_LIMIT"],
+        config["SW_KILL_SWITCH"],
+    )
 
 
 @bp.get("/sw.js")

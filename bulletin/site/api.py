@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
-from bulletin.statements import store
-
-from bulletin.site import sync
+from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
 from bulletin.http.errors import ApiError
-from bulletin.http.caching import cached_response
+from bulletin.site import sync
 from bulletin.site.reader import page_of_statements
 from bulletin.site.render import statement_object
+from bulletin.statements import store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -52,7 +51,9 @@ def statements():
         has_next = len(listed) > size
         return {
             "statements": [statement_object(db, s) for s in listed[:size]],
-            "next": url_for("api.statements", page=page + 1, before=listed[size - 1].id) if has_next else None,
+            "next": url_for("api.statements", page=page + 1, before=listed[size - 1].id)
+            if has_next
+            else None,
         }
 
     return _cacheable_json(("list", page, size, store.latest_change_seq(db)), body)

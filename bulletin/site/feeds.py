@@ -11,9 +11,9 @@ import datetime as dt
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from bulletin.statements import store
-from bulletin.http.database import get_db
 from bulletin.http.caching import cached_response
+from bulletin.http.database import get_db
+from bulletin.statements import store
 
 bp = Blueprint("feeds", __name__)
 
@@ -26,7 +26,7 @@ def atom_time(value) -> str:
     """RFC 3339 for Atom, which has no bare dates: a date is its midnight in UTC."""
     if isinstance(value, dt.datetime):
         return value.isoformat()
-    return dt.datetime.combine(value, dt.time(), dt.timezone.utc).isoformat()
+    return dt.datetime.combine(value, dt.time(), dt.UTC).isoformat()
 
 
 def base_url() -> str:

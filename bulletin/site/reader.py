@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
-from bulletin.statements import store
-from bulletin.http.database import get_db
 from bulletin.http.caching import cached_response
+from bulletin.http.database import get_db
 from bulletin.site.render import article_html
+from bulletin.statements import store
 
 bp = Blueprint("reader", __name__)
 
@@ -38,9 +38,14 @@ def _listing(template: str, *, tag: str | None = None, **context) -> Response:
             abort(404)
         has_next = len(listed) > size
         return render_template(
-            template, statements=listed[:size], page=page, has_next=has_next, tag=tag,
-            next_before=listed[size - 1].id if has_next else None, **context,
-        )  # fmt: skip
+            template,
+            statements=listed[:size],
+            page=page,
+            has_next=has_next,
+            tag=tag,
+            next_before=listed[size - 1].id if has_next else None,
+            **context,
+        )
 
     return cached_response((store.latest_change_seq(db),), render)
 

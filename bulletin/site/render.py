@@ -9,16 +9,14 @@ to drift from the server's.
 from __future__ import annotations
 
 import sqlite3
-
 from functools import lru_cache
 
 from flask import current_app, render_template
 from markupsafe import Markup
 
 from bulletin.assets import bundles
-
-from bulletin.statements import store
 from bulletin.i18n import interface_lang
+from bulletin.statements import store
 from bulletin.statements.records import Statement, iso
 
 
@@ -42,10 +40,15 @@ def _rendered_article(_context: tuple, statement: Statement, translations: tuple
 def translation_links(translations: list[Statement]) -> list[dict]:
     """``translations`` for the API: where to read the statement in other languages."""
     return [
-        {"lang": other.lang, "slug": other.slug, "url": other.url, "title": other.title,
-         "original": other.is_original}
+        {
+            "lang": other.lang,
+            "slug": other.slug,
+            "url": other.url,
+            "title": other.title,
+            "original": other.is_original,
+        }
         for other in translations
-    ]  # fmt: skip
+    ]
 
 
 def statement_object(db: sqlite3.Connection, statement: Statement) -> dict:

@@ -21,8 +21,10 @@ MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethro
 def render_txt(text: str) -> str:
     """Blank lines separate paragraphs; a single newline is a line break."""
     paragraphs = re.split(r"\n(?:[ \t]*\n)+", text.strip())
-    return "\n".join("<p>" + "<br>\n".join(html.escape(line.strip(), quote=False)
-                                             for line in p.split("\n")) + "</p>" for p in paragraphs)
+    return "\n".join(
+        "<p>" + "<br>\n".join(html.escape(line.strip(), quote=False) for line in p.split("\n")) + "</p>"
+        for p in paragraphs
+    )
 
 
 def render_body(text: str, source_format: str) -> str:

@@ -19,14 +19,26 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 __all__ = ["DateError", "ENGLISH_MONTHS", "MAX_TRAILING_WORDS", "looks_like_date", "parse_date"]
 
 MAX_TRAILING_WORDS = 8
 
-ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July",
-                  "August", "September", "October", "November", "December")
+ENGLISH_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 # Month names and abbreviations per month: English, Spanish, French, Russian
 # (nominative and genitive). Accents are optional because lookups are folded.
@@ -67,11 +79,13 @@ _YEAR = r"(?P<year>\d{4})(?!\d)"
 _YEAR_FIRST = re.compile(
     r"(?P<year>\d{4})(?P<sep>[-/.])(?P<month>\d{1,2})(?P=sep)(?P<day>\d{1,2})(?!\d)"
     r"(?:[t\s](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?"
-    r"\s*(?P<offset>z|[+-]\d{2}(?::?\d{2})?)?)?")
+    r"\s*(?P<offset>z|[+-]\d{2}(?::?\d{2})?)?)?"
+)
 _NUMERIC = re.compile(r"(?P<first>\d{1,2})(?P<sep>[-/.])(?P<second>\d{1,2})(?P=sep)" + _YEAR)
 _DAY_MONTH = re.compile(
     rf"(?P<day>\d{{1,2}}){_ORDINAL}{_RANGE_END}\s+(?:de\s+)?(?P<month>[^\W\d_]+)\.?,?"
-    rf"\s+(?:del?\s+)?{_YEAR}(?:\s*(?:года|г)\.?(?!\w))?")
+    rf"\s+(?:del?\s+)?{_YEAR}(?:\s*(?:года|г)\.?(?!\w))?"
+)
 _MONTH_DAY = re.compile(rf"(?P<month>[^\W\d_]+)\.?\s*(?P<day>\d{{1,2}}){_ORDINAL}{_RANGE_END},?\s+{_YEAR}")
 
 # A place or label before the date: "COPENHAGEN, ", "Monday, ", "Published: ".
@@ -115,8 +129,12 @@ def _read_named(m: re.Match) -> _Reading | None:
     return month and _Reading(m[0], int(m["year"]), month, int(m["day"]))
 
 
-_READERS = ((_YEAR_FIRST, _read_year_first), (_NUMERIC, _read_numeric),
-            (_DAY_MONTH, _read_named), (_MONTH_DAY, _read_named))
+_READERS = (
+    (_YEAR_FIRST, _read_year_first),
+    (_NUMERIC, _read_numeric),
+    (_DAY_MONTH, _read_named),
+    (_MONTH_DAY, _read_named),
+)
 
 
 def _candidates(folded: str):
@@ -127,7 +145,7 @@ def _candidates(folded: str):
         prefix = _PLACE.match(rest)
         if not prefix:
             return
-        rest = rest[prefix.end():]
+        rest = rest[prefix.end() :]
         yield rest
 
 
@@ -138,7 +156,7 @@ def _find(text: str) -> tuple[_Reading, str] | None:
             m = pattern.match(candidate)
             reading = m and read(m)
             if reading:
-                return reading, candidate[m.end():]
+                return reading, candidate[m.end() :]
     return None
 
 
@@ -170,7 +188,9 @@ def parse_date(text: str, tz: tzinfo) -> date | datetime:
         raise DateError(f"no date found in {_quote(text)}: write it like 7 January 2022 or 2022-01-07")
     reading, rest = found
     if not _trailer_ok(rest):
-        raise DateError(f"unexpected text after the date in {_quote(text)}: put the date on a line of its own")
+        raise DateError(
+            f"unexpected text after the date in {_quote(text)}: put the date on a line of its own"
+        )
     if reading.ambiguous:
         raise DateError(_ambiguity(reading))
     day = _calendar_day(reading, text.strip())
@@ -180,14 +200,16 @@ def parse_date(text: str, tz: tzinfo) -> date | datetime:
 def _quote(text: str, width: int = 60) -> str:
     """The text for an error message, shortened: a whole paragraph helps nobody."""
     text = " ".join(text.split())
-    return repr(text if len(text) <= width else text[:width - 1] + "…")
+    return repr(text if len(text) <= width else text[: width - 1] + "…")
 
 
 def _ambiguity(r: _Reading) -> str:
     # r.source is digits and separators only, so folding left it as written.
-    return (f"{r.source} could be {r.day} {ENGLISH_MONTHS[r.month - 1]} or {r.month} "
-            f"{ENGLISH_MONTHS[r.day - 1]}: write {r.year:04d}-{r.month:02d}-{r.day:02d} "
-            "or add a date: line in front matter")
+    return (
+        f"{r.source} could be {r.day} {ENGLISH_MONTHS[r.month - 1]} or {r.month} "
+        f"{ENGLISH_MONTHS[r.day - 1]}: write {r.year:04d}-{r.month:02d}-{r.day:02d} "
+        "or add a date: line in front matter"
+    )
 
 
 def _calendar_day(r: _Reading, text: str) -> date:
@@ -206,16 +228,17 @@ def _instant(r: _Reading, day: date, tz: tzinfo, text: str) -> datetime:
     try:
         naive = datetime(day.year, day.month, day.day, hour, minute, second, micro)
         zone = _offset(r.offset) if r.offset else tz
-        return naive.replace(tzinfo=zone).astimezone(timezone.utc)
+        return naive.replace(tzinfo=zone).astimezone(UTC)
     except (ValueError, OverflowError):
-        raise DateError(f"{text} is not a real time: use hours 00-23, minutes and seconds 00-59, "
-                        "offsets up to ±23:59") from None
+        raise DateError(
+            f"{text} is not a real time: use hours 00-23, minutes and seconds 00-59, offsets up to ±23:59"
+        ) from None
 
 
 def _offset(text: str) -> tzinfo:
     """A fixed zone from 'z', '+03', '+0300' or '+03:00'."""
     if text == "z":
-        return timezone.utc
+        return UTC
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:] or 0)
     if minutes > 59:

@@ -22,37 +22,60 @@ _RTL_SCRIPTS = frozenset({"adlm", "arab", "hebr", "nkoo", "rohg", "syrc", "thaa"
 
 # (first code point, last code point, script); letters outside these are ignored.
 _SCRIPT_RANGES = (
-    (0x0041, 0x024F, "latin"), (0x1E00, 0x1EFF, "latin"),
-    (0x0370, 0x03FF, "greek"), (0x1F00, 0x1FFF, "greek"),
-    (0x0400, 0x052F, "cyrillic"), (0x0530, 0x058F, "armenian"),
-    (0x0590, 0x05FF, "hebrew"), (0xFB1D, 0xFB4F, "hebrew"),
-    (0x0600, 0x06FF, "arabic"), (0x0750, 0x077F, "arabic"), (0x08A0, 0x08FF, "arabic"),
-    (0xFB50, 0xFDFF, "arabic"), (0xFE70, 0xFEFF, "arabic"),
-    (0x0900, 0x097F, "devanagari"), (0x0980, 0x09FF, "bengali"),
-    (0x0E00, 0x0E7F, "thai"), (0x10A0, 0x10FF, "georgian"), (0x1200, 0x137F, "ethiopic"),
-    (0x1100, 0x11FF, "hangul"), (0x3130, 0x318F, "hangul"), (0xAC00, 0xD7AF, "hangul"),
-    (0x3040, 0x30FF, "kana"), (0x3400, 0x4DBF, "han"), (0x4E00, 0x9FFF, "han"), (0xF900, 0xFAFF, "han"),
+    (0x0041, 0x024F, "latin"),
+    (0x1E00, 0x1EFF, "latin"),
+    (0x0370, 0x03FF, "greek"),
+    (0x1F00, 0x1FFF, "greek"),
+    (0x0400, 0x052F, "cyrillic"),
+    (0x0530, 0x058F, "armenian"),
+    (0x0590, 0x05FF, "hebrew"),
+    (0xFB1D, 0xFB4F, "hebrew"),
+    (0x0600, 0x06FF, "arabic"),
+    (0x0750, 0x077F, "arabic"),
+    (0x08A0, 0x08FF, "arabic"),
+    (0xFB50, 0xFDFF, "arabic"),
+    (0xFE70, 0xFEFF, "arabic"),
+    (0x0900, 0x097F, "devanagari"),
+    (0x0980, 0x09FF, "bengali"),
+    (0x0E00, 0x0E7F, "thai"),
+    (0x10A0, 0x10FF, "georgian"),
+    (0x1200, 0x137F, "ethiopic"),
+    (0x1100, 0x11FF, "hangul"),
+    (0x3130, 0x318F, "hangul"),
+    (0xAC00, 0xD7AF, "hangul"),
+    (0x3040, 0x30FF, "kana"),
+    (0x3400, 0x4DBF, "han"),
+    (0x4E00, 0x9FFF, "han"),
+    (0xF900, 0xFAFF, "han"),
 )
 
 # Scripts that, in statements, almost always mean one language.
-_SCRIPT_LANGUAGE = {"greek": "el", "armenian": "hy", "georgian": "ka", "thai": "th",
-                    "hangul": "ko", "devanagari": "hi", "bengali": "bn", "ethiopic": "am"}
+_SCRIPT_LANGUAGE = {
+    "greek": "el",
+    "armenian": "hy",
+    "georgian": "ka",
+    "thai": "th",
+    "hangul": "ko",
+    "devanagari": "hi",
+    "bengali": "bn",
+    "ethiopic": "am",
+}
 
 # The most frequent short words of each language, chosen by hand; words shared
 # by several languages count for each of them, distinctive ones break the tie.
 _FUNCTION_WORDS = {
     "en": "the and of to in is that for it with as was on are be by this have from has not "
-          "its which were been will their all must against",
+    "its which were been will their all must against",
     "es": "el la los las de del que y en un una por con para es se no su sus al lo como más "
-          "pero este esta han ha sobre entre",
+    "pero este esta han ha sobre entre",
     "fr": "le la les de des du et un une est en que qui dans pour pas sur au aux avec ce cette "
-          "son sa ses ont sont nous par été",
+    "son sa ses ont sont nous par été",
     "de": "der die das und ist nicht den dem des ein eine einer zu mit von auf für sich auch im "
-          "wir sind hat werden wird dass aus bei nach",
+    "wir sind hat werden wird dass aus bei nach",
     "pt": "o os as de do da dos das e que em no na um uma para com não por se mais ao foi são "
-          "pelo pela seu sua também",
+    "pelo pela seu sua também",
     "it": "il lo la gli le di del della che e è un una per con non in sono da al alla si anche "
-          "nel nella ha più questo dei",
+    "nel nella ha più questo dei",
 }
 _WORD_SETS = {lang: frozenset(words.split()) for lang, words in _FUNCTION_WORDS.items()}
 _WORD = re.compile(r"[^\W\d_]+")

@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from bulletin.statements.languages import text_direction
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def stored_time(value: dt.date | dt.datetime) -> str:
@@ -97,7 +97,7 @@ class Statement:
         return self.status == "withdrawn"
 
     @classmethod
-    def from_row(cls, row) -> "Statement":
+    def from_row(cls, row) -> Statement:
         tags = tuple(sorted(row["tags"].split("\x1f"))) if row["tags"] else ()
         return cls(
             rowid=row["rowid"],

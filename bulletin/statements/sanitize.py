@@ -31,22 +31,22 @@ ALLOWED_TAGS = frozenset(
     " mark abbr cite q code pre hr a table thead tbody tfoot tr th td caption"
     " figure figcaption img time dl dt dd span div".split()
 )
-ALLOWED_ATTRIBUTES = MappingProxyType({  # read-only, so it cannot drift either
-    "*": frozenset({"lang", "dir"}),
-    "a": frozenset({"href", "title", "hreflang"}),
-    "abbr": frozenset({"title"}),
-    "blockquote": frozenset({"cite"}),
-    "img": frozenset({"src", "alt", "width", "height"}),
-    "time": frozenset({"datetime"}),
-    "th": frozenset({"colspan", "rowspan", "scope"}),
-    "td": frozenset({"colspan", "rowspan"}),
-})
+ALLOWED_ATTRIBUTES = MappingProxyType(
+    {  # read-only, so it cannot drift either
+        "*": frozenset({"lang", "dir"}),
+        "a": frozenset({"href", "title", "hreflang"}),
+        "abbr": frozenset({"title"}),
+        "blockquote": frozenset({"cite"}),
+        "img": frozenset({"src", "alt", "width", "height"}),
+        "time": frozenset({"datetime"}),
+        "th": frozenset({"colspan", "rowspan", "scope"}),
+        "td": frozenset({"colspan", "rowspan"}),
+    }
+)
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 # Removed with everything inside: their content is code or a foreign document,
 # never statement text.  Imported whole pages also bring a <title>.
-DROP_CONTENT_TAGS = frozenset(
-    "script style iframe object embed template noscript svg math title".split()
-)
+DROP_CONTENT_TAGS = frozenset("script style iframe object embed template noscript svg math title".split())
 LINK_REL = "nofollow noopener"
 
 _URL_JUNK = re.compile(r"[\x00-\x20\x7f-\xa0\s`]+")  # what browsers skip in URLs
@@ -103,9 +103,7 @@ class _StatementFilter(Filter):
                         for key, value in (token.get("data") or {}).items()
                         if _attribute_ok(name, key[1], _html.unescape(value))
                     }
-                    if name in DROP_CONTENT_TAGS or (
-                        name == "img" and (None, "src") not in token["data"]
-                    ):
+                    if name in DROP_CONTENT_TAGS or (name == "img" and (None, "src") not in token["data"]):
                         continue
                 token["name"] = "h2" if name == "h1" else name
                 yield token
@@ -134,7 +132,7 @@ def _linkable(attrs, new):
     ("example.org:99999", a host mixing scripts); such text stays text."""
     if not new:
         return attrs
-    probe = '<a href="%s"></a>' % _html.escape(attrs[(None, "href")])
+    probe = '<a href="{}"></a>'.format(_html.escape(attrs[(None, "href")]))
     return attrs if "href=" in _nh3.clean(probe) else None
 
 
@@ -158,9 +156,7 @@ _nh3 = nh3.Cleaner(
     tags=set(ALLOWED_TAGS),
     clean_content_tags=set(DROP_CONTENT_TAGS),
     attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
-    attribute_filter=lambda tag, attr, value: (
-        value if _attribute_ok(tag, attr, value) else None
-    ),
+    attribute_filter=lambda tag, attr, value: value if _attribute_ok(tag, attr, value) else None,
     strip_comments=True,
     link_rel=LINK_REL,
     url_schemes=set(ALLOWED_PROTOCOLS),
@@ -259,9 +255,7 @@ def clean_report(html: str) -> Cleaned:
     return Cleaned(clean(html), tuple(finder.removed))
 
 
-_INLINE_TAGS = frozenset(
-    "a abbr b cite code em i img mark q s small span strong sub sup time u".split()
-)
+_INLINE_TAGS = frozenset("a abbr b cite code em i img mark q s small span strong sub sup time u".split())
 # clean() output is regular: every "<" opens a tag, attribute values hold no ">".
 _BLOCKS = "|".join(sorted(ALLOWED_TAGS - _INLINE_TAGS))
 _BLOCK_TAG = re.compile(rf"</?(?:{_BLOCKS})\b[^>]*>")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import uuid
-from typing import Iterable
+from collections.abc import Iterable
 
 from bulletin.statements import sanitize, slugs
 from bulletin.statements.records import Statement, now, parse_stored_time, stored_time
@@ -71,8 +71,7 @@ def get_by_source_key(db: sqlite3.Connection, source_key: str) -> Statement | No
 def current_slug_for(db: sqlite3.Connection, old_slug: str) -> str | None:
     """The current slug of the statement that once had ``old_slug``, or None."""
     row = db.execute(
-        "SELECT s.slug FROM slug_history h JOIN statements s ON s.id = h.statement_id"
-        " WHERE h.slug = ?",
+        "SELECT s.slug FROM slug_history h JOIN statements s ON s.id = h.statement_id WHERE h.slug = ?",
         (old_slug,),
     ).fetchone()
     return row["slug"] if row else None
@@ -259,14 +258,19 @@ def schedules(db: sqlite3.Connection) -> dict[str, dt.datetime]:
 
 def is_due(db: sqlite3.Connection, at: dt.datetime) -> bool:
     """Whether a scheduled draft's time has come by ``at``: one indexed look-up, cheap per request."""
-    return db.execute(
-        "SELECT 1 FROM statements WHERE publish_at <= ? AND status = 'draft' LIMIT 1", (stored_time(at),)
-    ).fetchone() is not None
+    return (
+        db.execute(
+            "SELECT 1 FROM statements WHERE publish_at <= ? AND status = 'draft' LIMIT 1", (stored_time(at),)
+        ).fetchone()
+        is not None
+    )
 
 
 def next_publication_at(db: sqlite3.Connection) -> dt.datetime | None:
     """The earliest instant at which :func:`is_due` turns true, or None while nothing is scheduled."""
-    row = db.execute("SELECT min(publish_at) FROM statements WHERE publish_at IS NOT NULL AND status = 'draft'")
+    row = db.execute(
+        "SELECT min(publish_at) FROM statements WHERE publish_at IS NOT NULL AND status = 'draft'"
+    )
     return parse_stored_time(row.fetchone()[0])
 
 
@@ -437,11 +441,14 @@ def schedule(db: sqlite3.Connection, statement_id: str, at: dt.datetime) -> None
 
 def unschedule(db: sqlite3.Connection, statement_id: str) -> bool:
     """Cancel a draft's scheduled publication; True when there was one."""
-    return db.execute(
-        "UPDATE statements SET publish_at = NULL WHERE id = ? AND publish_at IS NOT NULL"
-        " AND status = 'draft'",
-        (statement_id,),
-    ).rowcount > 0
+    return (
+        db.execute(
+            "UPDATE statements SET publish_at = NULL WHERE id = ? AND publish_at IS NOT NULL"
+            " AND status = 'draft'",
+            (statement_id,),
+        ).rowcount
+        > 0
+    )
 
 
 def promote_due(db: sqlite3.Connection, at: dt.datetime) -> list[str]:
@@ -454,8 +461,7 @@ def promote_due(db: sqlite3.Connection, at: dt.datetime) -> list[str]:
     due = [
         row[0]
         for row in db.execute(
-            "SELECT id FROM statements WHERE publish_at <= ? AND status = 'draft'"
-            " ORDER BY publish_at, rowid",
+            "SELECT id FROM statements WHERE publish_at <= ? AND status = 'draft' ORDER BY publish_at, rowid",
             (stored_time(at),),
         )
     ]
@@ -466,9 +472,7 @@ def promote_due(db: sqlite3.Connection, at: dt.datetime) -> list[str]:
 
 def clear_published(db: sqlite3.Connection, statement_id: str) -> None:
     """Forget a draft's planned publication date: it will be dated when published."""
-    db.execute(
-        "UPDATE statements SET published = NULL WHERE id = ? AND status = 'draft'", (statement_id,)
-    )
+    db.execute("UPDATE statements SET published = NULL WHERE id = ? AND status = 'draft'", (statement_id,))
 
 
 def set_language(db: sqlite3.Connection, statement_id: str, lang: str) -> None:
@@ -497,8 +501,7 @@ def withdraw(db: sqlite3.Connection, statement_id: str, reason: str) -> None:
     if statement is None or statement.status != "published":
         raise StoreError("only a published statement can be withdrawn")
     db.execute(
-        "UPDATE statements SET status = 'withdrawn', withdrawn_at = ?, withdrawal_reason = ?"
-        " WHERE id = ?",
+        "UPDATE statements SET status = 'withdrawn', withdrawn_at = ?, withdrawal_reason = ? WHERE id = ?",
         (stored_time(now()), reason.strip(), statement_id),
     )
     _record_change(db, statement_id, "withdraw", statement.revision)

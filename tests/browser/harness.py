@@ -31,6 +31,7 @@ from testbed.chromium import LAUNCH_ARGS
 CHROMIUM_ENV = "CHROMIUM_PATH"
 SYSTEM_CHROMIUM = "/usr/bin/chromium"
 
+
 def _executable(path: str) -> bool:
     return os.path.isfile(path) and os.access(path, os.X_OK)
 
@@ -84,8 +85,9 @@ class PollTimeout(AssertionError):
     pass
 
 
-def poll(page: Page, expression: str, arg=None, *, timeout: float = 10.0, interval: float = 0.05,
-         message: str = ""):  # fmt: skip
+def poll(
+    page: Page, expression: str, arg=None, *, timeout: float = 10.0, interval: float = 0.05, message: str = ""
+):
     """Evaluate ``expression`` (with ``arg``) until it is truthy; return that value.
 
     ``expression`` is what ``page.evaluate`` takes: an expression or a
@@ -155,14 +157,23 @@ def goto_fails(page: Page, url: str, timeout: float = 10.0) -> str:
 
 def wait_for_controller(page: Page, timeout: float = 10.0) -> None:
     """Wait until a service worker controls the page (``navigator.serviceWorker.controller``)."""
-    poll(page, "() => !!(navigator.serviceWorker && navigator.serviceWorker.controller)",
-         timeout=timeout, message="a service worker controlling the page")  # fmt: skip
+    poll(
+        page,
+        "() => !!(navigator.serviceWorker && navigator.serviceWorker.controller)",
+        timeout=timeout,
+        message="a service worker controlling the page",
+    )
 
 
 def wait_for_cached(page: Page, url: str, timeout: float = 10.0) -> None:
     """Wait until ``caches.match(url)`` finds a response (cache writes are asynchronous)."""
-    poll(page, "async (url) => !!(await caches.match(url))", url,
-         timeout=timeout, message=f"caches.match({url!r})")  # fmt: skip
+    poll(
+        page,
+        "async (url) => !!(await caches.match(url))",
+        url,
+        timeout=timeout,
+        message=f"caches.match({url!r})",
+    )
 
 
 # ---------------------------------------------------- offline and throttled
@@ -176,8 +187,12 @@ def _conditions(latency_ms: float, down_kbps: float | None, up_kbps: float | Non
     def rate(kbps):  # CDP wants bytes per second; -1 is "no limit"
         return -1 if not kbps else kbps * 1000 / 8
 
-    return {"offline": offline, "latency": latency_ms, "downloadThroughput": rate(down_kbps),
-            "uploadThroughput": rate(up_kbps)}  # fmt: skip
+    return {
+        "offline": offline,
+        "latency": latency_ms,
+        "downloadThroughput": rate(down_kbps),
+        "uploadThroughput": rate(up_kbps),
+    }
 
 
 def go_offline(context: BrowserContext) -> None:
@@ -408,8 +423,12 @@ class WorkerThrottle:
         self.stop()
 
 
-def cdp_throttle(target: Page | BrowserContext | Browser, latency_ms: float, down_kbps: float | None = None,
-                 up_kbps: float | None = None) -> PageThrottle | WorkerThrottle:  # fmt: skip
+def cdp_throttle(
+    target: Page | BrowserContext | Browser,
+    latency_ms: float,
+    down_kbps: float | None = None,
+    up_kbps: float | None = None,
+) -> PageThrottle | WorkerThrottle:
     """Throttle the network through CDP; returns a handle with ``.stop()`` (also a context manager).
 
     ``target`` is a page (that page's own requests), a context (its service
@@ -568,8 +587,9 @@ def collect_errors(page: Page) -> ErrorCollector:
 # ------------------------------------------------------------ installability
 
 
-def installability_errors(playwright, user_data_dir: str | Path, url: str, *, executable_path: str,
-                          timeout: float = 5.0) -> list[str]:  # fmt: skip
+def installability_errors(
+    playwright, user_data_dir: str | Path, url: str, *, executable_path: str, timeout: float = 5.0
+) -> list[str]:
     """Chromium's installability error ids for ``url``; ``[]`` means installable.
 
     Runs in a persistent context (``user_data_dir``; an ordinary context always

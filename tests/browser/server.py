@@ -223,9 +223,12 @@ def _error_response(start_response, status: int) -> list[bytes]:
     body = f"Injected test fault: {status}\n".encode()
     start_response(
         f"{status} Injected Fault",
-        [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body))),
-         ("Cache-Control", "no-store")],
-    )  # fmt: skip
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+        ],
+    )
     return [body]
 
 
@@ -375,8 +378,11 @@ class Stubs:
 
     def add(self, path: str, body: str | bytes, content_type: str, status: int = 200, headers=None) -> None:
         data = body.encode("utf-8") if isinstance(body, str) else body
-        header_list = [("Content-Type", content_type), ("Content-Length", str(len(data))),
-                       ("Cache-Control", "no-cache")] + list((headers or {}).items())  # fmt: skip
+        header_list = [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(data))),
+            ("Cache-Control", "no-cache"),
+        ] + list((headers or {}).items())
         self._stubs[path] = (status, header_list, data)
 
     def remove(self, path: str) -> None:
@@ -489,9 +495,11 @@ class LiveServer:
             sock.close()  # werkzeug serves a duplicate of the descriptor
         self.port = server.server_address[1]
         thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"live-server-{self.port}",
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"live-server-{self.port}",
             daemon=True,
-        )  # fmt: skip
+        )
         thread.start()
         self._server, self._thread = server, thread
 
@@ -549,9 +557,13 @@ class LiveServer:
 
     # -- stub responses for harness tests
     def stub(
-        self, path: str, body: str | bytes, content_type: str = "text/html; charset=utf-8", status: int = 200,
+        self,
+        path: str,
+        body: str | bytes,
+        content_type: str = "text/html; charset=utf-8",
+        status: int = 200,
         headers: dict | None = None,
-    ) -> str:  # fmt: skip
+    ) -> str:
         """Answer ``body`` at ``path`` instead of the app; returns the absolute URL."""
         self._stubs.add(path, body, content_type, status, headers)
         return self.url + path

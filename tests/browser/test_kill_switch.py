@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from conftest import reconfigure
 
 from . import harness
@@ -44,10 +43,14 @@ def wait_for_sync(page) -> None:
 
 def test_kill_switch_removes_the_worker_and_everything_it_kept(context, page, live_server, app):
     ids = sorted(
-        live_server.publisher.publish(f"Statement {n}", f"<p>Text of statement number {n}.</p>", slug=f"s{n}",
-                                      published=dt.date(2022, 1, n + 1))
+        live_server.publisher.publish(
+            f"Statement {n}",
+            f"<p>Text of statement number {n}.</p>",
+            slug=f"s{n}",
+            published=dt.date(2022, 1, n + 1),
+        )
         for n in range(3)
-    )  # fmt: skip
+    )
     context.add_init_script(COUNT_SYNCS)
 
     # The normal worker: installed, precached, synced, controlling the page.
@@ -72,14 +75,22 @@ def test_kill_switch_removes_the_worker_and_everything_it_kept(context, page, li
     page.evaluate("() => { navigator.serviceWorker.getRegistration().then((r) => r.update()); }")
 
     # The worker reloads the open page, from the network.
-    harness.poll(page, "() => !window.openedBeforeTheKillSwitch && document.readyState === 'complete'",
-                 timeout=20, message="the open page reloaded by the kill switch")  # fmt: skip
+    harness.poll(
+        page,
+        "() => !window.openedBeforeTheKillSwitch && document.readyState === 'complete'",
+        timeout=20,
+        message="the open page reloaded by the kill switch",
+    )
     navigations = [hit for hit in live_server.requests if hit.headers.get("sec-fetch-mode") == "navigate"]
     assert [hit.target for hit in navigations] == ["/"], live_server.hits
 
     # Nothing of Bulletin's is left on the device.
-    harness.poll(page, f"async () => (await ({REGISTRATIONS})()) === 0", timeout=20,
-                 message="no service worker registration left")  # fmt: skip
+    harness.poll(
+        page,
+        f"async () => (await ({REGISTRATIONS})()) === 0",
+        timeout=20,
+        message="no service worker registration left",
+    )
     assert page.evaluate("() => navigator.serviceWorker.controller === null")
     assert page.evaluate(BULLETIN_CACHES) == []
     assert page.evaluate(STORED_IDS) == []
