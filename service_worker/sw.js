@@ -24,8 +24,10 @@ async function notifyClients(message) {
   clients.forEach((client) => client.postMessage(message));
 }
 
+// Every failure is told, not only the first: a page that heard an "offline"
+// while its device was online asks for a check and waits for the next word.
 function markNetwork(online) {
-  if (online === networkOnline) return;
+  if (online && networkOnline) return;
   networkOnline = online;
   notifyClients({ type: "network", online });
 }
@@ -152,7 +154,14 @@ self.addEventListener("message", (event) => {
   if (type === "skip-waiting") {
     self.skipWaiting();
   } else if (type === "sync") {
-    event.waitUntil(syncNow(event.data.lite));
+    const { lite, check } = event.data;
+    const asker = event.source;
+    // A check answers the page that asked, after a sync of its own: one
+    // already running began earlier, maybe before the connection came back.
+    const synced = check && runningSync ? runningSync.then(() => syncNow(lite)) : syncNow(lite);
+    event.waitUntil(synced.then(() => {
+      if (check && asker) asker.postMessage({ type: "network", online: networkOnline, checked: true });
+    }));
   } else if (type === "status" && event.source) {
     event.source.postMessage({ type: "network", online: networkOnline });
     pendingNotices.splice(0).forEach((notice) => event.source.postMessage(notice));

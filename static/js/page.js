@@ -187,6 +187,30 @@
     announce(t("updateAvailable"), button);
   }
 
+  // The worker's "offline" is the word of one failed request, which may be
+  // older than the page's own "online" event, or a blip as a connection comes
+  // back. While the device says it is online, the page has the worker try
+  // again and believes only the answer to that check; it keeps checking, less
+  // and less often, while the answer stays "offline" (the server may return).
+  let recheckTimer = 0;
+  let rechecks = 0;
+
+  function onNetworkWord(message) {
+    if (!navigator.onLine) return showOffline();
+    if (message.online) {
+      clearTimeout(recheckTimer);
+      recheckTimer = rechecks = 0;
+      return hideOffline();
+    }
+    if (message.checked) showOffline();
+    if (!recheckTimer) {
+      recheckTimer = setTimeout(() => {
+        recheckTimer = 0;
+        requestSync(true);
+      }, Math.min(1000 * 2 ** rechecks++, 60000));
+    }
+  }
+
   function onWorkerMessage(event) {
     const message = event.data || {};
     if (message.type === "synced") {
@@ -195,8 +219,7 @@
       markAvailable();
       fillOfflinePage();
     } else if (message.type === "network") {
-      if (message.online && navigator.onLine) hideOffline();
-      else showOffline();
+      onNetworkWord(message);
     } else if (message.type === "storage-full") {
       announceFullStorage(message.lost);
     }
@@ -208,8 +231,8 @@
     return Boolean(connection && (connection.saveData || /(^|-)2g$/.test(connection.effectiveType || "")));
   }
 
-  function requestSync() {
-    if (navigator.onLine && worker.controller) worker.controller.postMessage({ type: "sync", lite: liteMode() });
+  function requestSync(check = false) {
+    if (navigator.onLine && worker.controller) worker.controller.postMessage({ type: "sync", lite: liteMode(), check });
   }
 
   async function registerPeriodicSync(registration) {
