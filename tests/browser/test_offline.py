@@ -14,7 +14,6 @@ import datetime as dt
 import re
 
 import pytest
-
 from conftest import reconfigure
 
 from . import harness
@@ -29,9 +28,11 @@ def publish_some(server, count: int = 3) -> list[str]:
     slugs = []
     for n in range(count):
         server.publisher.publish(
-            f"Statement {n}", f"<p>Text of statement number {n}.</p>", slug=f"s{n}",
+            f"Statement {n}",
+            f"<p>Text of statement number {n}.</p>",
+            slug=f"s{n}",
             published=dt.date(2022, 1, n + 1),
-        )  # fmt: skip
+        )
         slugs.append(f"s{n}")
     return slugs
 
@@ -44,8 +45,11 @@ def ready_offline(page, path: str = "/") -> None:
     """First visit: the worker installs, takes control and finishes its first sync."""
     page.goto(path)
     harness.wait_for_controller(page)
-    harness.poll(page, "() => document.getElementById('app-status').textContent.includes('Ready to read offline')",
-                 message="'Ready to read offline'")  # fmt: skip
+    harness.poll(
+        page,
+        "() => document.getElementById('app-status').textContent.includes('Ready to read offline')",
+        message="'Ready to read offline'",
+    )
 
 
 def stored_ids(page) -> list[str]:
@@ -86,7 +90,9 @@ def test_first_visit_installs_the_worker_and_syncs(page, live_server, page_error
     page_errors.assert_clean()
 
 
-def test_offline_reload_of_an_opened_statement_is_served_from_the_device(context, page, live_server, page_errors):
+def test_offline_reload_of_an_opened_statement_is_served_from_the_device(
+    context, page, live_server, page_errors
+):
     publish_some(live_server)
     ready_offline(page)
     page.goto("/statements/s1")
@@ -101,18 +107,32 @@ def test_offline_reload_of_an_opened_statement_is_served_from_the_device(context
 
 def test_a_synced_statement_never_opened_renders_from_the_shell(context, page, live_server, new_context):
     publish_some(live_server)
-    live_server.publisher.publish("Заявление", "<p>Текст заявления.</p>", lang="ru", slug="zayavlenie",
-                                  published=dt.date(2022, 2, 1), tags=["x"])  # fmt: skip
+    live_server.publisher.publish(
+        "Заявление",
+        "<p>Текст заявления.</p>",
+        lang="ru",
+        slug="zayavlenie",
+        published=dt.date(2022, 2, 1),
+        tags=["x"],
+    )
     ready_offline(page)
     harness.go_offline(context)
     live_server.stop()  # built on the device: the server could not have answered
     page.goto("/statements/zayavlenie")
-    offline = {"title": page.title(), "text": served_text(page), "lang": page.get_attribute("article", "lang")}
+    offline = {
+        "title": page.title(),
+        "text": served_text(page),
+        "lang": page.get_attribute("article", "lang"),
+    }
     # The same page served by the server to a browser with no worker at all.
     live_server.start()
     fresh = new_context(service_workers="block").new_page()
     fresh.goto("/statements/zayavlenie")
-    served = {"title": fresh.title(), "text": served_text(fresh), "lang": fresh.get_attribute("article", "lang")}
+    served = {
+        "title": fresh.title(),
+        "text": served_text(fresh),
+        "lang": fresh.get_attribute("article", "lang"),
+    }
     assert offline == served
     assert page.evaluate("() => document.querySelector('meta[http-equiv]') === null")
 
@@ -123,7 +143,9 @@ def test_unknown_url_offline_shows_what_is_available(context, page, live_server)
     harness.go_offline(context)
     page.goto("/nowhere/at/all")
     harness.poll(page, "() => document.querySelectorAll('#offline-statements a').length === 3")
-    links = page.evaluate("() => [...document.querySelectorAll('#offline-statements a')].map(a => a.getAttribute('href'))")
+    links = page.evaluate(
+        "() => [...document.querySelectorAll('#offline-statements a')].map(a => a.getAttribute('href'))"
+    )
     assert links == ["/statements/s2", "/statements/s1", "/statements/s0"]  # newest first
     page.click("#offline-statements a[href='/statements/s0']")
     page.wait_for_url("**/statements/s0")
@@ -137,8 +159,11 @@ def test_banner_says_what_is_on_the_device_and_hides_online(context, page, live_
     harness.go_offline(context)
     harness.poll(page, "() => !document.getElementById('offline-banner').hidden")
     text = banner(page)["text"]
-    assert re.fullmatch(r"You are currently offline\. 2 statements saved on this device, updated .+ ago\.", text) \
-        or re.fullmatch(r"You are currently offline\. 2 statements saved on this device, updated now\.", text), text
+    assert re.fullmatch(
+        r"You are currently offline\. 2 statements saved on this device, updated .+ ago\.", text
+    ) or re.fullmatch(
+        r"You are currently offline\. 2 statements saved on this device, updated now\.", text
+    ), text
     harness.go_online(context)
     harness.poll(page, "() => document.getElementById('offline-banner').hidden")
 
@@ -165,8 +190,11 @@ def test_a_stale_offline_word_from_the_worker_never_shows_the_banner_online(cont
         " new MutationObserver(() => { if (!b.hidden) window.shown += 1; }).observe(b, {attributes: true}); }"
     )
     held.release()
-    harness.poll(page, "() => heard.some((m) => m.type === 'network' && !m.online)",
-                 message="the worker's 'offline' after the dropped sync")  # fmt: skip
+    harness.poll(
+        page,
+        "() => heard.some((m) => m.type === 'network' && !m.online)",
+        message="the worker's 'offline' after the dropped sync",
+    )
     # The truth is that the connection works: the worker must come to say so,
     # and the reader must never have been told otherwise meanwhile.
     harness.poll(
@@ -197,8 +225,11 @@ def test_server_stopped_while_device_online(page, live_server, page_errors):
     assert "Text of statement number 2." in main_text(page)
     page.goto("/statements/s0")  # synced, never opened: from the shell
     assert "Text of statement number 0." in main_text(page)
-    harness.poll(page, "() => !document.getElementById('offline-banner').hidden",
-                 message="the banner after a failed request while navigator.onLine")  # fmt: skip
+    harness.poll(
+        page,
+        "() => !document.getElementById('offline-banner').hidden",
+        message="the banner after a failed request while navigator.onLine",
+    )
     assert banner(page)["text"].startswith(OFFLINE_TEXT)
     page_errors.assert_clean(allow=["net::ERR_CONNECTION_REFUSED", "Failed to load resource"])
 
@@ -211,9 +242,14 @@ def test_withdrawn_and_corrected_statements_change_on_the_device(context, page, 
     live_server.publisher.revise(ids[0], title="S0", body="<p>Corrected text.</p>", correction_note="Fixed.")
     live_server.publisher.withdraw(ids[1], reason="Issued in error.")
     page.goto("/")  # a visit while online syncs
-    harness.poll(page, "async () => { const r = await OfflineStore.get(%r); return r && r.withdrawn; }" % ids[1])
-    harness.poll(page, "async () => !(await caches.match('/statements/s0'))",
-                 message="the stale copy of the corrected page is gone")  # fmt: skip
+    harness.poll(
+        page, f"async () => {{ const r = await OfflineStore.get({ids[1]!r}); return r && r.withdrawn; }}"
+    )
+    harness.poll(
+        page,
+        "async () => !(await caches.match('/statements/s0'))",
+        message="the stale copy of the corrected page is gone",
+    )
     harness.go_offline(context)
     page.goto("/statements/s0")
     assert "Corrected text." in main_text(page) and "Original 0." not in main_text(page)
@@ -221,8 +257,11 @@ def test_withdrawn_and_corrected_statements_change_on_the_device(context, page, 
     assert "This statement has been withdrawn" in main_text(page) and "Issued in error." in main_text(page)
     assert "Original 1." not in main_text(page)
     page.goto("/offline")
-    harness.poll(page, "() => document.querySelector('#offline-statements') && "
-                       "document.querySelector('#offline-statements').textContent.includes('Withdrawn')")  # fmt: skip
+    harness.poll(
+        page,
+        "() => document.querySelector('#offline-statements') && "
+        "document.querySelector('#offline-statements').textContent.includes('Withdrawn')",
+    )
 
 
 def test_new_statements_are_announced_but_corrections_are_not(page, live_server):
@@ -232,7 +271,9 @@ def test_new_statements_are_announced_but_corrections_are_not(page, live_server)
     live_server.publisher.publish("Second", slug="second")
     live_server.publisher.publish("Third", slug="third")
     page.goto("/")
-    harness.poll(page, "() => document.getElementById('app-status').textContent.includes('2 new statements.')")
+    harness.poll(
+        page, "() => document.getElementById('app-status').textContent.includes('2 new statements.')"
+    )
 
 
 def test_lists_mark_what_is_available_offline(page, live_server):
@@ -247,7 +288,9 @@ def test_save_for_offline_pins_the_statement(context, page, live_server):
     ready_offline(page)
     page.goto("/statements/s0")
     page.click("text=Save for offline")
-    harness.poll(page, "async () => (await OfflineStore.get(document.querySelector('article').dataset.id)).pinned")
+    harness.poll(
+        page, "async () => (await OfflineStore.get(document.querySelector('article').dataset.id)).pinned"
+    )
     assert page.get_attribute(".offline-actions button", "aria-pressed") == "true"
     harness.go_offline(context)
     page.goto("/offline")
@@ -283,8 +326,10 @@ def test_editor_and_search_never_enter_a_cache(page, live_server):
         " const cache = await caches.open(name); for (const r of await cache.keys()) out.push(new URL(r.url).pathname); }"
         " return out; }"
     )
-    allowed = re.compile(r"^(/static/gen/page\.\w+\.js|/static/icons/icon-192\.png|/favicon\.ico|"
-                         r"/manifest\.webmanifest|/offline|/offline/shell|/|/statements/[^/]+)$")  # fmt: skip
+    allowed = re.compile(
+        r"^(/static/gen/page\.\w+\.js|/static/icons/icon-192\.png|/favicon\.ico|"
+        r"/manifest\.webmanifest|/offline|/offline/shell|/|/statements/[^/]+)$"
+    )
     assert urls and all(allowed.match(url) for url in urls), urls
     assert not any(url.startswith("/editor") or url.startswith("/search") for url in urls)
 
@@ -307,7 +352,9 @@ def test_2g_link_first_visit_is_complete(page, live_server, page_errors):
     page.goto("/statements/s1", timeout=60_000)
     assert "Text of statement number 1." in main_text(page)
     harness.wait_for_controller(page, timeout=60)
-    harness.poll(page, "() => document.getElementById('app-status').textContent.includes('Ready')", timeout=60)
+    harness.poll(
+        page, "() => document.getElementById('app-status').textContent.includes('Ready')", timeout=60
+    )
     page_errors.assert_clean()
 
 
@@ -323,8 +370,12 @@ def test_flaky_server_sync_completes_without_duplicates(page, live_server, app):
     for _ in range(4):  # each visit asks for a sync and resumes from the stored cursor
         page.goto("/")
         harness.poll(page, "async () => !!(await OfflineStore.getMeta('cursor'))")
-    harness.poll(page, "async () => (await OfflineStore.all()).length === 9", timeout=20,
-                 message="all 9 statements on the device")  # fmt: skip
+    harness.poll(
+        page,
+        "async () => (await OfflineStore.all()).length === 9",
+        timeout=20,
+        message="all 9 statements on the device",
+    )
     ids = stored_ids(page)
     assert len(ids) == len(set(ids)) == 9
 
@@ -350,8 +401,9 @@ def random_text(seed: int, words: int) -> str:
 
 def test_full_storage_keeps_reading_going_and_tells_the_reader(context, page, live_server):
     publish_some(live_server, 6)
-    live_server.publisher.publish("Big", f"<p>{random_text(1, 6000)}</p>", slug="big",
-                                  published=dt.date(2021, 1, 1))  # fmt: skip
+    live_server.publisher.publish(
+        "Big", f"<p>{random_text(1, 6000)}</p>", slug="big", published=dt.date(2021, 1, 1)
+    )
     ready_offline(page)
     before = len(stored_ids(page))
     session = context.new_cdp_session(page)
@@ -360,8 +412,11 @@ def test_full_storage_keeps_reading_going_and_tells_the_reader(context, page, li
     session.send("Storage.overrideQuotaForOrigin", {"origin": live_server.url, "quotaSize": usage + 10_000})
     page.goto("/statements/big")
     assert "Big" in page.inner_text("article h1")  # reading goes on
-    harness.poll(page, "() => document.getElementById('app-status').textContent.includes('Storage on this device is full.')",
-                 message="the reader told that storage is full")  # fmt: skip
+    harness.poll(
+        page,
+        "() => document.getElementById('app-status').textContent.includes('Storage on this device is full.')",
+        message="the reader told that storage is full",
+    )
     assert re.search(r"\d+ statements? (was|were) removed", status_text(page))
     assert len(stored_ids(page)) < before
     session.send("Storage.overrideQuotaForOrigin", {"origin": live_server.url})
@@ -374,8 +429,11 @@ def test_update_flow_across_two_builds(page, live_server, app, page_errors):
     first_caches = page.evaluate("async () => await caches.keys()")
     reconfigure(app, SITE_NAME="Second Build")  # changes the offline page, so the precache and /sw.js
     page.reload()
-    harness.poll(page, "() => document.getElementById('app-status').textContent.includes('Update available.')",
-                 timeout=20)  # fmt: skip
+    harness.poll(
+        page,
+        "() => document.getElementById('app-status').textContent.includes('Update available.')",
+        timeout=20,
+    )
     with page.expect_navigation():
         page.click("#app-status button")
     harness.wait_for_controller(page)
@@ -404,7 +462,15 @@ def test_no_errors_on_any_page_online_or_offline(context, page, live_server, pag
     withdrawn = live_server.publisher.publish("Gone", slug="gone")
     live_server.publisher.withdraw(withdrawn, reason="Issued in error.")
     ready_offline(page)
-    online = ["/", "/statements/s0", "/tags/nothing", "/search?q=text", "/offline", "/feed.atom", "/statements/gone"]
+    online = [
+        "/",
+        "/statements/s0",
+        "/tags/nothing",
+        "/search?q=text",
+        "/offline",
+        "/feed.atom",
+        "/statements/gone",
+    ]
     for path in online:
         page.goto(path)
     harness.go_offline(context)
