@@ -7,7 +7,7 @@ WORKERS ?= 2
 
 RUNS ?= 5
 
-.PHONY: run test prepare clean chromium flake-hunt
+.PHONY: run test lint prepare clean chromium flake-hunt
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,8 +33,14 @@ run: prepare
 
 # The whole suite: unit, HTTP and browser tests (a Chromium is found by
 # tests/browser/harness.py: CHROMIUM_PATH, /usr/bin/chromium, or Playwright's own).
-test: $(VENV)/.dev chromium
+test: $(VENV)/.dev chromium lint
 	$(BIN)/python -m pytest
+
+# Python style and the package layers (pyproject.toml says which).
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # With no Chromium anywhere, try Playwright's own download (it needs the
 # internet); where that fails too, the browser tests say what to install.
