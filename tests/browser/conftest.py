@@ -16,6 +16,9 @@ from playwright.sync_api import sync_playwright
 from . import harness
 from .server import LiveServer
 
+# The text of the first statement of the ``site`` fixture.
+SITE_BODY = "<p>Free Ana Petrova now. She reported what she saw in the square.</p>"
+
 
 @pytest.fixture(scope="session")
 def playwright():
@@ -46,6 +49,18 @@ def live_server(app, publisher):
     server.start()
     yield server
     server.close()
+
+
+@pytest.fixture
+def site(live_server):
+    """Two published statements, one tagged; the live server serving them."""
+    live_server.publisher.publish(
+        "Release the journalist", SITE_BODY, slug="release", tags=["press"], summary="A journalist is held."
+    )
+    live_server.publisher.publish(
+        "Water for the district", "<p>The pumps stopped on Monday.</p>", slug="water"
+    )
+    return live_server
 
 
 @pytest.fixture

@@ -28,20 +28,6 @@ from .harness import (
 
 pytestmark = pytest.mark.browser
 
-BODY = "<p>Free Ana Petrova now. She reported what she saw in the square.</p>"
-
-
-@pytest.fixture
-def site(live_server):
-    """Two published statements, one tagged; the live server serving them."""
-    live_server.publisher.publish(
-        "Release the journalist", BODY, slug="release", tags=["press"], summary="A journalist is held."
-    )
-    live_server.publisher.publish(
-        "Water for the district", "<p>The pumps stopped on Monday.</p>", slug="water"
-    )
-    return live_server
-
 
 def test_recorder_sees_what_the_page_requests(site, page):
     site.clear_hits()

@@ -16,21 +16,6 @@ from .harness import axe_violations, format_axe
 
 pytestmark = pytest.mark.browser
 
-BODY = "<p>Free Ana Petrova now. She reported what she saw in the square.</p>"
-
-
-@pytest.fixture
-def site(live_server):
-    """Two published statements, one tagged; the live server serving them."""
-    live_server.publisher.publish(
-        "Release the journalist", BODY, slug="release", tags=["press"], summary="A journalist is held."
-    )
-    live_server.publisher.publish(
-        "Water for the district", "<p>The pumps stopped on Monday.</p>", slug="water"
-    )
-    return live_server
-
-
 # path, HTTP status, text the page's <main> shows
 PAGES = {
     "home": ("/", 200, "Release the journalist"),
