@@ -11,7 +11,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, appcontext_popped, appcontext_pushed, current_app, has_app_context
 
 from bulletin import cli, config, editor, i18n
 from bulletin.assets import bundles
@@ -21,6 +21,7 @@ from bulletin.http.hotpath import HotPath
 from bulletin.http.proxies import behind_proxies
 from bulletin.pwa import worker
 from bulletin.site import api, feeds, reader
+from bulletin.statements import clock
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    _follow_app_clock(app)
     database.init_app(app)
     i18n.init_app(app)
     bundles.init_app(app)
@@ -65,6 +67,23 @@ def create_app(test_config: dict | None = None) -> Flask:
     editor.init_app(app)
     app.wsgi_app = _wsgi_stack(app)
     return app
+
+
+def _follow_app_clock(app: Flask) -> None:
+    """Make the app's ``CLOCK`` (tests') the clock of every app context it pushes.
+
+    Requests, ``flask`` commands and ``with app.app_context()`` blocks all
+    push one, so one hook covers them all; between contexts the clock is the
+    system's again.
+    """
+    appcontext_pushed.connect(_clock_of_current_app, app)
+    appcontext_popped.connect(_clock_of_current_app, app)
+
+
+def _clock_of_current_app(sender: Flask, **extra) -> None:
+    # Flask sends "pushed" once the context is current and "popped" once it is
+    # gone, so the context current now decides: this app's, an outer one's, or none.
+    clock.override(current_app.config.get("CLOCK") if has_app_context() else None)
 
 
 def _wsgi_stack(app: Flask):

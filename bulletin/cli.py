@@ -13,12 +13,11 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from bulletin import clock
 from bulletin.assets import bundles
 from bulletin.http.database import prepared_db
 from bulletin.importing import importer
 from bulletin.importing.sources import DEFAULT_DROP_LINES
-from bulletin.statements import db, store
+from bulletin.statements import clock, db, store
 from bulletin.statements.dates import DateError, parse_date
 
 

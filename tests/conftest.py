@@ -11,8 +11,8 @@ from editor_client import EditorClient, add_editor
 from bulletin import create_app
 from bulletin.assets import bundles
 from bulletin.authoring import changes
+from bulletin.statements import clock as system_clock
 from bulletin.statements import db, store
-from bulletin.statements.records import now
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"
@@ -39,7 +39,7 @@ class Clock:
     """A clock for ``CLOCK`` in the app's config: it stands still until a test moves it."""
 
     def __init__(self, start: dt.datetime | None = None):
-        self.now = start or now()
+        self.now = start or system_clock.now()
 
     def __call__(self) -> dt.datetime:
         return self.now
@@ -139,8 +139,10 @@ class Publisher:
 
     def _write(self, change, *args, **kwargs):
         connection = self.connection()
+        # Outside the app no app context sets its clock: the stored times follow the test's clock all the same.
         try:
-            return change(connection, *args, changes.tool_context(self.ACTOR), **kwargs)
+            with system_clock.using(self.app.config.get("CLOCK")):
+                return change(connection, *args, changes.tool_context(self.ACTOR), **kwargs)
         finally:
             connection.close()
 

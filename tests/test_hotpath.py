@@ -9,8 +9,7 @@ from flask import request_started
 
 from bulletin import create_app
 from bulletin.authoring import changes
-from bulletin.statements import db
-from bulletin.statements.records import now
+from bulletin.statements import clock, db
 
 
 @pytest.fixture
@@ -92,7 +91,7 @@ def test_the_worker_keeps_its_own_cache_control_on_304(client):
 
 
 def test_a_scheduled_statement_appears_when_its_time_comes(tmp_path):
-    moment = {"now": now()}
+    moment = {"now": clock.now()}
     app = create_app(
         {
             "TESTING": True,

@@ -12,7 +12,8 @@ import sqlite3
 from dataclasses import dataclass
 
 from bulletin.i18n import N_
-from bulletin.statements.records import now, parse_stored_time, stored_time
+from bulletin.statements import clock
+from bulletin.statements.records import parse_stored_time, stored_time
 
 SCHEDULE_ACTOR = "schedule"  # the actor of a scheduled publication that came due
 
@@ -63,7 +64,7 @@ def record(
     db.execute(
         "INSERT INTO audit_log (at, actor, action, statement_id, revision_id, detail)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        (stored_time(now()), actor, action, statement_id, revision_id, detail),
+        (stored_time(clock.now()), actor, action, statement_id, revision_id, detail),
     )
 
 

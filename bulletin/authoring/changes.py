@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 from bulletin.authoring import audit
 from bulletin.i18n import gettext
-from bulletin.statements import store
+from bulletin.statements import clock, store
 from bulletin.statements.bodies import FORMATS, render_body
 from bulletin.statements.db import transaction
 from bulletin.statements.languages import detect_language, language_tag
-from bulletin.statements.records import Statement, now
+from bulletin.statements.records import Statement
 from bulletin.statements.sanitize import clean_report, plain_text
 
 MAX_TITLE = 300
@@ -76,7 +76,7 @@ class Context:
 
 def tool_context(actor: str, at: dt.datetime | None = None) -> Context:
     """The context of a script or tool writing outside the app (tests, benchmarks): UTC, English."""
-    return Context(actor, at or now(), dt.UTC, "en")
+    return Context(actor, at or clock.now(), dt.UTC, "en")
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bulletin import clock
 from bulletin.authoring import changes
 from bulletin.http.database import get_db
+from bulletin.statements import clock
 
 
 def promote_due_statements() -> None:

@@ -11,8 +11,9 @@ import sqlite3
 from dataclasses import dataclass
 
 from bulletin.editor import passwords, sessions
+from bulletin.statements import clock
 from bulletin.statements.db import transaction
-from bulletin.statements.records import now, stored_time
+from bulletin.statements.records import stored_time
 
 _EMAIL = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 
@@ -61,7 +62,7 @@ def create(db: sqlite3.Connection, email: str, password: str) -> Editor:
     if find(db, email):
         raise AccountError(f"an editor with the email {email} already exists: use set-password to change it")
     password_hash = passwords.hash_password(passwords.check_new_password(password, email))
-    stamp = stored_time(now())
+    stamp = stored_time(clock.now())
     cursor = db.execute(
         "INSERT INTO editors (email, password_hash, created_at, password_changed_at) VALUES (?, ?, ?, ?)",
         (email, password_hash, stamp, stamp),
@@ -78,7 +79,7 @@ def set_password(db: sqlite3.Connection, editor: Editor, password: str) -> None:
     password_hash = passwords.hash_password(passwords.check_new_password(password, editor.email))
     db.execute(
         "UPDATE editors SET password_hash = ?, password_changed_at = ? WHERE id = ?",
-        (password_hash, stored_time(now()), editor.id),
+        (password_hash, stored_time(clock.now()), editor.id),
     )
     sessions.end_all(db, editor.id)
 

@@ -11,7 +11,6 @@ import dataclasses
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from bulletin import clock
 from bulletin.authoring import changes
 from bulletin.editor import diffs
 from bulletin.editor.forms import StatementForm, site_zone
@@ -19,7 +18,7 @@ from bulletin.editor.web import editor_blueprint
 from bulletin.http.database import get_db
 from bulletin.i18n import gettext
 from bulletin.site.render import article_html
-from bulletin.statements import store
+from bulletin.statements import clock, store
 
 bp = editor_blueprint("editor", __name__)
 

@@ -18,7 +18,7 @@ import sqlite3
 from flask import Flask, request
 from flask.sessions import NullSession, SecureCookieSessionInterface
 
-from bulletin import clock
+from bulletin.statements import clock
 
 EDITOR_PREFIX = "/editor"
 COOKIE = "bulletin_editor"

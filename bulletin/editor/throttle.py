@@ -23,7 +23,7 @@ import sqlite3
 
 from flask import current_app
 
-from bulletin import clock
+from bulletin.statements import clock
 from bulletin.statements.db import transaction
 
 BASE_DELAY = 1.0  # seconds of the first wait; each later one doubles it

@@ -12,7 +12,7 @@ depends on, and replays it while the database is unchanged:
   process, commits. It is read before Flask runs, so a write racing a render
   can only make an entry look older than it is, never newer;
 * a scheduled draft becomes public at the first request after its time
-  (:mod:`bulletin.schedule`, a ``before_request`` hook that a replay would
+  (:mod:`bulletin.authoring.schedule`, a ``before_request`` hook that a replay would
   skip), so replays stop at the earliest scheduled time, on the app's clock;
 * only GET requests without cookies or credentials are replayed, and only
   responses ``cached_response`` produced (it marks the WSGI environment with
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from werkzeug.http import parse_accept_header, parse_etags
 
 from bulletin.http.compress import ENCODINGS
-from bulletin.statements import records, store
+from bulletin.statements import clock, store
 
 MARK = "bulletin.etag"  # set in the WSGI environ by cached_response
 MAX_ENTRIES = 4096
@@ -154,9 +154,9 @@ class HotPath:
     def _due(self, deadline) -> bool:
         if deadline is None:
             return False
-        # The same clock as bulletin.clock.now(), read without an app context.
-        clock = self.flask_app.config.get("CLOCK") or records.now
-        return clock() >= deadline
+        # Outside Flask no app context sets the app's clock: this layer sets it itself.
+        with clock.using(self.flask_app.config.get("CLOCK")):
+            return clock.now() >= deadline
 
     def _key(self, environ) -> tuple:
         accepted = environ.get("HTTP_ACCEPT_ENCODING", "")

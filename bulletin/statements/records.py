@@ -45,11 +45,6 @@ def iso(value: dt.date | dt.datetime | None) -> str | None:
     return value.isoformat()
 
 
-def now() -> dt.datetime:
-    """The current instant in UTC, to the second (what the store keeps)."""
-    return dt.datetime.now(UTC).replace(microsecond=0)
-
-
 @dataclass(frozen=True)
 class Statement:
     """A statement in its current revision, as the store holds it."""

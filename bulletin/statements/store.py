@@ -16,8 +16,8 @@ import sqlite3
 import uuid
 from collections.abc import Iterable
 
-from bulletin.statements import sanitize, slugs
-from bulletin.statements.records import Statement, now, parse_stored_time, stored_time
+from bulletin.statements import clock, sanitize, slugs
+from bulletin.statements.records import Statement, parse_stored_time, stored_time
 
 
 class StoreError(ValueError):
@@ -319,7 +319,7 @@ def create_statement(
         if original is None:
             raise StoreError(f"translation_of {translation_of!r}: no statement has that slug or id")
         group, is_original = original.translation_group, False
-    stamp = stored_time(now())
+    stamp = stored_time(clock.now())
     db.execute(
         "INSERT INTO statements (id, slug, lang, translation_group, is_original, published,"
         " source_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -396,7 +396,7 @@ def add_revision(
             summary.strip(),
             correction_note.strip(),
             author,
-            stored_time(now()),
+            stored_time(clock.now()),
         ),
     )
     db.execute("UPDATE statements SET current_revision = ? WHERE id = ?", (revision_id, statement_id))
@@ -414,7 +414,7 @@ def publish(db: sqlite3.Connection, statement_id: str) -> None:
     if statement.status != "draft":
         raise StoreError(f"statement {statement.slug} is {statement.status}, not a draft")
     if statement.published is None:
-        set_published(db, statement_id, now())
+        set_published(db, statement_id, clock.now())
     db.execute(
         "UPDATE statements SET status = 'published', slug_frozen = 1, publish_at = NULL,"
         " first_public_revision = coalesce(first_public_revision,"
@@ -502,7 +502,7 @@ def withdraw(db: sqlite3.Connection, statement_id: str, reason: str) -> None:
         raise StoreError("only a published statement can be withdrawn")
     db.execute(
         "UPDATE statements SET status = 'withdrawn', withdrawn_at = ?, withdrawal_reason = ? WHERE id = ?",
-        (stored_time(now()), reason.strip(), statement_id),
+        (stored_time(clock.now()), reason.strip(), statement_id),
     )
     _record_change(db, statement_id, "withdraw", statement.revision)
 
@@ -527,7 +527,7 @@ def rename(db: sqlite3.Connection, statement_id: str, new_slug: str) -> str:
 
 def _record_change(db: sqlite3.Connection, statement_id: str, kind: str, revision_id: str) -> int:
     """Append to the change log, move the statement's cursor position, reindex it."""
-    stamp = stored_time(now())
+    stamp = stored_time(clock.now())
     seq = db.execute(
         "INSERT INTO changes (statement_id, kind, revision_id, at) VALUES (?, ?, ?, ?)",
         (statement_id, kind, revision_id, stamp),
