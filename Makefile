@@ -36,11 +36,18 @@ run: prepare
 test: $(VENV)/.dev chromium lint
 	$(BIN)/python -m pytest
 
-# Python style and the package layers (pyproject.toml says which).
-lint: $(VENV)/.dev
+# Python style and the package layers (pyproject.toml says which); ESLint
+# over the page script and the worker (eslint.config.js), at the versions
+# package-lock.json pins, installed again whenever the lock file changes.
+lint: $(VENV)/.dev node_modules/.stamp
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	npx --no-install eslint service_worker static/js
+
+node_modules/.stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
 # With no Chromium anywhere, try Playwright's own download (it needs the
 # internet); where that fails too, the browser tests say what to install.

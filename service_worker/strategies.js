@@ -2,6 +2,8 @@
 // request and a cache name and resolves with a Response; *when* to use which
 // is decided by the route table in sw.js.
 "use strict";
+/* global notifyClients */
+/* exported isStorable, NetworkTimeout, cacheFirst, staleWhileRevalidate, networkFirst */
 
 // Only same-origin GETs answered 200, not redirected, that HTTP allows to store.
 function isStorable(response) {
@@ -30,7 +32,7 @@ async function putSafely(cacheName, request, response) {
     if (!OfflineStore.isQuotaError(error)) return;
     const lost = await OfflineStore.evict(5);
     notifyClients({ type: "storage-full", lost });
-    try { await cache.put(request, response.clone()); } catch (_) { /* reading goes on uncached */ }
+    try { await cache.put(request, response.clone()); } catch { /* reading goes on uncached */ }
   }
 }
 

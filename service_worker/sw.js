@@ -1,6 +1,8 @@
 // Bulletin's service worker: the wiring. SETTINGS (version, precache list,
 // timeouts) is injected above this file by the server when /sw.js is served.
 "use strict";
+/* global isStorable, NetworkTimeout, cacheFirst, staleWhileRevalidate, networkFirst, runningSync, syncNow */
+/* exported notifyClients, markNetwork */
 
 const CACHE_PREFIX = "bulletin-";
 const CACHES = {

@@ -1,6 +1,8 @@
 // Delta sync: bring the device up to date with /api/sync, a page at a time,
 // resuming from the stored cursor, so a dropped connection loses nothing.
 "use strict";
+/* global notifyClients, markNetwork */
+/* exported runningSync, syncNow */
 
 const MAX_SYNC_PAGES = 200; // bound on one sync run: 200 pages of changes
 

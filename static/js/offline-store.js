@@ -6,6 +6,7 @@
 // markup) plus what only the device knows: pinned (saved by the reader),
 // lastRead (ms) and, once withdrawn, the withdrawal notice in article_html.
 "use strict";
+/* exported OfflineStore */
 
 const OfflineStore = (() => {
   const DB_NAME = "bulletin";

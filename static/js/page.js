@@ -51,7 +51,7 @@
       if (!count) return t("savedNone");
       if (!lastSync) return t("savedCount", { num: count });
       return t("savedCountUpdated", { num: count, ago: ago(lastSync) });
-    } catch (_) {
+    } catch {
       return t("savedNone"); // storage unavailable (private mode, blocked)
     }
   }
@@ -242,7 +242,7 @@
       if (permission.state === "granted") {
         await registration.periodicSync.register("bulletin-sync", { minInterval: 6 * 3600 * 1000 });
       }
-    } catch (_) { /* not offered by this browser: syncing on visits is enough */ }
+    } catch { /* not offered by this browser: syncing on visits is enough */ }
   }
 
   async function startWorker() {

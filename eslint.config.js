@@ -1,0 +1,51 @@
+// ESLint for the scripts readers run: the page script (static/js/) and the
+// service worker (service_worker/). Neither has a bundler or modules: the
+// server concatenates plain scripts (bulletin/assets/bundles.py for the page,
+// bulletin/pwa/worker.py for /sw.js), so the files of one script share its
+// top-level names. Names a folder's files get from elsewhere are declared
+// here, per folder; names passed between the files of one folder are listed
+// in each file's own `/* global */` and `/* exported */` comments.
+import js from "@eslint/js";
+import { defineConfig } from "eslint/config";
+import globals from "globals";
+
+export default defineConfig([
+  js.configs.recommended,
+  {
+    files: ["static/js/**/*.js", "service_worker/**/*.js"],
+    languageOptions: {
+      // Plain scripts, and no syntax newer than the scripts use today: nothing
+      // translates it for the older phones' browsers that readers have.
+      sourceType: "script",
+      ecmaVersion: 2019,
+    },
+  },
+  {
+    files: ["static/js/**/*.js"],
+    languageOptions: {
+      globals: {
+        ...globals.browser,
+        UI_STRINGS: "readonly", // static/gen/src/ui-strings.js, written by `prepare`, starts the bundle
+        OfflineStore: "readonly", // static/js/offline-store.js
+      },
+    },
+  },
+  {
+    files: ["static/js/offline-store.js"],
+    languageOptions: { globals: { OfflineStore: "off" } }, // defined here
+  },
+  {
+    files: ["service_worker/**/*.js"],
+    languageOptions: {
+      globals: {
+        ...globals.serviceworker,
+        SETTINGS: "readonly", // injected by the server at the top of /sw.js
+        OfflineStore: "readonly", // static/js/offline-store.js, prepended to /sw.js
+      },
+    },
+  },
+  {
+    files: ["service_worker/kill.js"],
+    languageOptions: { globals: { SETTINGS: "off", OfflineStore: "off" } }, // the kill switch is served alone
+  },
+]);
