@@ -26,9 +26,14 @@ export default defineConfig([
       globals: {
         ...globals.browser,
         UI_STRINGS: "readonly", // static/gen/src/ui-strings.js, written by `prepare`, starts the bundle
+        Bulletin: "readonly", // static/js/shared.js: the namespace each file adds to
         OfflineStore: "readonly", // static/js/offline-store.js
       },
     },
+  },
+  {
+    files: ["static/js/shared.js"],
+    languageOptions: { globals: { Bulletin: "off" } }, // defined here
   },
   {
     files: ["static/js/offline-store.js"],
@@ -40,6 +45,7 @@ export default defineConfig([
       globals: {
         ...globals.serviceworker,
         SETTINGS: "readonly", // injected by the server at the top of /sw.js
+        Bulletin: "readonly", // static/js/shared.js, prepended to /sw.js (the kill switch's too)
         OfflineStore: "readonly", // static/js/offline-store.js, prepended to /sw.js
       },
     },

@@ -8,9 +8,9 @@ self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
     const names = await caches.keys();
-    await Promise.all(names.filter((name) => name.startsWith("bulletin-")).map((name) => caches.delete(name)));
+    await Promise.all(names.filter((name) => name.startsWith(Bulletin.CACHE_PREFIX)).map((name) => caches.delete(name)));
     await new Promise((resolve) => {
-      const request = indexedDB.deleteDatabase("bulletin");
+      const request = indexedDB.deleteDatabase(Bulletin.DB_NAME);
       request.onsuccess = request.onerror = request.onblocked = () => resolve();
     });
     await self.registration.unregister();

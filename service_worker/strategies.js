@@ -31,7 +31,7 @@ async function putSafely(cacheName, request, response) {
   } catch (error) {
     if (!OfflineStore.isQuotaError(error)) return;
     const lost = await OfflineStore.evict(5);
-    notifyClients({ type: "storage-full", lost });
+    notifyClients({ type: Bulletin.MESSAGE.storageFull, lost });
     try { await cache.put(request, response.clone()); } catch { /* reading goes on uncached */ }
   }
 }

@@ -4,7 +4,7 @@
 /* global isStorable, NetworkTimeout, cacheFirst, staleWhileRevalidate, networkFirst, runningSync, syncNow */
 /* exported notifyClients, markNetwork */
 
-const CACHE_PREFIX = "bulletin-";
+const { CACHE_PREFIX, MESSAGE, SYNC_TAG } = Bulletin;
 const CACHES = {
   precache: `${CACHE_PREFIX}precache-${SETTINGS.version}`,
   pages: OfflineStore.PAGES_CACHE,
@@ -21,7 +21,7 @@ let networkOnline = true;
 const pendingNotices = [];
 
 async function notifyClients(message) {
-  if (message.type === "storage-full") pendingNotices.push(message);
+  if (message.type === MESSAGE.storageFull) pendingNotices.push(message);
   const clients = await self.clients.matchAll({ includeUncontrolled: true, type: "window" });
   clients.forEach((client) => client.postMessage(message));
 }
@@ -31,7 +31,7 @@ async function notifyClients(message) {
 function markNetwork(online) {
   if (online && networkOnline) return;
   networkOnline = online;
-  notifyClients({ type: "network", online });
+  notifyClients({ type: MESSAGE.network, online });
 }
 
 // ---------------------------------------------------------------- install
@@ -153,27 +153,27 @@ self.addEventListener("fetch", (event) => {
 
 self.addEventListener("message", (event) => {
   const type = event.data && event.data.type;
-  if (type === "skip-waiting") {
+  if (type === MESSAGE.skipWaiting) {
     self.skipWaiting();
-  } else if (type === "sync") {
+  } else if (type === MESSAGE.sync) {
     const { lite, check } = event.data;
     const asker = event.source;
     // A check answers the page that asked, after a sync of its own: one
     // already running began earlier, maybe before the connection came back.
     const synced = check && runningSync ? runningSync.then(() => syncNow(lite)) : syncNow(lite);
     event.waitUntil(synced.then(() => {
-      if (check && asker) asker.postMessage({ type: "network", online: networkOnline, checked: true });
+      if (check && asker) asker.postMessage({ type: MESSAGE.network, online: networkOnline, checked: true });
     }));
-  } else if (type === "status" && event.source) {
-    event.source.postMessage({ type: "network", online: networkOnline });
+  } else if (type === MESSAGE.status && event.source) {
+    event.source.postMessage({ type: MESSAGE.network, online: networkOnline });
     pendingNotices.splice(0).forEach((notice) => event.source.postMessage(notice));
   }
 });
 
 self.addEventListener("periodicsync", (event) => {
-  if (event.tag === "bulletin-sync") event.waitUntil(syncNow());
+  if (event.tag === SYNC_TAG) event.waitUntil(syncNow());
 });
 
 self.addEventListener("sync", (event) => {
-  if (event.tag === "bulletin-sync") event.waitUntil(syncNow());
+  if (event.tag === SYNC_TAG) event.waitUntil(syncNow());
 });

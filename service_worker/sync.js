@@ -18,8 +18,7 @@ async function isLiteMode(reported) {
   }
   const stored = await OfflineStore.getMeta("lite");
   if (typeof stored === "boolean") return stored;
-  const connection = self.navigator.connection;
-  return Boolean(connection && (connection.saveData || /(^|-)2g$/.test(connection.effectiveType || "")));
+  return Bulletin.liteMode();
 }
 
 function syncUrl(cursor, lite) {
@@ -58,7 +57,7 @@ async function applyChanges(body, { first, lite }) {
     }));
   }
   const lost = await OfflineStore.putAll(records);
-  if (lost) notifyClients({ type: "storage-full", lost });
+  if (lost) notifyClients({ type: Bulletin.MESSAGE.storageFull, lost });
   // A corrected or withdrawn page must not be shown from an old copy.
   await OfflineStore.forgetPages(stalePages);
   return fresh;
@@ -85,7 +84,7 @@ async function runSync(reportedLite) {
   }
   await OfflineStore.setMeta("lastSync", Date.now());
   await OfflineStore.enforceBudget(SETTINGS.keepNewest, lite);
-  notifyClients({ type: "synced", fresh, first });
+  notifyClients({ type: Bulletin.MESSAGE.synced, fresh, first });
 }
 
 // One sync at a time: callers arriving meanwhile share the running one.

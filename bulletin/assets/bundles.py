@@ -40,11 +40,12 @@ SUFFIXES = {"br": "br", "gzip": "gz"}  # the names WhiteNoise looks for
 
 BUNDLES = {
     "css": Bundle("css/site.css", filters="rcssmin", output="gen/site.%(version)s.css"),
-    # offline-store.js is shared with the service worker (see bulletin.worker);
-    # the interface strings are written by build() from the gettext catalog, so
-    # they are paid for once per deploy, not on every page.
+    # shared.js and offline-store.js are shared with the service worker (see
+    # bulletin.pwa.worker); the interface strings are written by build() from
+    # the gettext catalog, so they are paid for once per deploy, not on every page.
     "js": Bundle(
         "gen/src/ui-strings.js",
+        "js/shared.js",
         "js/offline-store.js",
         "js/page.js",
         filters="rjsmin",

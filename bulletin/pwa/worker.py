@@ -25,8 +25,10 @@ from bulletin.i18n import gettext, interface_dir, interface_lang
 bp = Blueprint("worker", __name__)
 
 SOURCE_DIR = ROOT / "service_worker"
-# Shared with the page bundle: one IndexedDB layer for the page and the worker.
-SHARED_SOURCES = (ROOT / "static" / "js" / "offline-store.js",)
+# Shared with the page bundle: the names both sides use (messages, caches,
+# sync tag), and one IndexedDB layer for the page and the worker.
+SHARED_NAMES = ROOT / "static" / "js" / "shared.js"
+SHARED_SOURCES = (SHARED_NAMES, ROOT / "static" / "js" / "offline-store.js")
 WORKER_SOURCES = ("strategies.js", "sync.js", "sw.js")
 SHELL_MARKER = "<!--bulletin:article-->"
 THEME_COLOR = "#0b5394"
@@ -124,7 +126,7 @@ def _read_sources(paths: tuple[Path, ...]) -> str:
 
 def _worker_source(kill_switch: bool = False) -> str:
     if kill_switch:
-        return _read_sources((SOURCE_DIR / "kill.js",))
+        return _read_sources((SHARED_NAMES, SOURCE_DIR / "kill.js"))
     return _read_sources((*SHARED_SOURCES, *(SOURCE_DIR / name for name in WORKER_SOURCES)))
 
 

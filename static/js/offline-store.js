@@ -9,14 +9,13 @@
 /* exported OfflineStore */
 
 const OfflineStore = (() => {
-  const DB_NAME = "bulletin";
-  const PAGES_CACHE = "bulletin-pages-v1";
+  const PAGES_CACHE = `${Bulletin.CACHE_PREFIX}pages-v1`;
   let opening = null;
 
   function open() {
     if (!opening) {
       opening = new Promise((resolve, reject) => {
-        const request = indexedDB.open(DB_NAME, 1);
+        const request = indexedDB.open(Bulletin.DB_NAME, 1);
         request.onupgradeneeded = () => {
           const statements = request.result.createObjectStore("statements", { keyPath: "id" });
           statements.createIndex("url", "url", { unique: false });

@@ -10,6 +10,7 @@
   const banner = document.getElementById("offline-banner");
   const status = document.getElementById("app-status");
   const worker = navigator.serviceWorker;
+  const { MESSAGE } = Bulletin;
   let updateAccepted = false;
 
   // A string of the interface catalog, its plural form chosen for vars.num.
@@ -182,7 +183,7 @@
     const button = element("button", { type: "button" }, t("reload"));
     button.addEventListener("click", () => {
       updateAccepted = true;
-      waiting.postMessage({ type: "skip-waiting" });
+      waiting.postMessage({ type: MESSAGE.skipWaiting });
     });
     announce(t("updateAvailable"), button);
   }
@@ -213,26 +214,20 @@
 
   function onWorkerMessage(event) {
     const message = event.data || {};
-    if (message.type === "synced") {
+    if (message.type === MESSAGE.synced) {
       if (message.first) announce(t("ready"));
       else if (message.fresh > 0) announce(t("newCount", { num: message.fresh }), element("a", { href: "/" }, t("show")));
       markAvailable();
       fillOfflinePage();
-    } else if (message.type === "network") {
+    } else if (message.type === MESSAGE.network) {
       onNetworkWord(message);
-    } else if (message.type === "storage-full") {
+    } else if (message.type === MESSAGE.storageFull) {
       announceFullStorage(message.lost);
     }
   }
 
-  // Save-Data or a 2G link: the worker keeps only what the reader opens or saves.
-  function liteMode() {
-    const connection = navigator.connection;
-    return Boolean(connection && (connection.saveData || /(^|-)2g$/.test(connection.effectiveType || "")));
-  }
-
   function requestSync(check = false) {
-    if (navigator.onLine && worker.controller) worker.controller.postMessage({ type: "sync", lite: liteMode(), check });
+    if (navigator.onLine && worker.controller) worker.controller.postMessage({ type: MESSAGE.sync, lite: Bulletin.liteMode(), check });
   }
 
   async function registerPeriodicSync(registration) {
@@ -240,7 +235,7 @@
     try {
       const permission = await navigator.permissions.query({ name: "periodic-background-sync" });
       if (permission.state === "granted") {
-        await registration.periodicSync.register("bulletin-sync", { minInterval: 6 * 3600 * 1000 });
+        await registration.periodicSync.register(Bulletin.SYNC_TAG, { minInterval: 6 * 3600 * 1000 });
       }
     } catch { /* not offered by this browser: syncing on visits is enough */ }
   }
@@ -260,7 +255,7 @@
       });
     });
     if (worker.controller) {
-      worker.controller.postMessage({ type: "status" });
+      worker.controller.postMessage({ type: MESSAGE.status });
       requestSync();
     }
     registerPeriodicSync(registration);

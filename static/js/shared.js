@@ -1,0 +1,31 @@
+// What the page script and the service worker must agree on, written once:
+// the page bundle includes this file and /sw.js starts with it (see
+// bulletin/pwa/worker.py), so a name changed here changes on both sides of
+// every message. It starts the `Bulletin` namespace, to which the page
+// script's own files add their parts.
+"use strict";
+/* exported Bulletin */
+
+const Bulletin = {
+  // Every Cache Storage name of Bulletin's starts with this: a new worker and
+  // the kill switch delete Bulletin's old caches by it, and nobody else's.
+  CACHE_PREFIX: "bulletin-",
+  DB_NAME: "bulletin", // the IndexedDB database (offline-store.js)
+  SYNC_TAG: "bulletin-sync", // the worker's background syncs (periodic and one-off)
+  // The `type` of every message between the page and the worker.
+  MESSAGE: {
+    skipWaiting: "skip-waiting", // page to the waiting worker: the reader accepted the update
+    sync: "sync", // page to worker: sync now ({lite, check})
+    status: "status", // page to worker: send the network's state and the notices kept for pages
+    network: "network", // worker to page: {online, checked}
+    synced: "synced", // worker to pages: {fresh, first}
+    storageFull: "storage-full", // worker to pages: {lost}
+  },
+
+  // Save-Data or a 2G link, as this side sees the connection now: the worker
+  // then keeps only what the reader opens or saves.
+  liteMode() {
+    const connection = self.navigator.connection;
+    return Boolean(connection && (connection.saveData || /(^|-)2g$/.test(connection.effectiveType || "")));
+  },
+};
