@@ -25,12 +25,17 @@ from bulletin.statements import clock
 
 log = logging.getLogger(__name__)
 
+# gunicorn's own error-log format, with the logger's name: one stream an operator reads.
+LOG_FORMAT = "[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"
+LOG_DATE_FORMAT = "%Y-%m-%d %H:%M:%S %z"
+
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build a configured Bulletin app; raises ConfigError on a malformed setting.
 
     Builds nothing: bundles, icons and compressed files are made by ``prepare``.
     """
+    _log_to_stderr()
     app = Flask(
         __name__,
         instance_path=os.environ.get("BULLETIN_INSTANCE_PATH", str(config.ROOT / "instance")),
@@ -39,7 +44,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.config.from_mapping(config.defaults())
     app.config["DATABASE"] = str(Path(app.instance_path) / "bulletin.sqlite3")
-    app.config.update(config.from_environment())
+    try:
+        app.config.update(config.from_environment())
+    except config.ConfigError as e:
+        log.error("refusing to start: %s", e)
+        raise
     if test_config:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
@@ -67,6 +76,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     editor.init_app(app)
     app.wsgi_app = _wsgi_stack(app)
     return app
+
+
+def _log_to_stderr() -> None:
+    """INFO and above on stderr, which gunicorn and ``flask`` commands show, unless logging is set up already.
+
+    A host that configured logging itself (a gunicorn ``logconfig``, a test
+    runner capturing records) keeps its configuration: ``basicConfig`` does
+    nothing when the root logger has a handler.
+    """
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, datefmt=LOG_DATE_FORMAT)
 
 
 def _follow_app_clock(app: Flask) -> None:

@@ -46,6 +46,7 @@ def _parse_date_option(value: str | None, tz: zoneinfo.ZoneInfo):
     try:
         return parse_date(value, tz)
     except DateError as e:
+        # A usage error (exit 2) naming the option, before anything is imported.
         raise click.BadParameter(str(e), param_hint="--date") from e
 
 

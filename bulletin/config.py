@@ -8,6 +8,7 @@ The README's settings table documents each one; keep the two in step.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import zoneinfo
@@ -18,6 +19,8 @@ from urllib.parse import urlsplit
 
 # The repository: templates, static files and the service worker's sources live here.
 ROOT = Path(__file__).resolve().parent.parent
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(RuntimeError):
@@ -44,6 +47,7 @@ def _timezone(value: str) -> str:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as e:
+        # Re-raised as the setting's own message, which names the variable.
         raise ValueError("must be an IANA time zone such as UTC or Asia/Almaty") from e
     return value
 
@@ -145,6 +149,7 @@ def from_environment(environ: os._Environ | dict | None = None) -> dict:
         try:
             values[setting.key] = setting.parse(raw)
         except ValueError as e:
+            # Start-up stops with the variable named; a default in its place would hide the mistake.
             raise ConfigError(f"{setting.env}={raw!r}: {e}") from e
     return values
 
@@ -160,8 +165,11 @@ def ensure_secret_key(instance_path: str | Path) -> str:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
+        # Made by an earlier start or by a process starting beside this one: every process uses that key.
         return path.read_text(encoding="ascii").strip()
     with os.fdopen(fd, "w", encoding="ascii") as file:
         key = secrets.token_urlsafe(48)
         file.write(key + "\n")
+    # Sessions and signed cookies last only as long as this file: an operator should know it now exists.
+    log.info("created a new secret key in %s (keep it across deploys, or editors must log in again)", path)
     return key

@@ -13,7 +13,11 @@ graceful_timeout = 20
 # gunicorn starts, so workers can be forked from a fully loaded app.
 preload_app = True
 accesslog = "-"
-access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms'
+# No client address and no query string: who read what, or searched for what,
+# is nobody's business (as in deploy/nginx.conf).
+access_log_format = '"%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+# The app logs to stderr too (create_app), so one stream holds both.
+errorlog = "-"
 # gunicorn's control socket has one default path per user, so every gunicorn
 # on the host (a second site, a benchmark, the tests) would take it over from
 # the others; Bulletin does not use gunicornc.

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import logging
 import os
 import tempfile
 from pathlib import Path
 
 import brotli
+
+log = logging.getLogger(__name__)
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -28,16 +31,24 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 
 
 MIN_COMPRESS_BYTES = 256  # below this, the encoding header costs more than it saves
+_COMPRESSORS = (
+    ("br", lambda body: brotli.compress(body, quality=11)),
+    ("gzip", lambda body: gzip.compress(body, compresslevel=9, mtime=0)),
+)
 
 
 def compressed(body: bytes) -> dict:
     """``identity`` plus Brotli 11 and gzip 9 forms of ``body`` when they are smaller."""
     bodies = {"identity": body}
-    if len(body) >= MIN_COMPRESS_BYTES:
-        for name, data in (
-            ("br", brotli.compress(body, quality=11)),
-            ("gzip", gzip.compress(body, compresslevel=9, mtime=0)),
-        ):
-            if len(data) < len(body):
-                bodies[name] = data
+    if len(body) < MIN_COMPRESS_BYTES:
+        return bodies
+    for name, compress in _COMPRESSORS:
+        try:
+            data = compress(body)
+        except Exception:
+            # Compression only saves bytes: the body is still served in its other forms.
+            log.exception("%s compression of a %d-byte body failed", name, len(body))
+            continue
+        if len(data) < len(body):
+            bodies[name] = data
     return bodies

@@ -113,6 +113,7 @@ def problems(draft: Draft) -> dict[str, str]:
         try:
             language_tag(draft.lang)
         except ValueError:
+            # Said beside the field, with examples of what is understood.
             found["lang"] = gettext("Write the language as a code such as en, ru or ar-EG.")
     return found
 
@@ -415,6 +416,7 @@ def _checked_id(value: str | None) -> str | None:
     try:
         return str(uuid.UUID(str(value)))
     except ValueError as e:
+        # Refused with the fix, like every other problem of an imported file.
         raise Refused(f"id {value!r} is not a UUID: remove it to let Bulletin choose one") from e
 
 

@@ -52,6 +52,7 @@ def find(db: sqlite3.Connection, email: str) -> Editor | None:
     try:
         email = normalize_email(email)
     except AccountError:
+        # No account can have a malformed email.
         return None
     return _editor(db.execute("SELECT id, email FROM editors WHERE email = ?", (email,)).fetchone())
 
@@ -93,6 +94,7 @@ def authenticate(db: sqlite3.Connection, email: str, password: str) -> Editor | 
     try:
         email = normalize_email(email)
     except AccountError:
+        # Looked up as an unknown email: the same answer after the same hashing work.
         email = ""
     row = db.execute("SELECT id, email, password_hash FROM editors WHERE email = ?", (email,)).fetchone()
     if row is None:

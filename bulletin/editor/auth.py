@@ -120,6 +120,7 @@ def _change_password(current: str, new: str, repeat: str) -> str | None:
             token = sessions.start(db, g.editor.id)
             audit.record(db, g.editor.email, "password")
     except passwords.PasswordRefused as e:
+        # Nothing was changed (the transaction rolled back): the editor reads why and tries another.
         return str(e)
     session["sid"] = token
     csrf.rotate()

@@ -57,6 +57,7 @@ def create_editor_command(email: str):
             editor = accounts.create(connection, email, password)
             audit.record(connection, editor.email, "editor")
     except (accounts.AccountError, passwords.PasswordRefused) as e:
+        # The operator reads why on the terminal; exit 1, nothing stored.
         _fail(str(e))
     click.echo(f"created editor {editor.email}; log in at /editor/login")
 
@@ -81,6 +82,7 @@ def set_password_command(email: str):
             accounts.set_password(connection, editor, password)
             audit.record(connection, editor.email, "password")
     except passwords.PasswordRefused as e:
+        # The operator reads why on the terminal; exit 1, nothing stored.
         _fail(str(e))
     click.echo(f"password of {editor.email} changed; {ended} session(s) ended")
 

@@ -42,6 +42,7 @@ def known_device(email: str) -> str | None:
     try:
         device_id, tag = _serializer().loads(value, max_age=LIFETIME)
     except (BadSignature, ValueError, TypeError):
+        # Forged, expired or malformed: simply not a device known to have logged in.
         return None
     return device_id if secrets.compare_digest(tag, _account_tag(email)) else None
 

@@ -122,6 +122,7 @@ class StatementForm:
         try:
             self.publication_time(tz)
         except ValueError:
+            # Said beside the field, with the forms that are understood.
             self.errors["published"] = gettext(
                 "Write the publication time as 2026-03-01 or 2026-03-01 09:30."
             )

@@ -64,6 +64,7 @@ def restore(statement_id: str, revision_id: str):
             get_db(), statement_id, revision_id, request.form.get("base_revision", ""), context()
         )
     except Conflict as e:
+        # Someone saved meanwhile: the history again, with the newer revision to look at first.
         message = gettext("Someone saved a newer revision meanwhile: look at it before restoring.")
         page = render_template(
             "editor/history.html",
@@ -73,6 +74,7 @@ def restore(statement_id: str, revision_id: str):
         )
         return page, 409
     except Refused as e:
+        # The message says why this revision cannot be restored; the history shows it.
         flash(str(e), "error")
         return redirect(url_for("history.revisions", statement_id=statement.id))
     flash(gettext("Revision %(n)d restored as a new revision.", n=revision["number"]), "notice")

@@ -76,6 +76,7 @@ def create():
             get_db(), form.draft(ctx.tz), ctx, publish=request.form.get("action") == "publish"
         )
     except store.StoreError as e:
+        # The one store rule a new statement can break: an unknown original. Shown beside that field.
         form.errors["translation_of"] = str(e)
         return _edit_page(form, status=422)
     _tell(outcome)
@@ -104,8 +105,10 @@ def save(statement_id: str):
             get_db(), statement_id, form.draft(ctx.tz), ctx, publish=publish, base_revision=form.base_revision
         )
     except changes.Conflict as e:
+        # Someone saved meanwhile: the editor gets both versions, their text kept.
         return _conflict_page(form, e.current)
     except (changes.Refused, store.StoreError) as e:
+        # The message says what to change; the form comes back as typed.
         form.errors["form"] = str(e)
         return _edit_page(form, statement, status=422)
     _tell(outcome)
@@ -174,6 +177,7 @@ def withdraw(statement_id: str):
     try:
         changes.withdraw(get_db(), statement_id, request.form.get("reason", ""), context())
     except changes.Refused as e:
+        # No reason given, or not a published statement: said beside the reason field.
         tz = site_zone(current_app.config["TIMEZONE"])
         form = StatementForm.from_statement(get_db(), statement, tz)
         form.errors["reason"] = str(e)

@@ -9,6 +9,7 @@ at the next successful login (see :func:`needs_rehash`).
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from functools import lru_cache
@@ -25,6 +26,8 @@ MAX_LENGTH = 256  # room for passphrases; bounds the work one login can cause
 PARALLELISM = 4
 # A password that is a common one plus digits or punctuation is still common.
 _DECORATION = re.compile(r"[\d\W_]+$")
+
+log = logging.getLogger(__name__)
 
 
 class PasswordRefused(ValueError):
@@ -85,7 +88,12 @@ def verify(stored_hash: str, password: str) -> bool:
     """Whether ``password`` matches ``stored_hash``; never raises for a wrong one."""
     try:
         return hasher().verify(stored_hash, normalized(password))
-    except (VerificationError, InvalidHashError):
+    except InvalidHashError:
+        # A damaged row: no password can match it, so only an operator can let that editor in again.
+        log.error("a stored password hash cannot be read: reset that editor's password with set-password")
+        return False
+    except VerificationError:
+        # A wrong password: the login is refused like an unknown email.
         return False
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 import math
 import sqlite3
 
@@ -28,6 +29,8 @@ from bulletin.statements.db import transaction
 
 BASE_DELAY = 1.0  # seconds of the first wait; each later one doubles it
 FORGET_AFTER = 24 * 3600
+
+log = logging.getLogger(__name__)
 
 
 def _keyed(kind: str, value: str) -> str:
@@ -50,6 +53,7 @@ def address_key(address: str | None) -> str:
     try:
         ip = ipaddress.ip_address(address or "")
     except ValueError:
+        # Not an IP address (a test client, a unix socket): counted under its text all the same.
         return _keyed("address", str(address))
     if ip.version == 6 and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
@@ -86,10 +90,16 @@ def reserve(db: sqlite3.Connection, keys: list[str], *, free: int, max_delay: fl
         }
         wait = max((row["blocked_until"] - moment for row in rows.values()), default=0.0)
         if wait > 0:
+            blocked = sorted({_kind(key) for key, row in rows.items() if row["blocked_until"] > moment})
+            log.info(
+                "login attempt refused: %s blocked for %d s more", " and ".join(blocked), math.ceil(wait)
+            )
             return max(1, math.ceil(wait))
         for key in keys:
             attempts = rows[key]["attempts"] + 1 if key in rows else 1
             delay = wait_after(attempts, free, max_delay)
+            if delay:
+                log.info("login attempt %d on one %s: the next waits %d s", attempts, _kind(key), delay)
             db.execute(
                 "INSERT INTO login_throttle (key, attempts, blocked_until, last_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (key) DO UPDATE SET attempts = excluded.attempts,"
@@ -97,6 +107,11 @@ def reserve(db: sqlite3.Connection, keys: list[str], *, free: int, max_delay: fl
                 (key, attempts, moment + delay if delay else 0.0, moment),
             )
     return 0
+
+
+def _kind(key: str) -> str:
+    # Only the kind of a key is logged ("account", "address", "device"): never whose it is.
+    return key.split(":", 1)[0]
 
 
 def forget(db: sqlite3.Connection, keys: list[str]) -> None:

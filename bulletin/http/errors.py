@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from bulletin.i18n import gettext
+
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -61,11 +65,14 @@ def handle_http_error(error: HTTPException):
         message = error.description if status == 400 else HTTP_MESSAGES.get(status, error.name)
         response = _json_error(status, code, message)
     else:
-        html = render_template(
-            "errors/error.html",
-            status=status,
-            message=gettext(HTTP_MESSAGES.get(status, "Something went wrong.")),
-        )
+        message = gettext(HTTP_MESSAGES.get(status, "Something went wrong."))
+        try:
+            html = render_template("errors/error.html", status=status, message=message)
+        except Exception:
+            # The error must still be answered (an unbuilt asset bundle breaks every template):
+            # the bare message, and the fault in the log.
+            log.exception("the %d error page could not be rendered; a plain one was sent", status)
+            html = message
         response = make_response(html, status)
     if status == 405:
         response.headers["Allow"] = ", ".join(getattr(error, "valid_methods", None) or [])

@@ -25,6 +25,7 @@ restart the workers.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -45,6 +46,8 @@ KEY_HEADERS = ("HTTP_HOST", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PROTO", "
 # Requests that may carry someone's identity are never answered from here.
 PERSONAL_HEADERS = ("HTTP_COOKIE", "HTTP_AUTHORIZATION")
 KEPT_STATUSES = ("200", "304", "410")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -132,19 +135,28 @@ class HotPath:
             return self.wsgi_app(environ, start_response)
         try:
             version, deadline = self._state()
+            key = self._key(environ)
+            replay = self._lookup(key, version, deadline, environ.get("HTTP_IF_NONE_MATCH"))
         except sqlite3.Error:
             # No database yet, or one being migrated: Flask answers as usual.
             return self.wsgi_app(environ, start_response)
-        key = self._key(environ)
-        entry = self.entries.get(key)
-        if entry is not None and entry.version == version and not self._due(deadline):
-            replay = self._replay(entry, environ.get("HTTP_IF_NONE_MATCH"))
-            if replay is not None:
-                status, headers, body = replay
-                # A copy: a middleware outside may add to the list it is given.
-                start_response(status, list(headers))
-                return [body]
+        except Exception:
+            # This layer only saves work: a fault in it must not cost the reader the page.
+            log.exception("hot path lookup failed; the request goes to Flask")
+            return self.wsgi_app(environ, start_response)
+        if replay is not None:
+            status, headers, body = replay
+            # A copy: a middleware outside may add to the list it is given.
+            start_response(status, list(headers))
+            return [body]
         return self._record(key, version, environ, start_response)
+
+    def _lookup(self, key, version, deadline, if_none_match):
+        """The kept (status, headers, body) to replay, or None when Flask must answer."""
+        entry = self.entries.get(key)
+        if entry is None or entry.version != version or self._due(deadline):
+            return None
+        return self._replay(entry, if_none_match)
 
     def _state(self) -> tuple[int, object]:
         if self._versions is None:
@@ -200,7 +212,11 @@ class HotPath:
         finally:
             if hasattr(result, "close"):
                 result.close()
-        self._keep(key, version, etag, captured["status"], list(captured["headers"]), body)
+        try:
+            self._keep(key, version, etag, captured["status"], list(captured["headers"]), body)
+        except Exception:
+            # The response is complete already: a copy not kept costs the next request a trip through Flask.
+            log.exception("hot path could not keep a response")
         return [body]
 
     def _keep(self, key, version, etag, status, headers, body) -> None:

@@ -11,6 +11,7 @@ editor's correction.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ from bulletin.statements import store
 
 SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 SKIPPED_NAMES = {"readme.md", "readme.txt", "license.md", "license.txt"}
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -101,4 +104,6 @@ def run_import(db: sqlite3.Connection, paths: Sequence[Path], options: ImportOpt
         try:
             yield key, import_file(db, file, key, options)
         except (SourceError, changes.Refused, store.StoreError, OSError) as e:
+            # One file's failure is reported and the others are still imported.
+            log.warning("import of %s refused: %s", key, e)
             yield key, e

@@ -139,6 +139,7 @@ def _decode(path: str, data: bytes) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
+        # Refused with the line of the first bad byte, so the writer can find it.
         before = data[: e.start]
         line = before.count(b"\n") + before.count(b"\r") - before.count(b"\r\n") + 1
         raise SourceError(
@@ -164,11 +165,13 @@ def _split_front_matter(path: str, text: str, tz: tzinfo) -> tuple[dict, list[st
     try:
         raw = yaml.safe_load("\n".join(fm_lines))
     except yaml.MarkedYAMLError as e:
+        # Refused with the file's line of the YAML problem.
         line = e.problem_mark.line + 2 if e.problem_mark else 1
         raise SourceError(
             path, line, f"front matter is not valid YAML ({e.problem}): check quoting and indentation"
         ) from e
-    except (yaml.YAMLError, ValueError) as e:  # PyYAML raises ValueError for 2022-02-31
+    except (yaml.YAMLError, ValueError) as e:
+        # PyYAML raises ValueError for 2022-02-31: refused at the date's line.
         raise SourceError(
             path, line_of("date"), f"front matter cannot be read ({e}): check the values"
         ) from e
@@ -193,7 +196,8 @@ def _normalize_meta(path: str, raw: dict, line_of: Callable[[str], int], tz: tzi
             continue
         try:
             meta[name] = _META_NORMALIZERS[name](value, tz)
-        except ValueError as e:  # includes DateError
+        except ValueError as e:
+            # Includes DateError: refused at the key's line.
             raise SourceError(path, line_of(name), f"front matter {name}: {e}") from e
     return meta
 
@@ -286,7 +290,8 @@ def _published(doc: _Doc, parts: _Parts, default_date) -> date | datetime:
             return parse_date(parts.date_line[1], doc.tz)
         if default_date is not None:
             return _as_date(default_date, doc.tz)
-    except ValueError as e:  # DateError, or a default_date of the wrong type
+    except ValueError as e:
+        # A DateError, or a default_date of the wrong type: refused at the date line.
         raise doc.error(parts.date_line and parts.date_line[0], str(e)) from e
     found = f'("{_snippet(parts.expected_text)}")' if parts.expected_text else "after the title"
     raise doc.error(

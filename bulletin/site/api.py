@@ -91,8 +91,10 @@ def sync_changes():
         key = ("sync", position, limit, store.latest_change_seq(db))
         return _cacheable_json(key, lambda: sync.changes(db, position, limit=limit))
     except sync.ForeignCursor as e:
+        # Another database's cursor (a restore): 410 tells the device to start again from a snapshot.
         raise ApiError(410, "cursor_expired", str(e)) from e
     except sync.CursorError as e:
+        # Not a cursor this server made: the device's mistake, a 400 that says so.
         raise ApiError(400, "bad_cursor", str(e)) from e
 
 

@@ -216,6 +216,7 @@ def _calendar_day(r: _Reading, text: str) -> date:
     try:
         return date(r.year, r.month, r.day)
     except ValueError:
+        # Refused with what is wrong in the date, never rounded to a nearby day.
         if not 1 <= r.month <= 12:
             problem = f"there is no month {r.month}"
         else:
@@ -230,6 +231,7 @@ def _instant(r: _Reading, day: date, tz: tzinfo, text: str) -> datetime:
         zone = _offset(r.offset) if r.offset else tz
         return naive.replace(tzinfo=zone).astimezone(UTC)
     except (ValueError, OverflowError):
+        # Refused with the ranges that are allowed.
         raise DateError(
             f"{text} is not a real time: use hours 00-23, minutes and seconds 00-59, offsets up to ±23:59"
         ) from None

@@ -9,12 +9,15 @@ half-way through upgrading a read lock.
 from __future__ import annotations
 
 import contextlib
+import logging
 import sqlite3
 import uuid
 from importlib import resources
 from pathlib import Path
 
 MIGRATIONS_PACKAGE = "bulletin.statements.migrations"
+
+log = logging.getLogger(__name__)
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
@@ -42,6 +45,7 @@ def transaction(db: sqlite3.Connection):
         try:
             yield db
         except BaseException:
+            # Undo this block alone, then let the caller decide about the error.
             db.execute("ROLLBACK TO nested")
             db.execute("RELEASE nested")
             raise
@@ -51,6 +55,7 @@ def transaction(db: sqlite3.Connection):
     try:
         yield db
     except BaseException:
+        # Nothing of the block is stored; the caller decides about the error.
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
@@ -90,10 +95,16 @@ def migrate(db: sqlite3.Connection) -> list[str]:
         for number, name, sql in _migration_files():
             if number <= version:
                 continue
-            for statement in _statements(sql):
-                db.execute(statement)
+            try:
+                for statement in _statements(sql):
+                    db.execute(statement)
+            except (sqlite3.Error, ValueError):
+                # The whole run is rolled back: the database stays at the version it had.
+                log.exception("migration %s failed; the database stays at version %d", name, version)
+                raise
             db.execute(f"PRAGMA user_version = {number:d}")
             applied.append(name)
+            log.info("applied migration %s", name)
         db.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', ?)",
             (uuid.uuid4().hex,),

@@ -58,6 +58,7 @@ def _scheme(url: str) -> str | None:
     try:
         scheme = urlsplit(url).scheme
     except ValueError:
+        # Unreadable (a bad IPv6 host, say): "unknown scheme", which the caller refuses.
         return None
     # A ":" before any "/?#" that urlsplit did not read as a scheme: refuse.
     return scheme or (None if ":" in re.split(r"[/?#]", url, maxsplit=1)[0] else "")
