@@ -43,11 +43,20 @@ BUNDLES = {
     # shared.js and offline-store.js are shared with the service worker (see
     # bulletin.pwa.worker); the interface strings are written by build() from
     # the gettext catalog, so they are paid for once per deploy, not on every page.
+    # The page script is one file per concern, concatenated in this order into
+    # one script: each adds its part to the Bulletin namespace that shared.js
+    # starts, and main.js, last, starts it all.
     "js": Bundle(
         "gen/src/ui-strings.js",
         "js/shared.js",
         "js/offline-store.js",
-        "js/page.js",
+        "js/page/strings.js",
+        "js/page/notices.js",
+        "js/page/statements.js",
+        "js/page/offline-page.js",
+        "js/page/worker-client.js",
+        "js/page/install.js",
+        "js/page/main.js",
         filters="rjsmin",
         output="gen/page.%(version)s.js",
     ),

@@ -1,0 +1,71 @@
+// The page's side of the service worker: registration, the update offer,
+// the worker's messages, and the syncs the page asks for (on every visit,
+// when the connection comes back, periodically where the browser offers it).
+"use strict";
+
+(() => {
+  const { MESSAGE, t, element, announce, announceFullStorage, onNetworkWord, markAvailable, fillOfflinePage } =
+    Bulletin; // shared.js, strings.js, notices.js, statements.js, offline-page.js
+  const worker = navigator.serviceWorker;
+  let updateAccepted = false;
+
+  function offerUpdate(waiting) {
+    const button = element("button", { type: "button" }, t("reload"));
+    button.addEventListener("click", () => {
+      updateAccepted = true;
+      waiting.postMessage({ type: MESSAGE.skipWaiting });
+    });
+    announce(t("updateAvailable"), button);
+  }
+
+  function onWorkerMessage(event) {
+    const message = event.data || {};
+    if (message.type === MESSAGE.synced) {
+      if (message.first) announce(t("ready"));
+      else if (message.fresh > 0) announce(t("newCount", { num: message.fresh }), element("a", { href: "/" }, t("show")));
+      markAvailable();
+      fillOfflinePage();
+    } else if (message.type === MESSAGE.network) {
+      onNetworkWord(message);
+    } else if (message.type === MESSAGE.storageFull) {
+      announceFullStorage(message.lost);
+    }
+  }
+
+  function requestSync(check = false) {
+    if (navigator.onLine && worker.controller) worker.controller.postMessage({ type: MESSAGE.sync, lite: Bulletin.liteMode(), check });
+  }
+
+  async function registerPeriodicSync(registration) {
+    if (!("periodicSync" in registration) || !navigator.permissions) return;
+    try {
+      const permission = await navigator.permissions.query({ name: "periodic-background-sync" });
+      if (permission.state === "granted") {
+        await registration.periodicSync.register(Bulletin.SYNC_TAG, { minInterval: 6 * 3600 * 1000 });
+      }
+    } catch { /* not offered by this browser: syncing on visits is enough */ }
+  }
+
+  async function startWorker() {
+    worker.addEventListener("message", onWorkerMessage);
+    worker.addEventListener("controllerchange", () => {
+      if (updateAccepted) location.reload();
+      else requestSync(); // the first worker just took control
+    });
+    const registration = await worker.register("/sw.js");
+    if (registration.waiting && worker.controller) offerUpdate(registration.waiting);
+    registration.addEventListener("updatefound", () => {
+      const installing = registration.installing;
+      installing.addEventListener("statechange", () => {
+        if (installing.state === "installed" && worker.controller) offerUpdate(installing);
+      });
+    });
+    if (worker.controller) {
+      worker.controller.postMessage({ type: MESSAGE.status });
+      requestSync();
+    }
+    registerPeriodicSync(registration);
+  }
+
+  Object.assign(Bulletin, { requestSync, startWorker });
+})();
