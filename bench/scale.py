@@ -68,9 +68,7 @@ def make_app(folder: Path):
     app = create_app(
         {"DATABASE": str(folder / "bulletin.sqlite3"), "SECRET_KEY": "bench", "PAGE_SIZE": PAGE_SIZE}
     )
-    connection = db.connect(app.config["DATABASE"])
-    db.migrate(connection)
-    connection.close()
+    db.migrate_file(app.config["DATABASE"])
     return app
 
 

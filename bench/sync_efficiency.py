@@ -80,9 +80,7 @@ def new_app(folder: Path):
     from bulletin.statements import db
 
     app = create_app({"DATABASE": str(folder / "bulletin.sqlite3"), "SECRET_KEY": "bench"})
-    connection = db.connect(app.config["DATABASE"])
-    db.migrate(connection)
-    connection.close()
+    db.migrate_file(app.config["DATABASE"])
     result = app.test_cli_runner().invoke(args=["import", str(seed_file())])
     assert result.exit_code == 0, result.output
     return app

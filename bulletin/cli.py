@@ -29,12 +29,7 @@ def prepare_command():
     Run once before starting the server's workers, so that they never race
     on start-up work.
     """
-    connection = db.connect(current_app.config["DATABASE"])
-    try:
-        applied = db.migrate(connection)
-    finally:
-        connection.close()
-    for name in applied:
+    for name in db.migrate_file(current_app.config["DATABASE"]):
         click.echo(f"migrated: {name}")
     built = bundles.build(current_app)
     click.echo(f"built {len(built)} asset files; database {current_app.config['DATABASE']} is up to date")

@@ -76,9 +76,7 @@ def make_app(tmp_path, clock):
                 **config,
             }
         )
-        connection = db.connect(app.config["DATABASE"])
-        db.migrate(connection)
-        connection.close()
+        db.migrate_file(app.config["DATABASE"])
         return app
 
     return make

@@ -7,9 +7,6 @@ import re
 
 import pytest
 
-from bulletin import create_app
-from bulletin.statements import db
-
 
 def sync(client, **params):
     response = client.get("/api/sync", query_string=params)
@@ -161,12 +158,10 @@ def test_withdrawal_reaches_devices(client, publisher):
     assert body["withdrawn"][0]["url"] == "/statements/w"
 
 
-def test_cursor_from_another_database_is_410(tmp_path, client, publisher):
+def test_cursor_from_another_database_is_410(tmp_path, make_app, client, publisher):
     publisher.publish()
     cursor = sync(client)["cursor"]
-    other = create_app({"TESTING": True, "DATABASE": str(tmp_path / "other.sqlite3"), "SECRET_KEY": "x"})
-    connection = db.connect(other.config["DATABASE"])
-    db.migrate(connection)
+    other = make_app(DATABASE=str(tmp_path / "other.sqlite3"))
     response = other.test_client().get("/api/sync", query_string={"since": cursor})
     assert response.status_code == 410
     assert response.get_json()["error"]["code"] == "cursor_expired"

@@ -12,7 +12,6 @@ import time
 
 import pytest
 
-from bulletin import create_app
 from bulletin.authoring import changes
 from bulletin.http.caching import SECURITY_HEADER_NAMES
 from bulletin.statements import db
@@ -43,10 +42,7 @@ class Stack:
     def __init__(self, folder):
         self.folder = folder
         database = str(folder / "bulletin.sqlite3")
-        app = create_app({"DATABASE": database, "SECRET_KEY": "deploy-test"})
-        connection = db.connect(app.config["DATABASE"])
-        db.migrate(connection)
-        connection.close()
+        db.migrate_file(database)
         for slug in ("first", "second", "third"):
             _publish(database, slug, f"<p>The {slug} statement, long enough to be compressed. " * 8 + "</p>")
         env = {

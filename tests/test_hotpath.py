@@ -7,10 +7,6 @@ import datetime as dt
 import pytest
 from flask import request_started
 
-from bulletin import create_app
-from bulletin.authoring import changes
-from bulletin.statements import clock, db
-
 
 @pytest.fixture
 def flask_requests(app):
@@ -90,27 +86,11 @@ def test_the_worker_keeps_its_own_cache_control_on_304(client):
         assert response.status_code == 304 and response.headers["Cache-Control"] == "no-cache"
 
 
-def test_a_scheduled_statement_appears_when_its_time_comes(tmp_path):
-    moment = {"now": clock.now()}
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE": str(tmp_path / "b.sqlite3"),
-            "SECRET_KEY": "x",
-            "CLOCK": lambda: moment["now"],
-        }
-    )
-    connection = db.connect(app.config["DATABASE"])
-    db.migrate(connection)
-    draft = changes.Draft(
-        "Later", "<p>Embargoed until noon.</p>", "html", published=moment["now"] + dt.timedelta(minutes=5)
-    )
-    changes.create(connection, draft, changes.tool_context("editor@example.org", moment["now"]), publish=True)
-    connection.close()
-    client = app.test_client()
+def test_a_scheduled_statement_appears_when_its_time_comes(client, publisher, clock):
+    publisher.publish("Later", "<p>Embargoed until noon.</p>", published=clock.now + dt.timedelta(minutes=5))
     for _ in range(2):
         assert "Later" not in client.get("/").get_data(as_text=True)
-    moment["now"] += dt.timedelta(minutes=6)
+    clock.advance(6 * 60)
     assert "Later" in client.get("/").get_data(as_text=True)
 
 

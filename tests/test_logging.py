@@ -85,9 +85,7 @@ def test_a_logging_configuration_of_the_host_is_kept(tmp_path):
 
 def test_gunicorn_shows_the_apps_log_and_no_client_or_query(tmp_path):
     database = tmp_path / "bulletin.sqlite3"
-    connection = db.connect(database)
-    db.migrate(connection)
-    connection.close()
+    db.migrate_file(database)
     log = tmp_path / "gunicorn.log"
     # No secret key given: the app makes one and says so, an INFO line of the app's own.
     env = {"BULLETIN_INSTANCE_PATH": str(tmp_path), "BULLETIN_DATABASE": str(database)}

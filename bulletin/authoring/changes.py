@@ -249,9 +249,7 @@ def save(
     """
     _checked(draft)
     with transaction(db):
-        statement = _current(db, statement_id, base_revision)
-        if statement.status == "withdrawn":
-            raise Refused(gettext("A withdrawn statement cannot be changed."))
+        statement = _changeable(db, statement_id, base_revision)
         details = _changed_details(db, statement, draft)
         content = _content(draft, with_note=statement.status == "published")
         revision_id, removed = None, content.removed
@@ -273,12 +271,15 @@ def save(
     return Outcome(statement_id, revision_id is not None, changed, removed, unscheduled=unscheduled)
 
 
-def _current(db, statement_id: str, base_revision: str | None) -> Statement:
+def _changeable(db, statement_id: str, base_revision: str | None) -> Statement:
+    """The statement a save or a restore starts from: it exists, is still at ``base_revision``, and is not withdrawn."""
     statement = store.get_by_id(db, statement_id)
     if statement is None:
         raise Refused(gettext("There is no such statement."))
     if base_revision is not None and statement.revision != base_revision:
         raise Conflict(statement)
+    if statement.status == "withdrawn":
+        raise Refused(gettext("A withdrawn statement cannot be changed."))
     return statement
 
 
@@ -325,9 +326,7 @@ def restore(
     removes the ones after the restored one.
     """
     with transaction(db):
-        statement = _current(db, statement_id, base_revision)
-        if statement.status == "withdrawn":
-            raise Refused(gettext("A withdrawn statement cannot be changed."))
+        _changeable(db, statement_id, base_revision)  # refuses a missing, moved-on or withdrawn statement
         old = store.get_revision(db, revision_id)
         if old is None or old["statement_id"] != statement_id:
             raise Refused(gettext("That revision does not belong to this statement."))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import render_template, request
 
 from bulletin.authoring import audit
 from bulletin.editor.web import editor_blueprint
+from bulletin.http.arguments import page_number
 from bulletin.http.database import get_db
-from bulletin.i18n import gettext
 
 bp = editor_blueprint("audit", __name__)
 
@@ -17,10 +17,7 @@ PAGE_SIZE = 100
 @bp.get("/audit")
 def log():
     """Who did what and when; ``?statement=<id>`` for one statement, ``?page=N`` for older entries."""
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        abort(400, description=gettext("The page number must be a positive whole number."))
-    page = int(raw)
+    page = page_number(request.args)
     statement_id = request.args.get("statement") or None
     found = audit.entries(
         get_db(), limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE, statement_id=statement_id

@@ -36,7 +36,7 @@ def parse_publication_time(text: str, tz: dt.tzinfo) -> dt.date | dt.datetime | 
 
 
 def shown_time(value: dt.date | dt.datetime | None, tz: dt.tzinfo) -> str:
-    """How the form shows a stored publication time: the inverse of parse_publication_time."""
+    """How editors see a time, in the form and on every page: the inverse of parse_publication_time."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):

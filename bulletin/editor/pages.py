@@ -14,7 +14,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from bulletin.authoring import changes
 from bulletin.editor import diffs
 from bulletin.editor.forms import StatementForm, site_zone
-from bulletin.editor.web import editor_blueprint
+from bulletin.editor.web import editor_blueprint, editor_time
 from bulletin.http.database import get_db
 from bulletin.i18n import gettext
 from bulletin.site.render import article_html
@@ -137,7 +137,7 @@ def _tell(outcome: changes.Outcome) -> None:
         flash(
             gettext(
                 "Scheduled: it becomes public on %(time)s (%(zone)s). Until then readers see nothing.",
-                time=_local(outcome.scheduled_for),
+                time=editor_time(outcome.scheduled_for),
                 zone=current_app.config["TIMEZONE"],
             ),
             "notice",
@@ -155,10 +155,6 @@ def _tell(outcome: changes.Outcome) -> None:
             gettext("The sanitizer removed: %(items)s. Check the preview.", items=", ".join(outcome.removed)),
             "removed",
         )
-
-
-def _local(instant) -> str:
-    return current_app.jinja_env.filters["editor_time"](instant)
 
 
 @bp.post("/statements/<statement_id>/unschedule")

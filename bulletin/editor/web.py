@@ -9,7 +9,6 @@ stored by a browser cache, a CDN or the service worker.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from urllib.parse import urlsplit
 
 from flask import (
@@ -28,6 +27,7 @@ from werkzeug.exceptions import HTTPException
 
 from bulletin.editor import accounts, csrf, sessions
 from bulletin.editor.accounts import Editor
+from bulletin.editor.forms import shown_time, site_zone
 from bulletin.http.database import get_db
 from bulletin.http.errors import handle_http_error, wants_json
 from bulletin.i18n import gettext
@@ -108,14 +108,11 @@ def editor_time(value: dt.date | dt.datetime | str | None) -> str:
     """A date as ``2026-03-01``, an instant as ``2026-03-01 09:30`` in the site's time zone.
 
     Also takes the stored text form of either (revision rows hold that).
+    Editors see every time as they type one into the form.
     """
     if isinstance(value, str):
         value = parse_stored_time(value)
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.astimezone(zoneinfo.ZoneInfo(current_app.config["TIMEZONE"])).strftime("%Y-%m-%d %H:%M")
-    return value.isoformat()
+    return shown_time(value, site_zone(current_app.config["TIMEZONE"]))
 
 
 def _private(response):

@@ -61,7 +61,7 @@ HTTP_MESSAGES = {
 def handle_http_error(error: HTTPException):
     status = error.code or 500
     if wants_json():
-        code = (error.name or "error").lower().replace(" ", "_")
+        code = getattr(error, "api_code", None) or (error.name or "error").lower().replace(" ", "_")
         message = error.description if status == 400 else HTTP_MESSAGES.get(status, error.name)
         response = _json_error(status, code, message)
     else:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
+from bulletin.http.arguments import page_number, whole_number
 from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
 from bulletin.http.errors import ApiError
@@ -19,17 +20,6 @@ from bulletin.statements import store
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def int_arg(name: str, default: int, *, low: int, high: int | None = None) -> int:
-    """A whole-number query argument within bounds, else a 400 naming it."""
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ApiError(400, "bad_argument", f"{name} must be a whole number {bounds}")
-    return int(raw)
-
-
 def _cacheable_json(etag_parts: tuple, build):
     """Answer 304 from the key alone, else the JSON built once and kept compressed."""
     return cached_response(etag_parts, lambda: jsonify(build()))
@@ -39,20 +29,19 @@ def _cacheable_json(etag_parts: tuple, build):
 def statements():
     """Published statements, newest first, a page at a time."""
     db = get_db()
-    page = int_arg("page", 1, low=1)
+    page = page_number(request.args)
     size = current_app.config["PAGE_SIZE"]
 
     before = request.args.get("before")
 
     def body():
-        listed = page_of_statements(db, page=page, size=size, before=before)
-        if listed is None:
+        found = page_of_statements(db, page=page, size=size, before=before)
+        if found is None:
             raise ApiError(400, "bad_argument", "before must be the id of a statement on the previous page")
-        has_next = len(listed) > size
         return {
-            "statements": [statement_object(db, s) for s in listed[:size]],
-            "next": url_for("api.statements", page=page + 1, before=listed[size - 1].id)
-            if has_next
+            "statements": [statement_object(db, s) for s in found.statements],
+            "next": url_for("api.statements", page=page + 1, before=found.next_before)
+            if found.has_next
             else None,
         }
 
@@ -81,7 +70,7 @@ def sync_changes():
     """Changes since a device's cursor (or a starting snapshot without one)."""
     db = get_db()
     config = current_app.config
-    limit = int_arg("limit", config["SYNC_LIMIT"], low=1, high=config["SYNC_MAX_LIMIT"])
+    limit = whole_number(request.args, "limit", config["SYNC_LIMIT"], low=1, high=config["SYNC_MAX_LIMIT"])
     since = request.args.get("since")
     if since is None:
         key = ("snapshot", limit, store.latest_change_seq(db))

@@ -7,59 +7,75 @@ renders.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
+from bulletin.http.arguments import page_number
 from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
 from bulletin.site.render import article_html
 from bulletin.statements import store
+from bulletin.statements.records import Statement
 
 bp = Blueprint("reader", __name__)
 
 
-def page_arg() -> int:
-    """The ``?page=N`` argument: 1 by default; anything but a positive number is a 400."""
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or int(raw) < 1:
-        abort(400, description="page must be a positive whole number")
-    return int(raw)
-
-
 def _listing(template: str, *, tag: str | None = None, **context) -> Response:
     db = get_db()
-    page = page_arg()
+    page = page_number(request.args)
     size = current_app.config["PAGE_SIZE"]
 
     before = request.args.get("before")
 
     def render():
-        listed = page_of_statements(db, page=page, size=size, before=before, tag=tag)
-        if listed is None or (page > 1 and not listed):
+        found = page_of_statements(db, page=page, size=size, before=before, tag=tag)
+        if found is None or (page > 1 and not found.statements):
             abort(404)
-        has_next = len(listed) > size
         return render_template(
             template,
-            statements=listed[:size],
+            statements=found.statements,
             page=page,
-            has_next=has_next,
+            has_next=found.has_next,
             tag=tag,
-            next_before=listed[size - 1].id if has_next else None,
+            next_before=found.next_before,
             **context,
         )
 
     return cached_response((store.latest_change_seq(db),), render)
 
 
-def page_of_statements(db, *, page: int, size: int, before: str | None, tag: str | None = None):
-    """One page of published statements plus one more (to tell whether another page follows).
+@dataclass(frozen=True)
+class StatementPage:
+    """One page of a list of published statements, for the HTML lists and the API alike."""
+
+    statements: list[Statement]
+    next_before: (
+        str | None
+    )  # the last id shown, which the link to the next page carries; None on the last page
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_before is not None
+
+
+def page_of_statements(
+    db, *, page: int, size: int, before: str | None, tag: str | None = None
+) -> StatementPage | None:
+    """One page of published statements, newest first; None for an unknown ``before`` id.
 
     With ``before`` (the last id of the previous page, as the "Older" links
     carry it) the page is found by keyset, as cheap at page 5,000 as at
-    page 2; a bare ``?page=N`` still works by offset. None for an unknown id.
+    page 2; a bare ``?page=N`` still works by offset.
     """
+    # One more than a page tells whether another page follows.
     if before:
-        return store.list_published_older_than(db, before, limit=size + 1, tag=tag)
-    return store.list_published(db, limit=size + 1, offset=(page - 1) * size, tag=tag)
+        listed = store.list_published_older_than(db, before, limit=size + 1, tag=tag)
+    else:
+        listed = store.list_published(db, limit=size + 1, offset=(page - 1) * size, tag=tag)
+    if listed is None:
+        return None
+    return StatementPage(listed[:size], listed[size - 1].id if len(listed) > size else None)
 
 
 @bp.get("/")
@@ -104,7 +120,7 @@ def search():
     """Full-text search over published statements."""
     query = request.args.get("q", "").strip()[:200]
     db = get_db()
-    page = page_arg()
+    page = page_number(request.args)
     size = current_app.config["PAGE_SIZE"]
 
     def render():

@@ -112,6 +112,15 @@ def migrate(db: sqlite3.Connection) -> list[str]:
     return applied
 
 
+def migrate_file(path: str | Path) -> list[str]:
+    """:func:`migrate` the database at ``path`` on a connection of its own, closed after."""
+    connection = connect(path)
+    try:
+        return migrate(connection)
+    finally:
+        connection.close()
+
+
 def pending_migrations(db: sqlite3.Connection) -> list[str]:
     """Names of migrations not yet applied to this database."""
     version = db.execute("PRAGMA user_version").fetchone()[0]
