@@ -51,6 +51,11 @@ export default defineConfig([
     },
   },
   {
+    // Strategies get what they need as arguments, never from the worker's state.
+    files: ["service_worker/strategies.js"],
+    languageOptions: { globals: { SETTINGS: "off", OfflineStore: "off" } },
+  },
+  {
     files: ["service_worker/kill.js"],
     languageOptions: { globals: { SETTINGS: "off", OfflineStore: "off" } }, // the kill switch is served alone
   },

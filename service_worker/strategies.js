@@ -1,8 +1,13 @@
-// How to answer a request, after the Offline Cookbook. Each strategy takes a
-// request and a cache name and resolves with a Response; *when* to use which
-// is decided by the route table in sw.js.
+// How to answer a request, after the Offline Cookbook. Like Workbox's, each
+// strategy takes a request (or the fetch event, when work goes on after the
+// answer), a cache name and options, and resolves with a Response; *when* to
+// use which is decided by the route table in sw.js. A strategy reaches for no
+// state of the worker: what it needs comes in its options, which always hold
+//   store   the statements on the device (OfflineStore): a full storage evicts
+//           some of them to make room for the response;
+//   notify  a function sending a message to every page: readers are told
+//           when statements were lost to a full storage.
 "use strict";
-/* global notifyClients */
 /* exported isStorable, NetworkTimeout, cacheFirst, staleWhileRevalidate, networkFirst */
 
 // Only same-origin GETs answered 200, not redirected, that HTTP allows to store.
@@ -24,32 +29,33 @@ function withTimeout(promise, ms) {
 
 // Put a response in a cache; a full storage evicts statements and retries
 // once, and never breaks the answer to the reader.
-async function putSafely(cacheName, request, response) {
+async function putSafely(cacheName, request, response, { store, notify }) {
   const cache = await caches.open(cacheName);
   try {
     await cache.put(request, response.clone());
   } catch (error) {
-    if (!OfflineStore.isQuotaError(error)) return;
-    const lost = await OfflineStore.evict(5);
-    notifyClients({ type: Bulletin.MESSAGE.storageFull, lost });
+    if (!store.isQuotaError(error)) return;
+    const lost = await store.evict(5);
+    notify({ type: Bulletin.MESSAGE.storageFull, lost });
     try { await cache.put(request, response.clone()); } catch { /* reading goes on uncached */ }
   }
 }
 
-async function cacheFirst(request, cacheName) {
+async function cacheFirst(request, cacheName, options) {
   const cached = await caches.match(request, { cacheName });
   if (cached) return cached;
   const response = await fetch(request);
-  if (isStorable(response)) await putSafely(cacheName, request, response);
+  if (isStorable(response)) await putSafely(cacheName, request, response, options);
   return response;
 }
 
-async function staleWhileRevalidate(event, cacheName, maxEntries) {
+// Options: maxEntries, the most responses the cache keeps.
+async function staleWhileRevalidate(event, cacheName, options) {
   const cached = await caches.match(event.request, { cacheName });
   const refresh = fetch(event.request).then(async (response) => {
     if (isStorable(response)) {
-      await putSafely(cacheName, event.request, response);
-      await trimCache(cacheName, maxEntries);
+      await putSafely(cacheName, event.request, response, options);
+      await trimCache(cacheName, options.maxEntries);
     }
     return response;
   });
@@ -64,17 +70,20 @@ async function trimCache(cacheName, maxEntries) {
   await Promise.all(keys.slice(0, Math.max(0, keys.length - maxEntries)).map((key) => cache.delete(key)));
 }
 
-// Network first. When the device holds a copy, the network gets `timeoutMs`
-// before `fallback` answers (a 2G link that hangs must not hang the reader),
-// and a late response still refreshes the cache. With no copy it waits for
-// the network as long as it takes. `fallback` resolves with a Response or null.
-async function networkFirst(event, cacheName, { timeoutMs, maxEntries, hasCopy, fallback, store = isStorable }) {
+// Network first. When the device holds a copy (options.hasCopy), the network
+// gets `timeoutMs` before `fallback` answers (a 2G link that hangs must not
+// hang the reader), and a late response still refreshes the cache. With no
+// copy it waits for the network as long as it takes. `fallback(error)`
+// resolves with a Response or null; `storable(response)` says what the cache
+// may keep (isStorable by default); the cache keeps at most `maxEntries`.
+async function networkFirst(event, cacheName, options) {
+  const { timeoutMs, maxEntries, hasCopy, fallback, storable = isStorable } = options;
   const request = event.request;
   // Revalidate (a 304 costs a few hundred bytes): the browser's HTTP cache
   // could otherwise answer with a page older than the device's own copy.
   const network = fetch(new Request(request, { cache: "no-cache" })).then(async (response) => {
-    if (store(response)) {
-      await putSafely(cacheName, request, response);
+    if (storable(response)) {
+      await putSafely(cacheName, request, response, options);
       await trimCache(cacheName, maxEntries);
     } else if (response.status === 404 || response.status === 410) await (await caches.open(cacheName)).delete(request);
     return response;

@@ -26,6 +26,9 @@ async function notifyClients(message) {
   clients.forEach((client) => client.postMessage(message));
 }
 
+// What every strategy (strategies.js) is given besides its own options.
+const STRATEGY_OPTIONS = { store: OfflineStore, notify: notifyClients };
+
 // Every failure is told, not only the first: a page that heard an "offline"
 // while its device was online asks for a check and waits for the next word.
 function markNetwork(online) {
@@ -104,16 +107,17 @@ async function navigate(event) {
   const cached = await caches.match(event.request, { cacheName: CACHES.pages });
   const record = isStatementPath(url.pathname) ? await OfflineStore.byUrl(url.pathname) : undefined;
   const hasCopy = Boolean(cached || (record && record.article_html));
-  const store = (response) => {
+  const storable = (response) => {
     markNetwork(true); // called for every answer that came from the network
     // Searches stay off the device: what a reader looked for is nobody's business.
     return url.pathname !== "/search" && isStorable(response);
   };
   return networkFirst(event, CACHES.pages, {
+    ...STRATEGY_OPTIONS,
     timeoutMs: SETTINGS.networkTimeoutMs,
     maxEntries: MAX_PAGES,
     hasCopy,
-    store,
+    storable,
     fallback: async (error) => {
       if (!(error instanceof NetworkTimeout)) markNetwork(false);
       return cached || (record && record.article_html && (await fromShell(record))) || offlinePage();
@@ -145,9 +149,9 @@ self.addEventListener("fetch", (event) => {
   if (request.mode === "navigate") {
     event.respondWith(navigate(event));
   } else if (PRECACHED.has(url.pathname)) {
-    event.respondWith(cacheFirst(request, CACHES.precache));
+    event.respondWith(cacheFirst(request, CACHES.precache, STRATEGY_OPTIONS));
   } else if (url.pathname.startsWith("/static/")) {
-    event.respondWith(staleWhileRevalidate(event, CACHES.static, MAX_STATIC));
+    event.respondWith(staleWhileRevalidate(event, CACHES.static, { ...STRATEGY_OPTIONS, maxEntries: MAX_STATIC }));
   }
 });
 
