@@ -104,7 +104,6 @@ def migrate(db: sqlite3.Connection) -> list[str]:
                 raise
             db.execute(f"PRAGMA user_version = {number:d}")
             applied.append(name)
-            log.info("applied migration %s", name)
         db.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', ?)",
             (uuid.uuid4().hex,),
