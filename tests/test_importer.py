@@ -130,7 +130,7 @@ def test_two_files_with_one_title_stay_two_statements(runner, app, tmp_path):
     assert sorted(s.slug for s in statements(app)) == ["same-title", "same-title-2"]
 
 
-def test_a_broken_file_leaves_the_database_unchanged(runner, app, tmp_path):
+def test_a_broken_file_leaves_the_database_unchanged(runner, app, tmp_path, caplog):
     (tmp_path / "good.txt").write_text("Good\n\n7 January 2022\n\nFine.\n")
     (tmp_path / "nodate.txt").write_text("No date here\n\nJust a paragraph.\n")
     (tmp_path / "latin1.txt").write_bytes("Caf\xe9\n\n7 January 2022\n\nx\n".encode("latin-1"))
@@ -139,8 +139,12 @@ def test_a_broken_file_leaves_the_database_unchanged(runner, app, tmp_path):
     connection = db.connect(app.config["DATABASE"])
     result = runner.invoke(args=["import", str(tmp_path)])
     assert result.exit_code == 1
+    refused = [r.getMessage() for r in caplog.records if r.name == "bulletin.importing.importer"]
     for name in ("nodate.txt", "latin1.txt", "empty.txt", "ambiguous.txt"):
         assert f"failed    {tmp_path.name}/{name}" in result.output
+        assert any(
+            f"{tmp_path.name}/{name} refused" in message for message in refused
+        )  # the operator's log too
     assert "line" in result.output
     assert [s.title for s in statements(app)] == ["Good"]
     assert connection.execute("SELECT count(*) FROM revisions").fetchone()[0] == 1

@@ -9,6 +9,9 @@ import sys
 from conftest import REPO, Publisher
 from editor_client import EditorClient, add_editor
 
+from bulletin.assets import files
+from bulletin.http import errors
+from bulletin.http.hotpath import HotPath
 from bulletin.statements import db
 from testbed.servers import fetch, start_gunicorn
 
@@ -96,3 +99,33 @@ def test_gunicorn_shows_the_apps_log_and_no_client_or_query(tmp_path):
     requests = [line for line in text.splitlines() if '"GET /' in line]
     assert requests and all("127.0.0.1" not in line for line in requests)
     assert MARKER not in text
+
+
+def test_a_fault_in_the_hot_path_costs_a_log_line_not_the_page(client, monkeypatch, caplog):
+    def broken(self, environ):
+        raise RuntimeError("hot path bug")
+
+    monkeypatch.setattr(HotPath, "_key", broken)
+    assert client.get("/").status_code == 200
+    assert any(r.name == "bulletin.http.hotpath" and r.levelname == "ERROR" for r in caplog.records)
+
+
+def test_a_failed_compression_costs_a_log_line_not_the_page(client, publisher, monkeypatch, caplog):
+    def broken(body):
+        raise MemoryError("no room for Brotli")
+
+    monkeypatch.setattr(files, "_COMPRESSORS", (("br", broken), *files._COMPRESSORS[1:]))
+    publisher.publish("Long", "<p>" + "A statement long enough to compress. " * 20 + "</p>", slug="long")
+    response = client.get("/statements/long", headers={"Accept-Encoding": "br, gzip"})
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
+    assert any(r.name == "bulletin.assets.files" and r.levelname == "ERROR" for r in caplog.records)
+
+
+def test_an_error_page_that_cannot_render_is_still_answered(client, monkeypatch, caplog):
+    def broken(*args, **kwargs):
+        raise RuntimeError("template bug")
+
+    monkeypatch.setattr(errors, "render_template", broken)
+    response = client.get("/nowhere", headers={"Accept": "text/html"})
+    assert response.status_code == 404 and "nothing at this address" in response.get_data(as_text=True)
+    assert any(r.name == "bulletin.http.errors" and r.levelname == "ERROR" for r in caplog.records)

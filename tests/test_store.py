@@ -25,12 +25,14 @@ def test_migrations_are_recorded_and_idempotent(app):
     assert len(store.database_id(connection)) == 32
 
 
-def test_a_failed_migration_leaves_the_database_untouched(tmp_path, monkeypatch):
+def test_a_failed_migration_leaves_the_database_untouched_and_is_logged(tmp_path, monkeypatch, caplog):
     connection = db.connect(tmp_path / "x.sqlite3")
     broken = [(1, "0001_broken.sql", "CREATE TABLE a (x);\nCREATE TABLE a (x);\n")]
     monkeypatch.setattr(db, "_migration_files", lambda: broken)
     with pytest.raises(sqlite3.OperationalError):
         db.migrate(connection)
+    [record] = [r for r in caplog.records if r.name == "bulletin.statements.db"]
+    assert record.levelname == "ERROR" and "0001_broken.sql" in record.getMessage()
     assert connection.execute("PRAGMA user_version").fetchone()[0] == 0
     assert connection.execute("SELECT count(*) FROM sqlite_master WHERE name = 'a'").fetchone()[0] == 0
 
