@@ -34,7 +34,11 @@ async function putSafely(cacheName, request, response, { store, notify }) {
   try {
     await cache.put(request, response.clone());
   } catch (error) {
-    if (!store.isQuotaError(error)) return;
+    if (!store.isQuotaError(error)) {
+      // The reader still gets the response, which is only not kept.
+      console.warn(`[bulletin-sw] ${request.url} was not cached`, error);
+      return;
+    }
     const lost = await store.evict(5);
     notify({ type: Bulletin.MESSAGE.storageFull, lost });
     try { await cache.put(request, response.clone()); } catch { /* reading goes on uncached */ }
@@ -59,6 +63,8 @@ async function staleWhileRevalidate(event, cacheName, options) {
     }
     return response;
   });
+  // A failed refresh is answered by the cached copy or, with none, by this
+  // same rejection through respondWith: only the worker's lifetime waits here.
   event.waitUntil(refresh.catch(() => undefined));
   return cached || refresh;
 }
@@ -88,6 +94,8 @@ async function networkFirst(event, cacheName, options) {
     } else if (response.status === 404 || response.status === 410) await (await caches.open(cacheName)).delete(request);
     return response;
   });
+  // The worker stays alive until the network has answered or failed; the
+  // failure itself is handled below, by `fallback`.
   event.waitUntil(network.then(() => undefined, () => undefined));
   try {
     const response = await (hasCopy ? withTimeout(network, timeoutMs) : network);

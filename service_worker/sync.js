@@ -93,7 +93,10 @@ function syncNow(reportedLite) {
     runningSync = runSync(reportedLite)
       .then(() => markNetwork(true))
       .catch((error) => {
-        if (error instanceof TypeError) markNetwork(false); // fetch failed: no network
+        // A TypeError is how fetch says the network failed: the pages hear
+        // "offline", and the next visit or reconnection syncs again.
+        if (error instanceof TypeError) markNetwork(false);
+        else console.warn("[bulletin-sw] sync failed; the next one resumes from the stored cursor", error);
       })
       .finally(() => { runningSync = null; });
   }

@@ -13,7 +13,14 @@
   if (!navigator.onLine) showOffline();
   offerInstall();
   if (typeof indexedDB !== "undefined") {
-    enhanceStatement().catch(() => undefined).then(markAvailable).then(fillOfflinePage).catch(() => undefined);
+    // Storage refused (a private window, a blocked site) or failing: the page
+    // reads on without these additions, and the console says why. A statement
+    // not recorded still leaves the lists to mark and fill.
+    enhanceStatement()
+      .catch((error) => console.warn("[bulletin] this statement was not kept on the device", error))
+      .then(markAvailable)
+      .then(fillOfflinePage)
+      .catch((error) => console.warn("[bulletin] the statements on this device could not be listed", error));
   }
   // The worker and its first sync wait for `load`: the page comes first.
   if (navigator.serviceWorker) {

@@ -43,7 +43,10 @@
       if (permission.state === "granted") {
         await registration.periodicSync.register(Bulletin.SYNC_TAG, { minInterval: 6 * 3600 * 1000 });
       }
-    } catch { /* not offered by this browser: syncing on visits is enough */ }
+    } catch (error) {
+      // Syncing on every visit goes on without it.
+      console.warn("[bulletin] periodic sync was not registered", error);
+    }
   }
 
   async function startWorker() {
