@@ -479,3 +479,26 @@ def test_no_errors_on_any_page_online_or_offline(context, page, live_server, pag
         assert page.inner_text("main").strip(), f"blank page offline at {path}"
     # Expected failures, asserted as such: the unknown tag (404) and the withdrawn statement (410).
     page_errors.assert_clean(allow=[r"status of 404", r"status of 410"])
+
+
+def test_a_browser_without_service_workers_reads_and_reconnects_without_errors(
+    context, page, live_server, page_errors
+):
+    # Browsers without service workers (an insecure origin, some private
+    # windows) have no navigator.serviceWorker at all.
+    context.add_init_script(
+        "Object.defineProperty(Navigator.prototype, 'serviceWorker', {get: () => undefined});"
+    )
+    publish_some(live_server, 1)
+    page.goto("/statements/s0")
+    assert page.evaluate("() => navigator.serviceWorker") is None
+    harness.poll(page, "() => !!document.querySelector('.offline-actions button')", message="the Save button")
+    harness.go_offline(context)
+    harness.poll(
+        page, "() => !document.getElementById('offline-banner').hidden", message="the offline banner"
+    )
+    harness.go_online(context)
+    harness.poll(
+        page, "() => document.getElementById('offline-banner').hidden", message="the banner hidden again"
+    )
+    page_errors.assert_clean()

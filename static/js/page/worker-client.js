@@ -33,7 +33,7 @@
   }
 
   function requestSync(check = false) {
-    if (navigator.onLine && worker.controller) worker.controller.postMessage({ type: MESSAGE.sync, lite: Bulletin.liteMode(), check });
+    if (navigator.onLine && worker && worker.controller) worker.controller.postMessage({ type: MESSAGE.sync, lite: Bulletin.liteMode(), check });
   }
 
   async function registerPeriodicSync(registration) {
