@@ -17,6 +17,8 @@ from bulletin.assets import bundles
 from bulletin.assets.files import compressed
 from bulletin.http import hotpath
 from bulletin.http.compress import Rendered, RenderedCache, negotiate
+from bulletin.http.database import get_db
+from bulletin.statements import epochs
 
 # Headers of a rendered response that are part of what is cached with it.
 KEPT_HEADERS = ("Content-Type", "X-Robots-Tag", "Location")
@@ -100,6 +102,11 @@ def not_modified(etag: str, cache_control: str | None = None) -> Response | None
     return None
 
 
+def _epoch() -> str:
+    # Every request opened the database already (scheduled publication looks first): one indexed read.
+    return epochs.current(get_db()) or ""
+
+
 def _render(render: Callable) -> Rendered:
     response = current_app.make_response(render())
     headers = tuple((name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers)
@@ -110,10 +117,12 @@ def cached_response(etag_parts: tuple, render: Callable, *, cache_control: str |
     """A public response keyed by everything it shows: 304, a kept copy, or rendered once.
 
     ``etag_parts`` must change whenever the body would; the build of the
-    assets and the request's path and query are added here. ``render``
+    assets, the database's epoch and the request's path and query are added
+    here (so a restored database, whose change sequence went back, never
+    answers with an ETag it gave before the restore). ``render``
     returns anything a view may return and runs only on a cache miss.
     """
-    etag = etag_for(bundles.built(current_app).build_id, request.full_path, *etag_parts)
+    etag = etag_for(bundles.built(current_app).build_id, _epoch(), request.full_path, *etag_parts)
     # Tells the hot path (bulletin.hotpath) that this answer may be replayed.
     request.environ[hotpath.MARK] = etag
     unchanged = not_modified(etag, cache_control)

@@ -18,9 +18,15 @@ depends on, and replays it while the database is unchanged:
   responses ``cached_response`` produced (it marks the WSGI environment with
   its ETag) that left Flask still public, with that ETag and no cookie.
 
-A database replaced as a file under running workers is not noticed: restore
-backups through SQLite (``.restore``, the backup API), which commits, or
-restart the workers.
+Every request, replayable or not, first passes the database's high-water
+check (:class:`bulletin.statements.epochs.HighWater`) when ``data_version``
+moved: a database that went back in time, restored through SQLite behind
+Bulletin's back (``.restore``, the backup API), gets a new epoch before
+anything is answered or written, so no ETag or cursor of the old timeline
+is reused. A database replaced as a *file* under running workers is not
+noticed at all (this connection keeps reading the old file): restore with
+``flask --app app restore``, or restart the workers after such a swap (the
+first request then notices it).
 """
 
 from __future__ import annotations
@@ -35,7 +41,8 @@ from dataclasses import dataclass
 from werkzeug.http import parse_accept_header, parse_etags
 
 from bulletin.http.compress import ENCODINGS
-from bulletin.statements import clock, store
+from bulletin.http.database import high_water
+from bulletin.statements import clock, epochs, store
 
 MARK = "bulletin.etag"  # set in the WSGI environ by cached_response
 MAX_ENTRIES = 4096
@@ -65,8 +72,9 @@ class Entry:
 class DataVersion:
     """This process's view of whether the database changed, and when a schedule falls due."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, guard: epochs.HighWater | None = None):
         self.path = path
+        self.guard = guard
         self._lock = threading.Lock()
         self._pid = None
         self._db = None
@@ -91,6 +99,9 @@ class DataVersion:
             db = self._connection()
             version = db.execute("PRAGMA data_version").fetchone()[0]
             if version != self._deadline_version:
+                if self.guard is not None and self.guard.check(db) is not None:
+                    # The new epoch was committed by another connection: this one's version moved.
+                    version = db.execute("PRAGMA data_version").fetchone()[0]
                 self._deadline = store.next_publication_at(db)
                 self._deadline_version = version
             return version, self._deadline
@@ -131,18 +142,24 @@ class HotPath:
         self._lock = threading.Lock()
 
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") != "GET" or any(name in environ for name in PERSONAL_HEADERS):
-            return self.wsgi_app(environ, start_response)
+        replayable = environ.get("REQUEST_METHOD") == "GET" and not any(
+            name in environ for name in PERSONAL_HEADERS
+        )
+        key = replay = None
         try:
+            # Every request, an editor's write included, learns first whether the database went back.
             version, deadline = self._state()
-            key = self._key(environ)
-            replay = self._lookup(key, version, deadline, environ.get("HTTP_IF_NONE_MATCH"))
+            if replayable:
+                key = self._key(environ)
+                replay = self._lookup(key, version, deadline, environ.get("HTTP_IF_NONE_MATCH"))
         except sqlite3.Error:
             # No database yet, or one being migrated: Flask answers as usual.
             return self.wsgi_app(environ, start_response)
         except Exception:
             # This layer only saves work: a fault in it must not cost the reader the page.
             log.exception("hot path lookup failed; the request goes to Flask")
+            return self.wsgi_app(environ, start_response)
+        if key is None:
             return self.wsgi_app(environ, start_response)
         if replay is not None:
             status, headers, body = replay
@@ -160,7 +177,7 @@ class HotPath:
 
     def _state(self) -> tuple[int, object]:
         if self._versions is None:
-            self._versions = DataVersion(self.flask_app.config["DATABASE"])
+            self._versions = DataVersion(self.flask_app.config["DATABASE"], high_water(self.flask_app))
         return self._versions.current()
 
     def _due(self, deadline) -> bool:

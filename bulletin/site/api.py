@@ -15,7 +15,7 @@ from bulletin.http.errors import ApiError
 from bulletin.site import sync
 from bulletin.site.reader import page_of_statements
 from bulletin.site.render import statement_object
-from bulletin.statements import store
+from bulletin.statements import epochs, store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -76,11 +76,11 @@ def sync_changes():
         key = ("snapshot", limit, store.latest_change_seq(db))
         return _cacheable_json(key, lambda: sync.snapshot(db, limit=limit))
     try:
-        position = sync.decode_cursor(since, store.database_id(db))
+        position = sync.decode_cursor(since, epochs.current(db))
         key = ("sync", position, limit, store.latest_change_seq(db))
         return _cacheable_json(key, lambda: sync.changes(db, position, limit=limit))
     except sync.ForeignCursor as e:
-        # Another database's cursor (a restore): 410 tells the device to start again from a snapshot.
+        # Another database's or epoch's cursor (a restore): 410 tells the device to start again from a snapshot.
         raise ApiError(410, "cursor_expired", str(e)) from e
     except sync.CursorError as e:
         # Not a cursor this server made: the device's mistake, a 400 that says so.

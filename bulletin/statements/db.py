@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sqlite3
+import urllib.parse
 import uuid
 from importlib import resources
 from pathlib import Path
@@ -22,7 +24,25 @@ log = logging.getLogger(__name__)
 
 def connect(path: str | Path) -> sqlite3.Connection:
     """Open the database with WAL, foreign keys and a busy timeout."""
-    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    return _configured(sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10))
+
+
+def connect_existing(path: str | Path, *, read_only: bool = False) -> sqlite3.Connection:
+    """:func:`connect` to a database file that must exist already: never creates an empty one.
+
+    ``read_only`` opens it so that nothing, not even the journal mode, is
+    written (for files that are only read, such as a backup to restore).
+    """
+    mode = "ro" if read_only else "rw"
+    uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?mode={mode}"
+    db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=10)
+    if read_only:
+        db.row_factory = sqlite3.Row
+        return db
+    return _configured(db)
+
+
+def _configured(db: sqlite3.Connection) -> sqlite3.Connection:
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA foreign_keys = ON")
     db.execute("PRAGMA journal_mode = WAL")
@@ -108,6 +128,10 @@ def migrate(db: sqlite3.Connection) -> list[str]:
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', ?)",
             (uuid.uuid4().hex,),
         )
+        # A new database's first epoch is its id, as for one that existed before epochs.
+        db.execute(
+            "INSERT OR IGNORE INTO meta (key, value) SELECT 'epoch', value FROM meta WHERE key = 'database_id'"
+        )
     return applied
 
 
@@ -124,3 +148,39 @@ def pending_migrations(db: sqlite3.Connection) -> list[str]:
     """Names of migrations not yet applied to this database."""
     version = db.execute("PRAGMA user_version").fetchone()[0]
     return [name for number, name, _sql in _migration_files() if number > version]
+
+
+def latest_version() -> int:
+    """The schema version the shipped migrations lead to."""
+    return _migration_files()[-1][0]
+
+
+def schema_of(db: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
+    """Every table of the database (SQLite's own excepted) with its column names, in order."""
+    names = [
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        )
+    ]
+    return {
+        name: tuple(row[1] for row in db.execute(f"PRAGMA table_info({_quoted(name)})")) for name in names
+    }
+
+
+def expected_schema(version: int) -> dict[str, tuple[str, ...]]:
+    """The tables and columns a Bulletin database of schema ``version`` has: its migrations, replayed in memory."""
+    reference = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        for number, _name, sql in _migration_files():
+            if number > version:
+                break
+            for statement in _statements(sql):
+                reference.execute(statement)
+        return schema_of(reference)
+    finally:
+        reference.close()
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
