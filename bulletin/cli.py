@@ -1,4 +1,4 @@
-"""Flask commands: ``prepare`` and ``import``.
+"""Flask commands: ``prepare``, ``import``, ``backup`` and ``restore``.
 
 A command's docstring is its ``--help``.
 """
@@ -14,10 +14,10 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from bulletin.assets import bundles
-from bulletin.http.database import prepared_db
+from bulletin.http.database import get_db, high_water, prepared_db
 from bulletin.importing import importer
 from bulletin.importing.sources import DEFAULT_DROP_LINES
-from bulletin.statements import clock, db, store
+from bulletin.statements import backups, clock, db, store
 from bulletin.statements.dates import DateError, parse_date
 
 
@@ -31,6 +31,10 @@ def prepare_command():
     """
     for name in db.migrate_file(current_app.config["DATABASE"]):
         click.echo(f"migrated: {name}")
+    # A database file swapped in while the site was stopped is noticed before any worker serves it.
+    renewed = high_water(current_app).check(get_db())
+    if renewed:
+        click.echo(f"the database went back in time since it was last served: new epoch {renewed[:12]}")
     built = bundles.build(current_app)
     click.echo(f"built {len(built)} asset files; database {current_app.config['DATABASE']} is up to date")
 
@@ -92,7 +96,65 @@ def import_command(paths, lang, date, drop_lines, force, if_empty):
         sys.exit(1)
 
 
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--overwrite", is_flag=True, help="Replace FILE if it exists (else an existing FILE is refused)."
+)
+@with_appcontext
+def backup_command(file, overwrite):
+    """Write a consistent copy of the database to FILE, safely while the site runs.
+
+    FILE is one self-contained SQLite file, readable by its owner only. It
+    is written beside its final name and moved there once complete, so an
+    interrupted backup never leaves half a file under that name. Exit
+    status: 0 when backed up, 1 with a message when not.
+    """
+    try:
+        made = backups.backup(current_app.config["DATABASE"], file, overwrite=overwrite)
+    except backups.BackupError as e:
+        click.echo(f"no backup written: {e}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"backed up to {made.path}: schema version {made.schema_version}, "
+        f"{made.statements} statements, change {made.latest_change}"
+    )
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def restore_command(file):
+    """Replace the database's contents with the backup FILE, safely while the site runs.
+
+    FILE must be an intact Bulletin database of a schema this release knows
+    (an older one is migrated). The current database is kept aside as
+    DATABASE.before-restore-<UTC time>; the restored one gets a new epoch,
+    so readers' devices start their sync again and no cached page from
+    before is taken for a current one. Editors log in again. Exit status: 0
+    when restored, 1 with a message when refused or failed (nothing changed).
+    """
+    try:
+        done = backups.restore(
+            current_app.config["DATABASE"],
+            file,
+            at=clock.now(),
+            guard=high_water(current_app),
+            progress=click.echo,
+        )
+    except backups.BackupError as e:
+        click.echo(f"nothing restored: {e}", err=True)
+        sys.exit(1)
+    for name in done.migrated:
+        click.echo(f"migrated: {name}")
+    if done.kept_aside:
+        click.echo(f"the database as it was is kept at {done.kept_aside}")
+    click.echo(f"restored {done.statements} statements from {file}: new epoch {done.epoch[:12]}")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on the app's ``flask`` CLI."""
     app.cli.add_command(prepare_command)
     app.cli.add_command(import_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
