@@ -9,15 +9,24 @@ cursor passed the moment the editor saved still gets the statement.
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, current_app, request
 
 from bulletin.authoring import changes
 from bulletin.http.database import get_db
 from bulletin.statements import clock
 
 
+def exempt(view):
+    """Mark a view that answers without publishing what is due: one that must only read, and
+    still answer when the database cannot be read (a health check)."""
+    view.skips_schedule = True
+    return view
+
+
 def promote_due_statements() -> None:
     """Publish every scheduled draft whose time has come (cheap when none has)."""
+    if getattr(current_app.view_functions.get(request.endpoint), "skips_schedule", False):
+        return
     changes.publish_due(get_db(), clock.now())
 
 
