@@ -66,6 +66,15 @@ def _base_url(value: str) -> str:
     return value.strip().rstrip("/")
 
 
+def _nginx_address(value: str) -> str:
+    # Renewals go to nginx on this machine over plain HTTP (deploy/nginx.conf
+    # honours them from 127.0.0.1 and ::1 only), so a path or https is a mistake.
+    parts = urlsplit(value.strip())
+    if parts.scheme != "http" or not parts.hostname or parts.path not in ("", "/") or parts.query:
+        raise ValueError("must be nginx's address on this machine, such as http://127.0.0.1:80")
+    return f"http://{parts.netloc}"
+
+
 def _whole_number(minimum: int, why: str = "") -> Callable[[str], int]:
     """A parser of whole numbers of at least ``minimum``; ``why`` explains the bound."""
 
@@ -121,6 +130,8 @@ SETTINGS = (
     Setting("BULLETIN_OFFLINE_KEEP", "OFFLINE_KEEP", 50, _positive_int),
     Setting("BULLETIN_NETWORK_TIMEOUT", "NETWORK_TIMEOUT", 3.0, _seconds),
     Setting("BULLETIN_SW_KILL_SWITCH", "SW_KILL_SWITCH", False, _flag),
+    # Off by default: without an nginx of deploy/nginx.conf in front there is nothing to renew.
+    Setting("BULLETIN_NGINX_REFRESH_URL", "NGINX_REFRESH_URL", None, _nginx_address),
     # The editor (issue 4): sessions, login limits, password hashing, form size.
     Setting("BULLETIN_TRUSTED_PROXIES", "TRUSTED_PROXIES", 0, _non_negative_int),
     Setting("BULLETIN_SESSION_IDLE_MINUTES", "SESSION_IDLE_MINUTES", 30, _positive_int),

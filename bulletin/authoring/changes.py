@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bulletin.authoring import audit
@@ -72,6 +72,10 @@ class Context:
     at: dt.datetime  # now, by the app's clock
     tz: dt.tzinfo
     default_lang: str
+    # Called with (connection, statement id) once a withdrawal is committed, to
+    # replace copies of its pages kept outside the database (nginx's, see
+    # bulletin.site.proxy_refresh); it logs its own failures.
+    after_withdrawal: Callable[[sqlite3.Connection, str], None] | None = None
 
 
 def tool_context(actor: str, at: dt.datetime | None = None) -> Context:
@@ -315,6 +319,10 @@ def withdraw(db: sqlite3.Connection, statement_id: str, reason: str, ctx: Contex
             raise Refused(gettext("Only a published statement can be withdrawn."))
         store.withdraw(db, statement_id, reason)
         audit.record(db, ctx.actor, "withdraw", statement_id=statement_id, detail=reason.strip())
+    # Inside a caller's transaction nothing is committed yet: a copy renewed now
+    # would be the statement still published, so the caller renews after its commit.
+    if ctx.after_withdrawal is not None and not db.in_transaction:
+        ctx.after_withdrawal(db, statement_id)
 
 
 def restore(

@@ -17,6 +17,7 @@ from bulletin.editor.forms import StatementForm, site_zone
 from bulletin.editor.web import editor_blueprint, editor_time
 from bulletin.http.database import get_db
 from bulletin.i18n import gettext
+from bulletin.site import proxy_refresh
 from bulletin.site.render import article_html
 from bulletin.statements import clock, store
 
@@ -26,7 +27,13 @@ bp = editor_blueprint("editor", __name__)
 def context() -> changes.Context:
     """The acting editor, the app's clock and the site's zone and language."""
     config = current_app.config
-    return changes.Context(g.editor.email, clock.now(), site_zone(config["TIMEZONE"]), config["DEFAULT_LANG"])
+    return changes.Context(
+        g.editor.email,
+        clock.now(),
+        site_zone(config["TIMEZONE"]),
+        config["DEFAULT_LANG"],
+        after_withdrawal=proxy_refresh.of(current_app),
+    )
 
 
 def load(statement_id: str):

@@ -77,6 +77,12 @@ def current_slug_for(db: sqlite3.Connection, old_slug: str) -> str | None:
     return row["slug"] if row else None
 
 
+def former_slugs(db: sqlite3.Connection, statement_id: str) -> list[str]:
+    """The slugs the statement had before its current one (their URLs redirect to it)."""
+    rows = db.execute("SELECT slug FROM slug_history WHERE statement_id = ? ORDER BY slug", (statement_id,))
+    return [row["slug"] for row in rows]
+
+
 def find_public(db: sqlite3.Connection, slug: str) -> tuple[Statement | None, str | None]:
     """What a public URL with ``slug`` shows: ``(statement, None)`` for a published or
     withdrawn statement, ``(None, current_slug)`` for a slug it once had, ``(None, None)``
