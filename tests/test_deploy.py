@@ -7,31 +7,44 @@ the Brotli module is used when installed.
 
 from __future__ import annotations
 
+import dataclasses
+import gzip
+import http.cookiejar
 import shutil
 import time
+import urllib.parse
+import urllib.request
 
 import pytest
+from editor_client import EMAIL, PASSWORD, add_editor, csrf_of
 
+from bulletin import config, create_app
 from bulletin.authoring import changes
 from bulletin.http.caching import SECURITY_HEADER_NAMES
-from bulletin.statements import db
+from bulletin.site import proxy_refresh
+from bulletin.statements import db, store
 from testbed.nginx_conf import brotli_available, write_deploy_config
-from testbed.servers import fetch, free_port, nginx_syntax_check, start_gunicorn, start_nginx
+from testbed.servers import HOST, fetch, free_port, nginx_syntax_check, start_gunicorn, start_nginx
 
 pytestmark = pytest.mark.skipif(
     shutil.which("nginx") is None, reason="nginx is not installed: apt-get install nginx (.ci/run does)"
 )
 
 BR = {"Accept-Encoding": "br, gzip"}
+GZIP = {"Accept-Encoding": "gzip, deflate"}
+JSON = {"Accept": "application/json"}
+# Every kind of request nginx keeps its own copy for: encodings, and errors' formats.
+VARIANTS = (BR, GZIP, {}, JSON)
+FAST_HASHING = {"BULLETIN_ARGON2_TIME_COST": "1", "BULLETIN_ARGON2_MEMORY_KIB": "64"}
 MICRO_CACHE_SECONDS = 1.0
 STALE_DEADLINE = 10.0
 POLL_SECONDS = 0.05
 SECURITY_HEADERS = tuple(name.lower() for name in SECURITY_HEADER_NAMES)
 
 
-def _publish(database: str, slug: str, body: str) -> None:
+def _publish(database: str, slug: str, body: str, tags=()) -> None:
     connection = db.connect(database)
-    draft = changes.Draft(slug.title(), body, "html", slug=slug)
+    draft = changes.Draft(slug.title(), body, "html", slug=slug, tags=tags)
     changes.create(connection, draft, changes.tool_context("editor@example.org"), publish=True)
     connection.close()
 
@@ -39,21 +52,25 @@ def _publish(database: str, slug: str, body: str) -> None:
 class Stack:
     """gunicorn serving Bulletin, nginx in front of it with the deployment's configuration."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, *, refresh: bool = False):
         self.folder = folder
-        database = str(folder / "bulletin.sqlite3")
+        self.database = database = str(folder / "bulletin.sqlite3")
         db.migrate_file(database)
         for slug in ("first", "second", "third"):
-            _publish(database, slug, f"<p>The {slug} statement, long enough to be compressed. " * 8 + "</p>")
-        env = {
+            text = f"<p>The {slug} statement, long enough to be compressed. " * 8 + "</p>"
+            _publish(database, slug, text, tags=("harbour",) if slug == "first" else ())
+        port = free_port()
+        self.env = {
             "BULLETIN_INSTANCE_PATH": str(folder),
             "BULLETIN_DATABASE": database,
             "BULLETIN_SECRET_KEY": "deploy-test",
             "BULLETIN_TRUSTED_PROXIES": "1",
+            **FAST_HASHING,
         }
-        self.app = start_gunicorn("app:app", env=env, log=folder / "gunicorn.log", workers=1)
+        if refresh:
+            self.env["BULLETIN_NGINX_REFRESH_URL"] = f"http://{HOST}:{port}"
+        self.app = start_gunicorn("app:app", env=self.env, log=folder / "gunicorn.log", workers=1)
         try:
-            port = free_port()
             config = write_deploy_config(folder / "nginx", port=port, upstream_port=self.app.port)
             self.nginx = start_nginx(config, port, prefix=folder / "nginx")
         except BaseException:
@@ -76,6 +93,14 @@ def stack(tmp_path_factory):
 def doomed_stack(tmp_path_factory):
     """A stack whose app the test may stop."""
     running = Stack(tmp_path_factory.mktemp("doomed"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def refreshing_stack(tmp_path_factory):
+    """A stack whose app renews nginx's copies at a withdrawal (BULLETIN_NGINX_REFRESH_URL), and may be stopped."""
+    running = Stack(tmp_path_factory.mktemp("refreshing"), refresh=True)
     yield running
     running.stop()
 
@@ -169,3 +194,123 @@ def test_the_last_good_copy_is_served_while_the_app_is_down(doomed_stack):
     # Nothing was kept for the editor, nor for a page nobody had asked for.
     assert editor_before.status != 502 and fetch(port, "/editor/").status == 502
     assert fetch(port, "/statements/second", BR).status == 502
+
+
+# ------------------------------------------------------------------ withdrawals
+
+WITHDRAWN_TEXT = b"The first statement"
+SHARED_LINK = "/statements/first?fbclid=shared"  # how a link shared on social media comes back
+# Where the withdrawn statement was: its page (also as shared), its API object, its tag's pages.
+WITHDRAWN_PAGES = (
+    "/statements/first",
+    SHARED_LINK,
+    "/api/statements/first",
+    "/tags/harbour",
+    "/tags/harbour/feed.atom",
+)
+# Pages that listed it and go on without it.
+LISTS = ("/", "/feed.atom", "/sitemap.xml", "/api/statements")
+
+
+def _read_three_times(port: int) -> None:
+    for headers in (BR, GZIP, {}):
+        assert fetch(port, "/statements/first", headers).status == 200
+    assert fetch(port, SHARED_LINK, BR).status == 200
+    for path in (*WITHDRAWN_PAGES[2:], *LISTS):
+        reply = fetch(port, path)
+        assert reply.status == 200 and (WITHDRAWN_TEXT in reply.body or b"first" in reply.body), path
+
+
+def _plain(reply) -> bytes:
+    return gzip.decompress(reply.body) if reply.header("content-encoding") == "gzip" else reply.body
+
+
+def _assert_gone(port: int) -> list[str]:
+    """Every page of the withdrawn statement answers 410 or 404 (or 5xx), lists no longer show it."""
+    statuses = []
+    for path in WITHDRAWN_PAGES:
+        for headers in VARIANTS:
+            reply = fetch(port, path, headers)
+            assert reply.status in (404, 410) or reply.status >= 500, (path, headers, reply.status)
+            statuses.append(reply.header("x-cache-status"))
+    for path in LISTS:
+        reply = fetch(port, path, GZIP)
+        if reply.status < 500:
+            assert reply.status == 200 and WITHDRAWN_TEXT not in _plain(reply), path
+            assert b"/statements/first" not in _plain(reply), path
+        statuses.append(reply.header("x-cache-status"))
+    return statuses
+
+
+def _assert_never_200_with_the_app_down(stack: Stack) -> None:
+    """Stop the app, then poll past the micro-cache's second until nginx answers from its stale copies."""
+    stack.app.stop()
+    deadline = time.monotonic() + STALE_DEADLINE
+    while True:
+        statuses = _assert_gone(stack.nginx.port)
+        if all(status == "STALE" for status in statuses):
+            break
+        assert time.monotonic() < deadline, f"not all answered from stale copies after {STALE_DEADLINE} s"
+        time.sleep(POLL_SECONDS)  # a poll interval within the deadline
+    # The withdrawn statement's notice, not a bare error: nginx kept the app's 410.
+    assert b"withdrawn" in _plain(fetch(stack.nginx.port, "/statements/first", GZIP)).lower()
+
+
+class EditorBrowser:
+    """An editor's browser on the editor's pages through nginx: cookies kept, forms sent with their token."""
+
+    def __init__(self, port: int):
+        self.base = f"http://{HOST}:{port}"
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=10) as response:
+            return response.read().decode()
+
+    def submit(self, form_page: str, action: str, fields: dict) -> str:
+        """Fetch the page holding the form, then post it (following the redirect); the page landed on."""
+        data = urllib.parse.urlencode({"csrf_token": csrf_of(self.get(form_page)), **fields}).encode()
+        with self.opener.open(self.base + action, data=data, timeout=30) as response:
+            return response.read().decode()
+
+
+def test_a_withdrawal_by_the_editor_reaches_nginx_before_the_next_reader(refreshing_stack):
+    stack = refreshing_stack
+    with create_app({"DATABASE": stack.database, "SECRET_KEY": "deploy-test"}).app_context() as context:
+        context.app.config.update(ARGON2_TIME_COST=1, ARGON2_MEMORY_KIB=64)
+        add_editor(context.app)
+    connection = db.connect(stack.database)
+    statement_id = store.get_by_slug(connection, "first").id
+    connection.close()
+    port = stack.nginx.port
+    _read_three_times(port)
+
+    editor = EditorBrowser(port)
+    editor.submit("/editor/login", "/editor/login", {"email": EMAIL, "password": PASSWORD})
+    page = f"/editor/statements/{statement_id}"
+    landed = editor.submit(page, f"{page}/withdraw", {"reason": "Published in error."})
+    assert "Withdrawn" in landed
+
+    # The very first request after the withdrawal, in every variant: no window at all.
+    _assert_gone(port)
+    _assert_never_200_with_the_app_down(stack)
+
+
+def test_a_statement_read_three_times_then_withdrawn_is_never_200_once_the_app_stops(refreshing_stack):
+    stack = refreshing_stack
+    _read_three_times(stack.nginx.port)
+    # The write path, with the refresher the app's settings make.
+    settings = {**config.defaults(), **config.from_environment(stack.env)}
+    refresher = dataclasses.replace(proxy_refresh.from_config(settings), second_pass_seconds=0)
+    passes = []
+    ctx = dataclasses.replace(
+        changes.tool_context("editor@example.org"),
+        after_withdrawal=lambda connection, sid: passes.append(refresher(connection, sid)),
+    )
+    connection = db.connect(stack.database)
+    changes.withdraw(connection, store.get_by_slug(connection, "first").id, "Published in error.", ctx)
+    connection.close()
+    passes[0].join(STALE_DEADLINE)  # the second pass too, before the app goes
+    _assert_never_200_with_the_app_down(stack)
