@@ -239,3 +239,29 @@ def test_restore_of_a_damaged_backup_changes_nothing(backup_file, app, runner, p
     result = runner.invoke(args=["restore", str(backup_file)])
     assert result.exit_code == 1, result.output
     assert contents(app.config["DATABASE"]) == before
+
+
+def test_restore_onto_a_new_machine_makes_the_database(backup_file, tmp_path, make_app):
+    """Moving to another machine: restore there (a new epoch), rather than copying the file."""
+    fresh = tmp_path / "new-machine"
+    fresh.mkdir()
+    app = make_app(DATABASE=str(fresh / "bulletin.sqlite3"))
+    (fresh / "bulletin.sqlite3").unlink()
+    for suffix in ("-wal", "-shm"):
+        (fresh / f"bulletin.sqlite3{suffix}").unlink(missing_ok=True)
+    result = app.test_cli_runner().invoke(args=["restore", str(backup_file)])
+    assert result.exit_code == 0, result.output
+    assert "kept at" not in result.output  # there was nothing to keep
+    assert epoch_of(fresh / "bulletin.sqlite3") != epoch_of(backup_file)
+    assert titles(sync(app.test_client())) == ["Kept"]
+
+
+def test_a_damaged_high_water_mark_is_started_again(app, client, publisher, caplog):
+    publisher.publish("Kept", slug="kept")
+    mark = epochs.mark_path(app.config["DATABASE"])
+    mark.write_text("{not json")
+    assert client.get("/statements/kept").status_code == 200
+    assert "unreadable high-water mark" in caplog.text
+    written = epochs.Mark.from_json(mark.read_text())
+    assert written.furthest.epoch == epoch_of(app.config["DATABASE"]) and written.furthest.seq == 1
+    assert stat.S_IMODE(mark.stat().st_mode) == 0o644  # every worker reads it, whoever wrote it
