@@ -57,6 +57,6 @@ export default defineConfig([
   },
   {
     files: ["service_worker/kill.js"],
-    languageOptions: { globals: { SETTINGS: "off", OfflineStore: "off" } }, // the kill switch is served alone
+    languageOptions: { globals: { SETTINGS: "off", OfflineStore: "off" } }, // served with shared.js only
   },
 ]);
