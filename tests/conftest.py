@@ -185,6 +185,31 @@ class Publisher:
         )
         self._write(changes.save, statement_id, draft)
 
+    def draft(self, title: str, body: str = "<p>Text of the draft.</p>", **fields) -> str:
+        """Create a draft (HTML body; ``fields`` as :class:`changes.Draft` takes them); return its id."""
+        draft = changes.Draft(title=title, body=body, source_format="html", **fields)
+        return self._write(changes.create, draft).statement_id
+
+    def save(self, statement_id: str, *, publish: bool = False, **fields) -> None:
+        """Save the statement with ``fields`` changed and everything else kept, as an editor's form would."""
+        current = self.get(statement_id)
+        connection = self.connection()
+        try:
+            revision = store.get_revision(connection, current.revision)
+        finally:
+            connection.close()
+        kept = dict(
+            title=current.title,
+            body=revision["source_text"],
+            source_format=revision["source_format"],
+            summary=current.summary,
+            lang=current.lang,
+            tags=current.tags,
+            slug=current.slug,
+            published=current.published,
+        )
+        self._write(changes.save, statement_id, changes.Draft(**{**kept, **fields}), publish=publish)
+
     def withdraw(self, statement_id: str, reason: str = "Published in error.") -> None:
         self._write(changes.withdraw, statement_id, reason)
 

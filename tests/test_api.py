@@ -191,3 +191,130 @@ def test_article_html_follows_a_new_translation(client, publisher):
     publisher.publish("Traduction", lang="fr", translation_of="orig")
     after = client.get("/api/statements/orig").get_json()["article_html"]
     assert 'hreflang="fr"' in after and after in client.get("/statements/orig").get_data(as_text=True)
+
+
+def synced_articles(client, cursor: str, limit: int = 50) -> dict:
+    """``{id: article_html}`` of every statement a device with ``cursor`` gets, all pages followed."""
+    articles = {}
+    while True:
+        body = sync(client, since=cursor, limit=limit)
+        for statement in body["statements"]:
+            assert statement["id"] not in articles, "a statement came twice"
+            articles[statement["id"]] = statement["article_html"]
+        cursor = body["cursor"]
+        if not body["more"]:
+            return articles
+
+
+def test_a_device_gets_the_original_again_when_a_translation_is_published(client, publisher, clock):
+    original = publisher.publish("Release the journalist", slug="release")
+    cursor = sync(client)["cursor"]
+    updated = client.get("/api/statements/release").get_json()["updated"]
+    clock.advance(3600)
+    translation = publisher.publish(
+        "Liberen al periodista", lang="es", slug="liberen", translation_of="release"
+    )
+    articles = synced_articles(client, cursor)
+    assert set(articles) == {original, translation}
+    assert 'href="/statements/liberen"' in articles[original] and 'hreflang="es"' in articles[original]
+    now = client.get("/api/statements/release").get_json()
+    assert articles[original] == now["article_html"]
+    # Its own text did not change: feeds and the API do not call it updated.
+    assert now["updated"] == updated
+
+
+def test_a_device_gets_the_others_again_when_a_translation_is_withdrawn(client, publisher):
+    original = publisher.publish("Release the journalist", slug="release")
+    spanish = publisher.publish("Liberen al periodista", lang="es", slug="liberen", translation_of="release")
+    french = publisher.publish("Libérez le journaliste", lang="fr", slug="liberez", translation_of="release")
+    cursor = sync(client)["cursor"]
+    publisher.withdraw(spanish)
+    body = sync(client, since=cursor)
+    assert [w["id"] for w in body["withdrawn"]] == [spanish]
+    articles = {s["id"]: s["article_html"] for s in body["statements"]}
+    assert set(articles) == {original, french}
+    for article in articles.values():
+        assert "/statements/liberen" not in article
+    assert 'href="/statements/liberez"' in articles[original]
+    assert 'href="/statements/release"' in articles[french]
+
+
+def test_a_translation_retitled_or_relanguaged_reaches_the_devices_holding_the_others(client, publisher):
+    original = publisher.publish("Release the journalist", slug="release")
+    translation = publisher.publish(
+        "Liberen al periodista", lang="es", slug="liberen", translation_of="release"
+    )
+    cursor = sync(client)["cursor"]
+    publisher.save(translation, title="Liberen a la periodista", correction_note="She, not he.")
+    articles = synced_articles(client, cursor)
+    assert set(articles) == {original, translation}
+    assert ">Liberen a la periodista</a>" in articles[original]
+
+    cursor = sync(client)["cursor"]
+    publisher.save(translation, lang="pt")  # no new revision: only the language changed
+    articles = synced_articles(client, cursor)
+    assert set(articles) == {original, translation}
+    assert 'hreflang="pt"' in articles[original] and 'hreflang="es"' not in articles[original]
+
+
+def test_a_translation_renamed_as_a_draft_is_linked_by_its_new_slug(client, publisher):
+    original = publisher.publish("Release the journalist", slug="release")
+    cursor = sync(client)["cursor"]
+    translation = publisher.draft(
+        "Liberen al periodista", lang="es", slug="liberen", translation_of="release"
+    )
+    publisher.save(translation, slug="liberen-al-periodista")
+    # A draft is linked from nowhere: devices have nothing new yet.
+    assert synced_articles(client, cursor) == {}
+    publisher.save(translation, publish=True)
+    articles = synced_articles(client, cursor)
+    assert set(articles) == {original, translation}
+    assert 'href="/statements/liberen-al-periodista"' in articles[original]
+    assert 'href="/statements/liberen"' not in articles[original]
+    # Published slugs are frozen: the link can never point at a slug that moved.
+    publisher.save(translation, slug="another")
+    assert publisher.get(translation).slug == "liberen-al-periodista"
+
+
+def test_what_links_do_not_show_sends_only_the_changed_statement(client, publisher):
+    publisher.publish("Release the journalist", slug="release")
+    translation = publisher.publish(
+        "Liberen al periodista", lang="es", slug="liberen", translation_of="release"
+    )
+    cursor = sync(client)["cursor"]
+    before = client.get("/api/statements/release").get_json()
+    publisher.save(translation, body="<p>Un texto corregido.</p>", tags=["prensa"])
+    assert set(synced_articles(client, cursor)) == {translation}
+    assert client.get("/api/statements/release").get_json() == before
+
+
+def test_indirect_changes_keep_sync_paging_whole_and_oldest_first(client, publisher):
+    start = sync(client)["cursor"]
+    original = publisher.publish("Release the journalist", slug="release")
+    others = [publisher.publish(f"Other {n}", slug=f"other{n}") for n in range(3)]
+    languages = ["es", "fr", "de", "pt"]
+    translations = [
+        publisher.publish(f"Translation {lang}", lang=lang, slug=f"t-{lang}", translation_of="release")
+        for lang in languages
+    ]
+    publisher.withdraw(translations[1])
+    seen, cursor, previous_seq = [], start, 0
+    while True:
+        body = sync(client, since=cursor, limit=2)
+        seen += [s["id"] for s in body["statements"]] + [w["id"] for w in body["withdrawn"]]
+        seq = int(body["cursor"].rsplit(".", 1)[1])
+        assert seq >= previous_seq
+        previous_seq, cursor = seq, body["cursor"]
+        if not body["more"]:
+            break
+    assert len(seen) == len(set(seen)) == 1 + len(others) + len(translations)
+    # Each statement at the place of its latest change: the original and the
+    # translations still published were changed by the last withdrawal.
+    assert seen[: len(others)] == others
+    assert set(seen[len(others) :]) == {original, *translations}
+    final = synced_articles(client, start)
+    for lang, statement_id in zip(languages, translations, strict=True):
+        shown = f'href="/statements/t-{lang}"' in final[original]
+        assert shown == (statement_id != translations[1])
+        if statement_id != translations[1]:
+            assert final[statement_id].count('hreflang="') == len(languages) - 1

@@ -6,7 +6,11 @@ editor's save is stored whole or not at all.
 
 Every change a reader's device must learn about (publish, update, withdraw)
 goes through :func:`_record_change`, which appends to ``changes`` and moves
-the statement's ``change_seq``: the sync cursor is built on that number.
+the statement's ``change_seq``: the sync cursor is built on that number. A
+statement's article also shows its published translations (language, title,
+link), so a change to one of those is recorded for every other published
+member of the group as well (:func:`_links_kept_true`): devices holding them
+would otherwise keep links that lead nowhere or miss a new language.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from bulletin.statements import clock, sanitize, slugs
 from bulletin.statements.records import Statement, parse_stored_time, stored_time
@@ -387,28 +392,29 @@ def add_revision(
         "SELECT coalesce(max(number), 0) + 1 FROM revisions WHERE statement_id = ?", (statement_id,)
     ).fetchone()[0]
     revision_id = new_id()
-    db.execute(
-        "INSERT INTO revisions (id, statement_id, number, source_text, source_format, body_html,"
-        " title, summary, correction_note, author, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            revision_id,
-            statement_id,
-            number,
-            source_text,
-            source_format,
-            body_html,
-            title.strip(),
-            summary.strip(),
-            correction_note.strip(),
-            author,
-            stored_time(clock.now()),
-        ),
-    )
-    db.execute("UPDATE statements SET current_revision = ? WHERE id = ?", (revision_id, statement_id))
-    status = db.execute("SELECT status FROM statements WHERE id = ?", (statement_id,)).fetchone()[0]
-    if status == "published":
-        _record_change(db, statement_id, "update", revision_id)
+    with _links_kept_true(db, statement_id):
+        db.execute(
+            "INSERT INTO revisions (id, statement_id, number, source_text, source_format, body_html,"
+            " title, summary, correction_note, author, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                revision_id,
+                statement_id,
+                number,
+                source_text,
+                source_format,
+                body_html,
+                title.strip(),
+                summary.strip(),
+                correction_note.strip(),
+                author,
+                stored_time(clock.now()),
+            ),
+        )
+        db.execute("UPDATE statements SET current_revision = ? WHERE id = ?", (revision_id, statement_id))
+        status = db.execute("SELECT status FROM statements WHERE id = ?", (statement_id,)).fetchone()[0]
+        if status == "published":
+            _record_change(db, statement_id, "update", revision_id)
     return revision_id
 
 
@@ -421,13 +427,14 @@ def publish(db: sqlite3.Connection, statement_id: str) -> None:
         raise StoreError(f"statement {statement.slug} is {statement.status}, not a draft")
     if statement.published is None:
         set_published(db, statement_id, clock.now())
-    db.execute(
-        "UPDATE statements SET status = 'published', slug_frozen = 1, publish_at = NULL,"
-        " first_public_revision = coalesce(first_public_revision,"
-        " (SELECT number FROM revisions WHERE id = current_revision)) WHERE id = ?",
-        (statement_id,),
-    )
-    _record_change(db, statement_id, "publish", statement.revision)
+    with _links_kept_true(db, statement_id):
+        db.execute(
+            "UPDATE statements SET status = 'published', slug_frozen = 1, publish_at = NULL,"
+            " first_public_revision = coalesce(first_public_revision,"
+            " (SELECT number FROM revisions WHERE id = current_revision)) WHERE id = ?",
+            (statement_id,),
+        )
+        _record_change(db, statement_id, "publish", statement.revision)
 
 
 def schedule(db: sqlite3.Connection, statement_id: str, at: dt.datetime) -> None:
@@ -482,8 +489,12 @@ def clear_published(db: sqlite3.Connection, statement_id: str) -> None:
 
 
 def set_language(db: sqlite3.Connection, statement_id: str, lang: str) -> None:
-    """Change the statement's language (recorded by the next change, see :func:`mark_changed`)."""
-    db.execute("UPDATE statements SET lang = ? WHERE id = ?", (lang, statement_id))
+    """Change the statement's language (recorded by the next change, see :func:`mark_changed`).
+
+    Its translations' links show the language at once, so their changes are recorded here.
+    """
+    with _links_kept_true(db, statement_id):
+        db.execute("UPDATE statements SET lang = ? WHERE id = ?", (lang, statement_id))
 
 
 def mark_changed(db: sqlite3.Connection, statement_id: str) -> int | None:
@@ -506,15 +517,20 @@ def withdraw(db: sqlite3.Connection, statement_id: str, reason: str) -> None:
     statement = get_by_id(db, statement_id)
     if statement is None or statement.status != "published":
         raise StoreError("only a published statement can be withdrawn")
-    db.execute(
-        "UPDATE statements SET status = 'withdrawn', withdrawn_at = ?, withdrawal_reason = ? WHERE id = ?",
-        (stored_time(clock.now()), reason.strip(), statement_id),
-    )
-    _record_change(db, statement_id, "withdraw", statement.revision)
+    with _links_kept_true(db, statement_id):
+        db.execute(
+            "UPDATE statements SET status = 'withdrawn', withdrawn_at = ?, withdrawal_reason = ? WHERE id = ?",
+            (stored_time(clock.now()), reason.strip(), statement_id),
+        )
+        _record_change(db, statement_id, "withdraw", statement.revision)
 
 
 def rename(db: sqlite3.Connection, statement_id: str, new_slug: str) -> str:
-    """Give a draft a new slug (the old one redirects); published slugs are frozen."""
+    """Give a draft a new slug (the old one redirects); published slugs are frozen.
+
+    No other statement links to a draft, so no other article changes: a
+    translation's link shows the slug it has when it is published.
+    """
     statement = get_by_id(db, statement_id)
     if statement is None:
         raise StoreError(f"no statement {statement_id}")
@@ -531,18 +547,63 @@ def rename(db: sqlite3.Connection, statement_id: str, new_slug: str) -> str:
     return slug
 
 
-def _record_change(db: sqlite3.Connection, statement_id: str, kind: str, revision_id: str) -> int:
-    """Append to the change log, move the statement's cursor position, reindex it."""
+def _record_change(
+    db: sqlite3.Connection, statement_id: str, kind: str, revision_id: str, *, own: bool = True
+) -> int:
+    """Append to the change log, move the statement's cursor position, reindex it.
+
+    ``own=False`` records a change of what the article shows of *other*
+    statements (its translation links): devices must fetch it again, but its
+    own text and dates did not change, so ``updated_at`` (feeds, the API's
+    ``updated``) and the search index stay as they are.
+    """
     stamp = stored_time(clock.now())
     seq = db.execute(
         "INSERT INTO changes (statement_id, kind, revision_id, at) VALUES (?, ?, ?, ?)",
         (statement_id, kind, revision_id, stamp),
     ).lastrowid
+    if not own:
+        db.execute("UPDATE statements SET change_seq = ? WHERE id = ?", (seq, statement_id))
+        return seq
     db.execute(
         "UPDATE statements SET change_seq = ?, updated_at = ? WHERE id = ?", (seq, stamp, statement_id)
     )
     _reindex(db, statement_id)
     return seq
+
+
+def _links_shown(db: sqlite3.Connection, group: str) -> list[tuple]:
+    """What the published members of a translation group show of each other in their articles."""
+    rows = db.execute(
+        "SELECT s.id, s.slug, s.lang, s.is_original, r.title FROM statements s"
+        " JOIN revisions r ON r.id = s.current_revision"
+        " WHERE s.translation_group = ? AND s.status = 'published' ORDER BY s.id",
+        (group,),
+    )
+    return [tuple(row) for row in rows]
+
+
+@contextmanager
+def _links_kept_true(db: sqlite3.Connection, statement_id: str) -> Iterator[None]:
+    """Around a write to ``statement_id``: when it changes the translation links its
+    group's articles show (a member published, withdrawn, retitled, its language
+    changed), record a change for every other published member.
+
+    Compared before and after, rather than decided per writer, so that no
+    writer can forget a case; one indexed query each way over a handful of rows.
+    """
+    row = db.execute("SELECT translation_group FROM statements WHERE id = ?", (statement_id,)).fetchone()
+    before = _links_shown(db, row[0]) if row else None
+    yield
+    if row is None or _links_shown(db, row[0]) == before:
+        return
+    others = db.execute(
+        "SELECT id, current_revision FROM statements"
+        " WHERE translation_group = ? AND status = 'published' AND id != ? ORDER BY rowid",
+        (row[0], statement_id),
+    ).fetchall()
+    for other in others:
+        _record_change(db, other["id"], "update", other["current_revision"], own=False)
 
 
 def _reindex(db: sqlite3.Connection, statement_id: str) -> None:
