@@ -43,7 +43,12 @@ async function applyChanges(body, { first, lite }) {
   for (const statement of body.statements) {
     const existing = await OfflineStore.get(statement.id);
     if (lite && !existing) continue;
-    if (existing && existing.revision !== statement.revision) stalePages.push(existing.url);
+    // A correction is a new revision; a translation published, withdrawn or
+    // retitled changes only the article's links. Either way the page kept
+    // from an earlier visit is stale and must not answer offline.
+    if (existing && (existing.revision !== statement.revision || existing.article_html !== statement.article_html)) {
+      stalePages.push(existing.url);
+    }
     if (!existing && !first) fresh += 1;
     records.push(deviceRecord(statement, existing));
   }

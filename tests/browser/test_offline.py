@@ -264,6 +264,41 @@ def test_withdrawn_and_corrected_statements_change_on_the_device(context, page, 
     )
 
 
+def test_a_new_translation_is_linked_from_the_original_on_the_device_offline(context, page, live_server):
+    live_server.publisher.publish("Release the journalist", "<p>Free her now.</p>", slug="release")
+    ready_offline(page)
+    page.goto("/statements/release")  # opened: its page is kept as well as its record
+    harness.wait_for_cached(page, "/statements/release")
+    assert page.locator("nav.translations").count() == 0
+    live_server.publisher.publish(
+        "Liberen a la periodista", "<p>Libérenla ya.</p>", lang="es", slug="liberen", translation_of="release"
+    )
+    page.goto("/")  # a visit while online syncs
+    harness.poll(
+        page,
+        "async () => { const r = await OfflineStore.byUrl('/statements/release');"
+        " return r && r.article_html.includes('href=\"/statements/liberen\"'); }",
+        message="the original's record with the new translation's link",
+    )
+    # Sync writes the record, then settles the kept page: wait for both.
+    harness.poll(
+        page,
+        "async () => { const kept = await caches.match('/statements/release');"
+        " return !kept || (await kept.text()).includes('href=\"/statements/liberen\"'); }",
+        message="no page kept for the original without the link",
+    )
+    harness.go_offline(context)
+    live_server.stop()  # from the device: the server could not have answered
+    page.goto("/statements/release")
+    assert "Free her now." in article_text(page)
+    link = page.locator("nav.translations a[hreflang='es']")
+    assert link.inner_text() == "Liberen a la periodista"
+    assert link.get_attribute("href") == "/statements/liberen"
+    page.goto("/statements/liberen")  # synced, never opened: built from the shell, linking back
+    assert "Libérenla ya." in article_text(page)
+    assert page.locator("nav.translations a[hreflang='en']").get_attribute("href") == "/statements/release"
+
+
 def test_new_statements_are_announced_but_corrections_are_not(page, live_server):
     ids = [live_server.publisher.publish("First", slug="first")]
     ready_offline(page)
