@@ -130,6 +130,8 @@ SETTINGS = (
     Setting("BULLETIN_OFFLINE_KEEP", "OFFLINE_KEEP", 50, _positive_int),
     Setting("BULLETIN_NETWORK_TIMEOUT", "NETWORK_TIMEOUT", 3.0, _seconds),
     Setting("BULLETIN_SW_KILL_SWITCH", "SW_KILL_SWITCH", False, _flag),
+    # Off by default: it binds every subdomain to HTTPS for a year, which only the domain's owner can promise.
+    Setting("BULLETIN_HSTS_INCLUDE_SUBDOMAINS", "HSTS_INCLUDE_SUBDOMAINS", False, _flag),
     # Off by default: without an nginx of deploy/nginx.conf in front there is nothing to renew.
     Setting("BULLETIN_NGINX_REFRESH_URL", "NGINX_REFRESH_URL", None, _nginx_address),
     # The editor (issue 4): sessions, login limits, password hashing, form size.

@@ -22,3 +22,24 @@ errorlog = "-"
 # on the host (a second site, a benchmark, the tests) would take it over from
 # the others; Bulletin does not use gunicornc.
 control_socket_disable = True
+
+
+def _without_server_header() -> None:
+    """Drop gunicorn's ``Server: gunicorn`` line from every response.
+
+    It tells a scanner which server and so which flaws to try, and gunicorn
+    (27) has no setting to leave it out; nginx in front sends its own,
+    versionless (``server_tokens off``). Workers are forked from this
+    process, so they inherit the change.
+    """
+    from gunicorn.http import wsgi
+
+    original = wsgi.Response.default_headers
+
+    def default_headers(self):
+        return [line for line in original(self) if not line.lower().startswith("server:")]
+
+    wsgi.Response.default_headers = default_headers
+
+
+_without_server_header()

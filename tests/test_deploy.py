@@ -314,3 +314,25 @@ def test_a_statement_read_three_times_then_withdrawn_is_never_200_once_the_app_s
     connection.close()
     passes[0].join(STALE_DEADLINE)  # the second pass too, before the app goes
     _assert_never_200_with_the_app_down(stack)
+
+
+def test_gunicorn_does_not_name_itself(stack):
+    reply = fetch(stack.app.port, "/statements/first")
+    assert reply.status == 200 and reply.header("server") is None
+
+
+def test_arguments_the_app_does_not_read_share_one_copy_in_nginx(stack):
+    for path, other in (
+        ("/statements/second?utm_source=a", "/statements/second?utm_source=b"),
+        ("/?page=1&fbclid=a", "/?page=1&fbclid=b"),
+        ("/api/sync?limit=5&x=1", "/api/sync?limit=5&x=2"),
+    ):
+        for _attempt in range(3):
+            start = time.monotonic()
+            first = fetch(stack.nginx.port, path, BR)
+            second = fetch(stack.nginx.port, other, BR)
+            if time.monotonic() - start < MICRO_CACHE_SECONDS / 2:
+                break
+        assert first.status == second.status == 200
+        assert second.header("x-cache-status") == "HIT", path
+        assert second.header("etag") == first.header("etag")

@@ -31,18 +31,28 @@ def write_if_changed(path: Path, data: bytes) -> bool:
 
 
 MIN_COMPRESS_BYTES = 256  # below this, the encoding header costs more than it saves
+# The best levels cost ten to fifty times the cheap ones: worth it only for
+# bytes that are kept and served many times (build outputs, kept pages).
 _COMPRESSORS = (
     ("br", lambda body: brotli.compress(body, quality=11)),
     ("gzip", lambda body: gzip.compress(body, compresslevel=9, mtime=0)),
 )
+_CHEAP = (
+    ("br", lambda body: brotli.compress(body, quality=5)),
+    ("gzip", lambda body: gzip.compress(body, compresslevel=6, mtime=0)),
+)
 
 
-def compressed(body: bytes) -> dict:
-    """``identity`` plus Brotli 11 and gzip 9 forms of ``body`` when they are smaller."""
+def compressed(body: bytes, *, best: bool = True) -> dict:
+    """``identity`` plus Brotli and gzip forms of ``body`` when they are smaller.
+
+    ``best``: Brotli 11 and gzip 9, for bodies served many times; otherwise
+    Brotli 5 and gzip 6, for a body rendered for one request.
+    """
     bodies = {"identity": body}
     if len(body) < MIN_COMPRESS_BYTES:
         return bodies
-    for name, compress in _COMPRESSORS:
+    for name, compress in _COMPRESSORS if best else _CHEAP:
         try:
             data = compress(body)
         except Exception:

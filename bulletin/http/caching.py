@@ -9,13 +9,15 @@ absorbed by caches. Conditional requests are answered from a cheap key
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import sqlite3
+from collections.abc import Callable, Iterable
 
 from flask import Flask, Response, current_app, request
 
 from bulletin.assets import bundles
 from bulletin.assets.files import compressed
 from bulletin.http import hotpath
+from bulletin.http.arguments import canonical_query
 from bulletin.http.compress import Rendered, RenderedCache, negotiate
 from bulletin.http.database import get_db
 from bulletin.statements import epochs
@@ -23,6 +25,7 @@ from bulletin.statements import epochs
 # Headers of a rendered response that are part of what is cached with it.
 KEPT_HEADERS = ("Content-Type", "X-Robots-Tag", "Location")
 RENDERED_CACHE_BYTES = 64 * 1024 * 1024
+RENDERED_CACHE_ENTRIES = 4096
 
 REFERRER_POLICY = "no-referrer"  # never tell a linked site where its reader came from
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"
@@ -56,6 +59,8 @@ def _security_headers(csp: str) -> dict[str, str]:
         "Referrer-Policy": REFERRER_POLICY,
         "Permissions-Policy": PERMISSIONS_POLICY,
         "Cross-Origin-Opener-Policy": "same-origin",
+        # No other site may embed our answers (a script tag, an image, a fetch without CORS).
+        "Cross-Origin-Resource-Policy": "same-origin",
         "X-Frame-Options": "DENY",
     }
 
@@ -107,31 +112,56 @@ def _epoch() -> str:
     return epochs.current(get_db()) or ""
 
 
-def _render(render: Callable) -> Rendered:
+def _render(render: Callable, *, best: bool) -> Rendered:
     response = current_app.make_response(render())
     headers = tuple((name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers)
-    return Rendered(response.status_code, headers, compressed(response.get_data()))
+    return Rendered(response.status_code, headers, compressed(response.get_data(), best=best))
 
 
-def cached_response(etag_parts: tuple, render: Callable, *, cache_control: str | None = None) -> Response:
+EtagParts = tuple | Callable[[sqlite3.Connection], tuple]
+
+
+def cached_response(
+    etag_parts: EtagParts,
+    render: Callable,
+    *,
+    reads: Iterable[str] = (),
+    cache_control: str | None = None,
+    one_off: bool = False,
+) -> Response:
     """A public response keyed by everything it shows: 304, a kept copy, or rendered once.
 
-    ``etag_parts`` must change whenever the body would; the build of the
-    assets, the database's epoch and the request's path and query are added
-    here (so a restored database, whose change sequence went back, never
-    answers with an ETag it gave before the restore). ``render``
-    returns anything a view may return and runs only on a cache miss.
+    ``etag_parts`` must change whenever the body would: either a tuple of
+    values, or a function of a database connection returning them, which
+    the hot path may call again after a commit to learn, with a few cheap
+    reads and without Flask, whether its kept copy still stands. The build
+    of the assets, the database's epoch, the path and the query arguments
+    named in ``reads`` (the only ones the route looks at) are added here;
+    any other argument changes nothing, so ``?utm_source=...`` is answered
+    with the page's one kept copy. ``render`` returns anything a view may
+    return and runs only on a cache miss.
+
+    ``one_off``: an answer to a value few readers send alike (a search's
+    words, a device's own cursor), compressed cheaply; the best levels are
+    spent on answers whose number is bounded by what is published.
     """
-    etag = etag_for(bundles.built(current_app).build_id, _epoch(), request.full_path, *etag_parts)
-    # Tells the hot path (bulletin.hotpath) that this answer may be replayed.
+    canonical = canonical_query(request.args.items(multi=True), reads)
+    recheck = etag_parts if callable(etag_parts) else None
+    parts = recheck(get_db()) if recheck is not None else etag_parts
+    epoch = _epoch()
+    etag = etag_for(bundles.built(current_app).build_id, epoch, request.path, canonical, *parts)
+    # Tells the hot path (bulletin.hotpath) that this answer may be replayed, and how to check it later.
     request.environ[hotpath.MARK] = etag
+    request.environ[hotpath.CANONICAL] = canonical
+    if recheck is not None:
+        request.environ[hotpath.RECHECK] = (_with_epoch(recheck), (epoch, *parts))
     unchanged = not_modified(etag, cache_control)
     if unchanged is not None:
         return unchanged
     cache: RenderedCache = current_app.extensions["bulletin_rendered"]
     entry = cache.get(etag)
     if entry is None:
-        entry = _render(render)
+        entry = _render(render, best=not one_off)
         cache.put(etag, entry)
     encoding = negotiate(request, entry.bodies)
     response = Response(entry.bodies[encoding], status=entry.status, headers=list(entry.headers))
@@ -144,11 +174,24 @@ def cached_response(etag_parts: tuple, render: Callable, *, cache_control: str |
     return response
 
 
+def _with_epoch(parts: Callable[[sqlite3.Connection], tuple]) -> Callable[[sqlite3.Connection], tuple]:
+    """``parts`` with the database's epoch first, as the ETag was computed (for the hot path's check)."""
+    return lambda db: (epochs.current(db) or "", *parts(db))
+
+
+def hsts() -> str:
+    """Strict-Transport-Security for a request that came over HTTPS."""
+    value = "max-age=31536000"
+    if current_app.config.get("HSTS_INCLUDE_SUBDOMAINS"):
+        value += "; includeSubDomains"
+    return value
+
+
 def _after_request(response: Response) -> Response:
     for name, value in _security_headers(content_security_policy()).items():
         response.headers.setdefault(name, value)
     if request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        response.headers.setdefault("Strict-Transport-Security", hsts())
     # Anything not explicitly made public is private to the one reader.
     response.headers.setdefault("Cache-Control", "no-store")
     if "Set-Cookie" in response.headers and "public" in response.headers["Cache-Control"]:
@@ -159,5 +202,5 @@ def _after_request(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Add security and cache headers to every response; keep rendered responses."""
-    app.extensions["bulletin_rendered"] = RenderedCache(RENDERED_CACHE_BYTES)
+    app.extensions["bulletin_rendered"] = RenderedCache(RENDERED_CACHE_BYTES, RENDERED_CACHE_ENTRIES)
     app.after_request(_after_request)

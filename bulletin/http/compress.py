@@ -2,8 +2,9 @@
 
 A public page's ETag is computed from everything the page shows (see
 :func:`bulletin.http.cached_response`), so the ETag is also the key of its
-rendered bytes: the first request renders and compresses (Brotli 11, gzip 9),
-later ones only pick the encoding the client accepts. Compression happens
+rendered bytes: the first request renders and compresses (Brotli 11 and
+gzip 9 for kept pages, Brotli 5 and gzip 6 for one-off answers such as a
+search), later ones only pick the encoding the client accepts. Compression happens
 lazily, on first request, so a bulk import never waits for it.
 """
 
@@ -41,10 +42,16 @@ def negotiate(request: Request, available) -> str:
 
 
 class RenderedCache:
-    """A thread-safe LRU of rendered responses, bounded by their total bytes."""
+    """A thread-safe LRU of rendered responses, bounded by their total bytes and their number.
 
-    def __init__(self, max_bytes: int):
+    The count matters as much as the bytes: many small answers (a 404's
+    worth of JSON each) would otherwise fill memory with entries and their
+    keys long before the byte budget noticed.
+    """
+
+    def __init__(self, max_bytes: int, max_entries: int = 4096):
         self.max_bytes = max_bytes
+        self.max_entries = max_entries
         self._entries: OrderedDict[str, Rendered] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -65,9 +72,12 @@ class RenderedCache:
                 self._bytes -= old.size
             self._entries[key] = entry
             self._bytes += entry.size
-            while self._bytes > self.max_bytes:
+            while self._bytes > self.max_bytes or len(self._entries) > self.max_entries:
                 _key, evicted = self._entries.popitem(last=False)
                 self._bytes -= evicted.size
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def clear(self) -> None:
         with self._lock:

@@ -11,6 +11,17 @@ depends on, and replays it while the database is unchanged:
   process that never writes: it moves whenever any other connection, in any
   process, commits. It is read before Flask runs, so a write racing a render
   can only make an entry look older than it is, never newer;
+* when it moved, an entry is not dropped but checked: ``cached_response``
+  left the function that computes its ETag parts (the latest change, the
+  statement's group's latest change, the epoch), and the entry is replayed
+  again when those few indexed reads give what they gave before. A commit
+  that changed one statement (or only a session, an audit line) leaves every
+  other page's entry standing;
+* the key holds only the query arguments some route reads: ``?utm_source=``
+  and the like reach the same entry, and an entry is kept only for the
+  query its route reads exactly (``cached_response`` says which), so a
+  stray ``?page=`` on a statement page is answered by Flask from the
+  rendered copy, never kept as one more entry;
 * a scheduled draft becomes public at the first request after its time
   (:mod:`bulletin.authoring.schedule`, a ``before_request`` hook that a replay would
   skip), so replays stop at the earliest scheduled time, on the app's clock;
@@ -31,6 +42,7 @@ first request then notices it).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sqlite3
@@ -40,11 +52,14 @@ from dataclasses import dataclass
 
 from werkzeug.http import parse_accept_header, parse_etags
 
+from bulletin.http.arguments import READ_BY_SOME_ROUTE, canonical_query
 from bulletin.http.compress import ENCODINGS
 from bulletin.http.database import high_water
 from bulletin.statements import clock, epochs, store
 
 MARK = "bulletin.etag"  # set in the WSGI environ by cached_response
+CANONICAL = "bulletin.query"  # the query arguments the route read, as cached_response keyed them
+RECHECK = "bulletin.recheck"  # (function of a connection, the ETag parts it gave), when the route has one
 MAX_ENTRIES = 4096
 MAX_BYTES = 32 * 1024 * 1024
 # Request headers that decide a public response besides its path and query.
@@ -67,6 +82,10 @@ class Entry:
     headers: list
     body: bytes
     not_modified: tuple | None  # (status, headers) of the matching 304, once seen
+    recheck: object = (
+        None  # function of a connection giving the ETag parts; None: dropped when the database moves
+    )
+    parts: tuple = ()  # what recheck gave when the response was made
 
 
 class DataVersion:
@@ -106,6 +125,16 @@ class DataVersion:
                 self._deadline_version = version
             return version, self._deadline
 
+    def read(self, function):
+        """``function(connection)`` in one read transaction of this process's connection."""
+        with self._lock:
+            db = self._connection()
+            db.execute("BEGIN")
+            try:
+                return function(db)
+            finally:
+                db.execute("COMMIT")
+
 
 def _names(if_none_match: str, etag: str) -> bool:
     """Whether ``If-None-Match`` holds ``etag`` as cached_response decides (Werkzeug's strong match)."""
@@ -140,6 +169,9 @@ class HotPath:
         self._versions: DataVersion | None = None
         self._encodings: dict = {}
         self._lock = threading.Lock()
+        # Off only to measure what the check saves (bench/invalidation.py).
+        self.recheck_enabled = True
+        self.rechecked = self.dropped = 0
 
     def __call__(self, environ, start_response):
         replayable = environ.get("REQUEST_METHOD") == "GET" and not any(
@@ -171,9 +203,30 @@ class HotPath:
     def _lookup(self, key, version, deadline, if_none_match):
         """The kept (status, headers, body) to replay, or None when Flask must answer."""
         entry = self.entries.get(key)
-        if entry is None or entry.version != version or self._due(deadline):
+        if entry is None or self._due(deadline):
             return None
+        if entry.version != version:
+            entry = self._revalidate(key, entry, version)
+            if entry is None:
+                return None
         return self._replay(entry, if_none_match)
+
+    def _revalidate(self, key, entry: Entry, version: int) -> Entry | None:
+        """The entry again at ``version`` when its ETag parts did not change; None (and forgotten) otherwise."""
+        if entry.recheck is not None and self.recheck_enabled:
+            if self._versions.read(entry.recheck) == entry.parts:
+                renewed = dataclasses.replace(entry, version=version)
+                with self._lock:
+                    if self.entries.get(key) is entry:
+                        self.entries[key] = renewed
+                self.rechecked += 1
+                return renewed
+        with self._lock:
+            if self.entries.get(key) is entry:
+                del self.entries[key]
+                self.bytes -= len(entry.body)
+        self.dropped += 1
+        return None
 
     def _state(self) -> tuple[int, object]:
         if self._versions is None:
@@ -200,7 +253,10 @@ class HotPath:
             environ.get("wsgi.url_scheme"),
             environ.get("SCRIPT_NAME", ""),
             environ.get("PATH_INFO", ""),
-            environ.get("QUERY_STRING", ""),
+            canonical_query(
+                urllib.parse.parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True),
+                READ_BY_SOME_ROUTE,
+            ),
             encodings,
             *(environ.get(name) for name in KEY_HEADERS),
         )
@@ -224,29 +280,35 @@ class HotPath:
         etag = environ.get(MARK)
         if etag is None or not captured.get("status", "").startswith(KEPT_STATUSES):
             return result
+        if environ.get(CANONICAL) != key[3]:
+            # An argument this route does not read (a stray ?page= on a statement): not worth an entry.
+            return result
         try:
             body = b"".join(result)
         finally:
             if hasattr(result, "close"):
                 result.close()
         try:
-            self._keep(key, version, etag, captured["status"], list(captured["headers"]), body)
+            recheck, parts = environ.get(RECHECK) or (None, ())
+            self._keep(
+                key, version, etag, captured["status"], list(captured["headers"]), body, recheck, parts
+            )
         except Exception:
             # The response is complete already: a copy not kept costs the next request a trip through Flask.
             log.exception("hot path could not keep a response")
         return [body]
 
-    def _keep(self, key, version, etag, status, headers, body) -> None:
+    def _keep(self, key, version, etag, status, headers, body, recheck=None, parts=()) -> None:
         if not _still_public(headers, etag):
             return
         old = self.entries.get(key)
         if status.startswith("304"):
             if old is None or old.version != version or old.etag != etag:
                 return  # a 304 alone has nothing to replay to a client without the page
-            entry = Entry(version, etag, old.status, old.headers, old.body, (status, headers))
+            entry = dataclasses.replace(old, not_modified=(status, headers))
         else:
             kept_304 = old.not_modified if old and old.version == version and old.etag == etag else None
-            entry = Entry(version, etag, status, headers, body, kept_304)
+            entry = Entry(version, etag, status, headers, body, kept_304, recheck, parts)
         with self._lock:
             previous = self.entries.pop(key, None)
             if previous is not None:

@@ -8,28 +8,30 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, jsonify, request, url_for
 
-from bulletin.http.arguments import page_number, whole_number
+from bulletin.http.arguments import whole_number
 from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
 from bulletin.http.errors import ApiError
-from bulletin.site import sync
-from bulletin.site.reader import page_of_statements
+from bulletin.site import openapi, sync
+from bulletin.site.reader import LIST_ARGUMENTS, list_page, page_of_statements
 from bulletin.site.render import statement_object
 from bulletin.statements import epochs, store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
+SYNC_ARGUMENTS = ("limit", "since")
 
-def _cacheable_json(etag_parts: tuple, build):
+
+def _cacheable_json(etag_parts, build, **options):
     """Answer 304 from the key alone, else the JSON built once and kept compressed."""
-    return cached_response(etag_parts, lambda: jsonify(build()))
+    return cached_response(etag_parts, lambda: jsonify(build()), **options)
 
 
 @bp.get("/statements")
 def statements():
     """Published statements, newest first, a page at a time."""
     db = get_db()
-    page = page_number(request.args)
+    page = list_page(db)
     size = current_app.config["PAGE_SIZE"]
 
     before = request.args.get("before")
@@ -45,7 +47,9 @@ def statements():
             else None,
         }
 
-    return _cacheable_json(("list", page, size, store.latest_change_seq(db)), body)
+    return _cacheable_json(
+        lambda db: ("list", page, size, store.latest_change_seq(db)), body, reads=LIST_ARGUMENTS
+    )
 
 
 @bp.get("/statements/<slug>")
@@ -60,7 +64,7 @@ def statement(slug: str):
     if found.is_withdrawn:
         raise ApiError(410, "withdrawn", found.withdrawal_reason or "this statement was withdrawn")
     return _cacheable_json(
-        ("statement", found.id, store.group_change_seq(db, found)),
+        lambda db: ("statement", found.id, store.group_change_seq(db, found)),
         lambda: statement_object(db, found),
     )
 
@@ -73,18 +77,30 @@ def sync_changes():
     limit = whole_number(request.args, "limit", config["SYNC_LIMIT"], low=1, high=config["SYNC_MAX_LIMIT"])
     since = request.args.get("since")
     if since is None:
-        key = ("snapshot", limit, store.latest_change_seq(db))
-        return _cacheable_json(key, lambda: sync.snapshot(db, limit=limit))
+        key = lambda db: ("snapshot", limit, store.latest_change_seq(db))  # noqa: E731
+        return _cacheable_json(key, lambda: sync.snapshot(db, limit=limit), reads=SYNC_ARGUMENTS)
     try:
         position = sync.decode_cursor(since, epochs.current(db))
-        key = ("sync", position, limit, store.latest_change_seq(db))
-        return _cacheable_json(key, lambda: sync.changes(db, position, limit=limit))
+        key = lambda db: ("sync", position, limit, store.latest_change_seq(db))  # noqa: E731
+        # A device's own cursor: few others send the same one, so it is compressed cheaply.
+        return _cacheable_json(
+            key, lambda: sync.changes(db, position, limit=limit), reads=SYNC_ARGUMENTS, one_off=True
+        )
     except sync.ForeignCursor as e:
         # Another database's or epoch's cursor (a restore): 410 tells the device to start again from a snapshot.
         raise ApiError(410, "cursor_expired", str(e)) from e
     except sync.CursorError as e:
         # Not a cursor this server made: the device's mistake, a 400 that says so.
         raise ApiError(400, "bad_cursor", str(e)) from e
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 description of this API (changes only with a deploy or a setting)."""
+    config = current_app.config
+    return cached_response(
+        ("openapi", config["SITE_NAME"], config["SYNC_MAX_LIMIT"]), lambda: jsonify(openapi.document())
+    )
 
 
 @bp.route("/<path:_rest>")

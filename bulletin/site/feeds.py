@@ -42,7 +42,8 @@ def _feed(tag: str | None):
         body = render_template("feeds/feed.atom.xml", statements=statements, tag=tag, base_url=base_url())
         return body, 200, {"Content-Type": "application/atom+xml; charset=utf-8"}
 
-    return cached_response((store.latest_change_seq(db), base_url()), render)
+    base = base_url()
+    return cached_response(lambda db: (store.latest_change_seq(db), base), render)
 
 
 @bp.get("/feed.atom")
@@ -69,4 +70,5 @@ def sitemap():
         body = render_template("feeds/sitemap.xml", statements=statements, base_url=base_url())
         return body, 200, {"Content-Type": "application/xml; charset=utf-8"}
 
-    return cached_response((store.latest_change_seq(db), base_url()), render)
+    base = base_url()
+    return cached_response(lambda db: (store.latest_change_seq(db), base), render)

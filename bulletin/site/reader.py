@@ -7,11 +7,12 @@ renders.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
-from bulletin.http.arguments import page_number
+from bulletin.http.arguments import page_number, pages_for, text
 from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
 from bulletin.site.render import article_html
@@ -20,10 +21,23 @@ from bulletin.statements.records import Statement
 
 bp = Blueprint("reader", __name__)
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+LIST_ARGUMENTS = ("before", "page")
+
+
+def list_page(db, tag: str | None = None) -> int:
+    """``?page=N`` of a list, a 404 past its last page (counted only when a page is asked for)."""
+    if "page" not in request.args:
+        return 1
+    size = current_app.config["PAGE_SIZE"]
+    return page_number(request.args, last=pages_for(store.count_published(db, tag), size))
+
 
 def _listing(template: str, *, tag: str | None = None, **context) -> Response:
     db = get_db()
-    page = page_number(request.args)
+    page = list_page(db, tag)
     size = current_app.config["PAGE_SIZE"]
 
     before = request.args.get("before")
@@ -42,7 +56,7 @@ def _listing(template: str, *, tag: str | None = None, **context) -> Response:
             **context,
         )
 
-    return cached_response((store.latest_change_seq(db),), render)
+    return cached_response(lambda db: (store.latest_change_seq(db),), render, reads=LIST_ARGUMENTS)
 
 
 @dataclass(frozen=True)
@@ -112,21 +126,27 @@ def statement(slug: str):
             article=article_html(found, translations),
         )
 
-    return cached_response((found.id, store.group_change_seq(db, found)), render)
+    return cached_response(lambda db: (found.id, store.group_change_seq(db, found)), render)
 
 
 @bp.get("/search")
 def search():
     """Full-text search over published statements."""
-    query = request.args.get("q", "").strip()[:200]
+    # Control characters are no words (a NUL would end FTS5's quoted string): searched as spaces.
+    query = _CONTROL.sub(" ", text(request.args, "q")).strip()
     db = get_db()
-    page = page_number(request.args)
     size = current_app.config["PAGE_SIZE"]
+    # Only the newest matches are ranked (store.SEARCH_WINDOW): no page lies past them.
+    page = page_number(request.args, last=pages_for(store.SEARCH_WINDOW, size))
 
     def render():
         found = store.search_recent(db, query, limit=size + 1, offset=(page - 1) * size) if query else []
+        if page > 1 and not found:
+            abort(404)
         return render_template(
             "reader/search.html", query=query, statements=found[:size], page=page, has_next=len(found) > size
         )
 
-    return cached_response((store.latest_change_seq(db),), render)
+    return cached_response(
+        lambda db: (store.latest_change_seq(db),), render, reads=("page", "q"), one_off=bool(query)
+    )
