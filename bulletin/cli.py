@@ -62,9 +62,9 @@ def _parse_date_option(value: str | None, tz: zoneinfo.ZoneInfo):
 def import_command(paths, lang, date, drop_lines, force, if_empty):
     """Import statement files (.txt, .md, .html), or folders of them, recursively.
 
-    Imported statements are published. Exit status: 0 when every file was
-    imported, 1 when some failed (the others are still imported), 2 for a
-    usage error.
+    Imported statements are published. Symbolic links are skipped, never
+    followed. Exit status: 0 when every file was imported, 1 when some
+    failed (the others are still imported), 2 for a usage error.
     """
     config = current_app.config
     tz = zoneinfo.ZoneInfo(config["TIMEZONE"])
@@ -81,9 +81,13 @@ def import_command(paths, lang, date, drop_lines, force, if_empty):
         date=date,
         drop_lines=(*DEFAULT_DROP_LINES, *config["IMPORT_DROP_LINES"], *drop_lines),
         force=force,
+        max_bytes=config["IMPORT_MAX_BYTES"],
     )
     failed = 0
     for key, outcome in importer.run_import(connection, paths, options):
+        if isinstance(outcome, importer.Skipped):
+            click.echo(f"skipped   {key}: {outcome}")
+            continue
         if isinstance(outcome, Exception):
             failed += 1
             click.echo(f"failed    {key}: {outcome}", err=True)

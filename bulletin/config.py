@@ -127,6 +127,9 @@ SETTINGS = (
     Setting("BULLETIN_HTML_MAX_AGE", "HTML_MAX_AGE", 60, _non_negative_int),
     Setting("BULLETIN_STALE_IF_ERROR", "STALE_IF_ERROR", 86400, _non_negative_int),
     Setting("BULLETIN_IMPORT_DROP_LINES", "IMPORT_DROP_LINES", (), _lines),
+    # A statement file is a few kilobytes; 2 MiB leaves room for a long one with inline
+    # markup, and refuses a stray dump or log before it is read and parsed whole.
+    Setting("BULLETIN_IMPORT_MAX_BYTES", "IMPORT_MAX_BYTES", 2 * 1024 * 1024, _positive_int),
     Setting("BULLETIN_OFFLINE_KEEP", "OFFLINE_KEEP", 50, _positive_int),
     Setting("BULLETIN_NETWORK_TIMEOUT", "NETWORK_TIMEOUT", 3.0, _seconds),
     Setting("BULLETIN_SW_KILL_SWITCH", "SW_KILL_SWITCH", False, _flag),

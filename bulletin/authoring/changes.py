@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from bulletin.authoring import audit
 from bulletin.i18n import gettext
-from bulletin.statements import clock, store
+from bulletin.statements import clock, slugs, store
 from bulletin.statements.bodies import FORMATS, render_body
 from bulletin.statements.db import transaction
 from bulletin.statements.languages import detect_language, language_tag
@@ -198,7 +198,8 @@ def _create(db, draft: Draft, content: _Content, ctx: Context, **identity) -> st
         lang=_language(draft, content, ctx.default_lang),
         published=draft.published,
         tags=draft.tags,
-        slug=draft.slug.strip() or None,
+        # Normalized as a rename does: a slug as typed ("a/b") would give an address that 404s.
+        slug=slugs.slugify(draft.slug) or None,
         translation_of=draft.translation_of.strip() or None,
         **identity,
     )
@@ -380,19 +381,23 @@ def import_statement(
     source_key: str,
     statement_id: str | None = None,
     force: bool = False,
+    earlier_keys: Sequence[str] = (),
 ) -> Outcome:
     """Create or revise the statement a file holds, published; ``action`` says which (or "unchanged").
 
     The statement is recognised by ``statement_id``, else by ``draft.slug``
-    (an old slug included), else by ``source_key`` from its first import. A
-    withdrawn statement, or one an editor changed since the last import, is
-    Refused unless ``force``.
+    (an old slug included), else by ``source_key`` from its first import
+    (or one of ``earlier_keys``, the forms an older release stored for the
+    same file). A file revises only a statement created from the same source:
+    another statement it names is Refused unless ``force``, as are a withdrawn
+    statement and one an editor changed since the last import.
     """
     _checked(draft)
     statement_id = _checked_id(statement_id)
     content = _content(draft, with_note=False)
+    own_keys = (source_key, *earlier_keys)
     with transaction(db):
-        existing = _imported_before(db, statement_id, draft.slug, source_key)
+        existing = _imported_before(db, statement_id, draft.slug, own_keys)
         if existing is None:
             new_id = _create(db, draft, content, ctx, statement_id=statement_id, source_key=source_key)
             store.publish(db, new_id)
@@ -406,15 +411,24 @@ def import_statement(
             return Outcome(
                 new_id, revised=True, changed=True, removed=content.removed, published=True, action="created"
             )
-        return _reimport(db, existing, draft, content, ctx, force)
+        return _reimport(db, existing, draft, content, ctx, force, own=existing.source_key in own_keys)
 
 
-def _imported_before(db, statement_id: str | None, slug: str, source_key: str) -> Statement | None:
+def _imported_before(db, statement_id: str | None, slug: str, own_keys: Sequence[str]) -> Statement | None:
     if statement_id:
         return store.get_by_id(db, statement_id)
     if slug:
-        return store.get_by_slug(db, slug) or store.get_by_slug(db, store.current_slug_for(db, slug) or "")
-    return store.get_by_source_key(db, source_key)
+        for wanted in dict.fromkeys((slug, slugs.slugify(slug))):
+            found = store.get_by_slug(db, wanted) or store.get_by_slug(
+                db, store.current_slug_for(db, wanted) or ""
+            )
+            if found:
+                return found
+        return None
+    for key in own_keys:
+        if found := store.get_by_source_key(db, key):
+            return found
+    return None
 
 
 def _checked_id(value: str | None) -> str | None:
@@ -427,8 +441,13 @@ def _checked_id(value: str | None) -> str | None:
         raise Refused(f"id {value!r} is not a UUID: remove it to let Bulletin choose one") from e
 
 
-def _reimport(db, existing: Statement, draft: Draft, content: _Content, ctx: Context, force: bool) -> Outcome:
-    """Add a revision to an already imported statement when the file changed."""
+def _reimport(
+    db, existing: Statement, draft: Draft, content: _Content, ctx: Context, force: bool, *, own: bool
+) -> Outcome:
+    """Add a revision to an already imported statement when the file changed.
+
+    ``own``: the statement was created from this same source file.
+    """
     if existing.is_withdrawn and not force:
         raise Refused(f"statement {existing.slug} was withdrawn: pass --force to import it again")
     last_author = store.revisions_of(db, existing.id)[-1]["author"]
@@ -442,6 +461,14 @@ def _reimport(db, existing: Statement, draft: Draft, content: _Content, ctx: Con
     now_is = (existing.title, existing.summary, existing.body_html, existing.tags, existing.published)
     if now_is == (content.fields["title"], content.fields["summary"], content.body_html, tags, published):
         return Outcome(existing.id, revised=False, changed=False, action="unchanged")
+    if not own and not force:
+        # Its id or slug names a statement another source created (or an editor wrote): an
+        # import must never replace that without being told to.
+        origin = f"imported from {existing.source_key}" if existing.source_key else "written in the editor"
+        raise Refused(
+            f"would overwrite statement {existing.slug} (id {existing.id}, {origin}):"
+            " a file revises only the statement it created; change its id or slug, or pass --force"
+        )
     store.set_tags(db, existing.id, tags)
     if draft.published:
         store.set_published(db, existing.id, draft.published)

@@ -8,6 +8,8 @@ a throttled attempt gets 429 with ``Retry-After``.
 
 from __future__ import annotations
 
+import unicodedata
+
 from flask import current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 
 from bulletin.authoring import audit
@@ -23,6 +25,17 @@ bp = editor_blueprint("auth", __name__)
 def _login_form(status: int, *, error: str | None = None, email: str = "", headers: dict | None = None):
     page = render_template("editor/login.html", error=error, email=email, next=request.values.get("next", ""))
     return make_response(page, status, headers or {})
+
+
+def _next_page(value: str | None) -> str:
+    """Where to go after login: ``next`` when it is a safe editor path, else the editor's home.
+
+    A control character (CR, LF, NUL...) is refused first: no address needs one, and a
+    CR or LF cannot go into the Location header at all (that was a 500 after a good login).
+    """
+    if value and any(unicodedata.category(char) == "Cc" for char in value):
+        value = None
+    return safe_next(value)
 
 
 def _attempt_keys(email: str) -> list[str]:
@@ -49,7 +62,7 @@ def _begin_session(editor: accounts.Editor) -> None:
 def login():
     """The login form; on success, the page the editor wanted (only editor pages)."""
     if g.editor is not None:
-        return redirect(safe_next(request.values.get("next")))
+        return redirect(_next_page(request.values.get("next")))
     if request.method == "GET":
         return _login_form(200)
     email = request.form.get("email", "").strip()
@@ -67,7 +80,7 @@ def login():
         return _login_form(401, error=gettext("The email or the password is wrong."), email=email)
     throttle.forget(get_db(), keys + [throttle.account_key(email), throttle.address_key(request.remote_addr)])
     _begin_session(editor)
-    response = redirect(safe_next(request.form.get("next")))
+    response = redirect(_next_page(request.form.get("next")))
     devices.remember(response, editor.email, devices.known_device(editor.email))
     return response
 

@@ -31,7 +31,11 @@ def parse_publication_time(text: str, tz: dt.tzinfo) -> dt.date | dt.datetime | 
     if match := _INSTANT.fullmatch(text):
         year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
         local = dt.datetime(year, month, day, hour, minute, second, tzinfo=tz)
-        return local.astimezone(dt.UTC)
+        try:
+            return local.astimezone(dt.UTC)
+        except OverflowError as e:
+            # Year 1 east of UTC has no UTC year: said beside the field like any other bad time.
+            raise ValueError(text) from e
     raise ValueError(text)
 
 
@@ -40,7 +44,12 @@ def shown_time(value: dt.date | dt.datetime | None, tz: dt.tzinfo) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        try:
+            local = value.astimezone(tz)
+        except OverflowError:
+            local = value  # shown in UTC when the site's zone would leave the years 1 to 9999
+        # Padded by hand: strftime("%Y") gives "226" for year 226, which the form cannot read back.
+        return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
     return value.isoformat()
 
 

@@ -117,6 +117,7 @@ def parse_source(
     whole = "\n".join(lines)
     if fmt == "html":
         lines, first_line = _html_body_lines(lines, first_line)
+        _refuse_deep_nesting(path, lines, first_line)
     lines, dropped = _drop_chrome(lines, drop_lines, _html_text if fmt == "html" else str)
     doc = _Doc(path, lines, first_line, meta, tz, whole)
     parts = _read_html(doc) if fmt == "html" else _read_lines(doc, fmt)
@@ -162,18 +163,22 @@ def _split_front_matter(path: str, text: str, tz: tzinfo) -> tuple[dict, list[st
         pattern = re.compile(rf"\s*['\"]?{re.escape(key)}['\"]?\s*:")
         return next((i + 2 for i, line in enumerate(fm_lines) if pattern.match(line)), 1)
 
+    front = "\n".join(fm_lines)
     try:
-        raw = yaml.safe_load("\n".join(fm_lines))
+        _refuse_aliases(path, front)
+        raw = yaml.safe_load(front)
     except yaml.MarkedYAMLError as e:
         # Refused with the file's line of the YAML problem.
         line = e.problem_mark.line + 2 if e.problem_mark else 1
         raise SourceError(
             path, line, f"front matter is not valid YAML ({e.problem}): check quoting and indentation"
         ) from e
-    except (yaml.YAMLError, ValueError) as e:
+    except (yaml.YAMLError, ValueError, OverflowError) as e:
         # PyYAML raises ValueError for 2022-02-31: refused at the date's line.
+        if isinstance(e, SourceError):
+            raise
         raise SourceError(
-            path, line_of("date"), f"front matter cannot be read ({e}): check the values"
+            path, line_of("date"), f"front matter cannot be read ({_snippet(str(e), 200)}): check the values"
         ) from e
     if raw is None:
         raw = {}
@@ -182,6 +187,19 @@ def _split_front_matter(path: str, text: str, tz: tzinfo) -> tuple[dict, list[st
             path, 2, "front matter must be 'key: value' lines: write e.g. 'title: ...' and 'date: 2022-01-07'"
         )
     return _normalize_meta(path, raw, line_of, tz), lines[end + 1 :], end + 2
+
+
+def _refuse_aliases(path: str, front: str) -> None:
+    """Refuse YAML anchors and aliases: front matter never needs them, and a few hundred
+    bytes of nested aliases expand into gigabytes once anything walks or prints the value."""
+    for token in yaml.scan(front, Loader=yaml.SafeLoader):
+        if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
+            raise SourceError(
+                path,
+                token.start_mark.line + 2,
+                "front matter uses a YAML anchor or alias (& or *): write the value itself,"
+                " or put it in quotes",
+            )
 
 
 def _normalize_meta(path: str, raw: dict, line_of: Callable[[str], int], tz: tzinfo) -> dict:
@@ -196,7 +214,7 @@ def _normalize_meta(path: str, raw: dict, line_of: Callable[[str], int], tz: tzi
             continue
         try:
             meta[name] = _META_NORMALIZERS[name](value, tz)
-        except ValueError as e:
+        except (ValueError, OverflowError) as e:
             # Includes DateError: refused at the key's line.
             raise SourceError(path, line_of(name), f"front matter {name}: {e}") from e
     return meta
@@ -237,12 +255,18 @@ def _tags(value, _tz=None) -> list[str]:
 def _as_date(value, tz: tzinfo) -> date | datetime:
     """A date stays a date; a datetime becomes aware UTC (naive ones are in `tz`)."""
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(UTC)
+        try:
+            return (value if value.tzinfo else value.replace(tzinfo=tz)).astimezone(UTC)
+        except OverflowError as e:
+            # Year 1 east of UTC (or 9999 west of it) falls outside the years a date can have.
+            raise ValueError(
+                f"{value.isoformat()} is outside the years 1 to 9999 in UTC: give a later (or earlier) time"
+            ) from e
     if isinstance(value, date):
         return value
     if isinstance(value, str):
         return parse_date(value, tz)
-    raise ValueError(f"{value!r} is not a date: write e.g. 2022-01-07")
+    raise ValueError(f"{_snippet(repr(value))} is not a date: write e.g. 2022-01-07")
 
 
 _META_NORMALIZERS = {
@@ -368,12 +392,78 @@ def _read_lines(doc: _Doc, fmt: str) -> _Parts:
 
 # --- HTML ---------------------------------------------------------------------------
 
-_BODY = re.compile(r"<body\b[^>]*>(.*?)(?:</body\s*>|\Z)", re.I | re.S)
-_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.I | re.S)
-_H1 = re.compile(r"<h1\b[^>]*>(.*?)</h1\s*>", re.I | re.S)
-_PARAGRAPH = re.compile(r"<p\b[^>]*>(.*?)</p\s*>", re.I | re.S)
-_TIME = re.compile(r"<time\b[^>]*?\bdatetime\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.I)
-_TAG = re.compile(r"<[^>]*>")
+# Every pattern stops at the next "<", and an element is looked for as its first
+# opening tag and then its closing tag (see _element): a lazy ".*?" between the two
+# in one pattern is retried from every unclosed opening tag, which is quadratic
+# (20,000 unclosed <h1> took 43 s).
+_BODY = re.compile(r"<body\b[^<>]*>(.*?)(?:</body\s*>|\Z)", re.I | re.S)
+_TITLE = (re.compile(r"<title\b[^<>]*>", re.I), re.compile(r"</title\s*>", re.I))
+_H1 = (re.compile(r"<h1\b[^<>]*>", re.I), re.compile(r"</h1\s*>", re.I))
+_PARAGRAPH = (re.compile(r"<p\b[^<>]*>", re.I), re.compile(r"</p\s*>", re.I))
+_TIME = re.compile(r"<time\b[^<>]*?\bdatetime\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s<>]+))", re.I)
+_TAG = re.compile(r"<[^<>]*>")
+
+
+@dataclass(frozen=True)
+class _Element:
+    """The first element of a kind: where it starts and ends, and its inner HTML."""
+
+    start: int
+    end: int
+    inner: str
+    text: str  # everything it spans, for _cut
+
+
+def _element(kind: tuple[re.Pattern, re.Pattern], text: str) -> _Element | None:
+    """The first opening tag of ``kind`` that is closed, found in linear time.
+
+    When the first opening tag is never closed, no later one is either.
+    """
+    opening, closing = kind
+    first = opening.search(text)
+    if not first:
+        return None
+    close = closing.search(text, first.end())
+    if not close:
+        return None
+    return _Element(
+        first.start(), close.end(), text[first.end() : close.start()], text[first.start() : close.end()]
+    )
+
+
+# Deeper than any statement is written; past it, parsing and sanitizing grow with the
+# square of the depth (20,000 nested <div> took 18 s to import).
+MAX_HTML_DEPTH = 256
+_ANY_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*?(/?)>")
+_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+# Elements a sibling of the same name closes without an end tag (an unclosed
+# <p> or <li> is ordinary HTML, not nesting).
+_CLOSED_BY_SIBLING = frozenset("p li dt dd option tr td th h1 h2 h3 h4 h5 h6".split())
+
+
+def _refuse_deep_nesting(path: str, lines: list[str], first_line: int) -> None:
+    """Refuse HTML nested deeper than MAX_HTML_DEPTH, in time linear in its size."""
+    text = "\n".join(lines)
+    stack: list[str] = []
+    for tag in _ANY_TAG.finditer(text):
+        name = tag[2].lower()
+        if name in _VOID or tag[3]:
+            continue
+        if tag[1]:  # an end tag closes its element and whatever was left open inside it
+            if name in stack:
+                del stack[len(stack) - 1 - stack[::-1].index(name) :]
+            continue
+        if name in _CLOSED_BY_SIBLING and stack and stack[-1] == name:
+            stack.pop()
+        stack.append(name)
+        if len(stack) > MAX_HTML_DEPTH:
+            line = first_line + text.count("\n", 0, tag.start())
+            raise SourceError(
+                path,
+                line,
+                f"the HTML is nested more than {MAX_HTML_DEPTH} elements deep:"
+                " close the elements left open, or simplify the markup",
+            )
 
 
 def _html_text(fragment: str) -> str:
@@ -389,9 +479,9 @@ def _html_body_lines(lines: list[str], first_line: int) -> tuple[list[str], int]
     return body[1].split("\n"), first_line + rest.count("\n", 0, body.start(1))
 
 
-def _cut(fragment: str, m: re.Match) -> str:
-    """Remove a match but keep its newlines, so later line numbers stay right."""
-    return fragment[: m.start()] + "\n" * m[0].count("\n") + fragment[m.end() :]
+def _cut(fragment: str, m: _Element) -> str:
+    """Remove an element but keep its newlines, so later line numbers stay right."""
+    return fragment[: m.start] + "\n" * m.text.count("\n") + fragment[m.end :]
 
 
 def _read_html(doc: _Doc) -> _Parts:
@@ -402,26 +492,26 @@ def _read_html(doc: _Doc) -> _Parts:
         return fragment.count("\n", 0, offset)
 
     title, given, anchor = None, doc.meta.get("title"), None
-    if h1 := _H1.search(fragment):
-        title, anchor = _html_text(h1[1]), line_at(h1.end())
+    if h1 := _element(_H1, fragment):
+        title, anchor = _html_text(h1.inner), line_at(h1.end)
         if not title or (given and not _same(title, given)):
             title, anchor = None, None
         else:
             fragment = _cut(fragment, h1)
-    if not title and not given and (head := _TITLE.search(doc.whole)):
-        title = _html_text(head[1])
+    if not title and not given and (head := _element(_TITLE, doc.whole)):
+        title = _html_text(head.inner)
     title = given or title
     if not title:
         raise doc.error(0, "no title found: add an <h1>, a <title> or title: to front matter")
 
     # Only a date near the top is the statement's own: up to the first paragraph's end.
-    first_p = _PARAGRAPH.search(fragment)
-    first_text = _html_text(first_p[1]) if first_p else None
-    date_line, expected_at = None, line_at(first_p.start()) if first_p else anchor
-    if stamp := _TIME.search(fragment[: first_p.end()] if first_p else fragment):
+    first_p = _element(_PARAGRAPH, fragment)
+    first_text = _html_text(first_p.inner) if first_p else None
+    date_line, expected_at = None, line_at(first_p.start) if first_p else anchor
+    if stamp := _TIME.search(fragment[: first_p.end] if first_p else fragment):
         date_line = (line_at(stamp.start()), next(g for g in stamp.groups() if g is not None))
     if first_p and looks_like_date(first_text):
-        date_line = date_line or (line_at(first_p.start()), first_text)
-        anchor = line_at(first_p.end())
+        date_line = date_line or (line_at(first_p.start), first_text)
+        anchor = line_at(first_p.end)
         fragment = _cut(fragment, first_p)
     return _Parts(title, date_line, expected_at, first_text, fragment.strip(), anchor)

@@ -8,6 +8,7 @@ one row of the store. Nothing else reads statement columns directly.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -25,17 +26,39 @@ def stored_time(value: dt.date | dt.datetime) -> str:
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             raise ValueError("instants must be time-zone aware")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value.isoformat()
+        try:
+            u = value.astimezone(UTC)
+        except OverflowError as e:
+            # An instant of year 1 east of UTC, or of 9999 west of it, has no UTC year to store.
+            raise ValueError(f"{value.isoformat()} is outside the years 1 to 9999 in UTC") from e
+        # Written field by field: strftime("%Y") does not pad years below 1000 on every
+        # platform, and an unpadded year neither sorts nor reads back.
+        return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+
+
+# What earlier releases could store for a year below 1000: the year without its zeros.
+_UNPADDED = re.compile(r"(\d{1,4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?Z)?")
 
 
 def parse_stored_time(text: str | None) -> dt.date | dt.datetime | None:
     """Inverse of :func:`stored_time`; a date stays a date."""
     if not text:
         return None
-    if "T" in text:
-        return dt.datetime.fromisoformat(text)  # "...Z" reads as UTC
-    return dt.date.fromisoformat(text)
+    try:
+        if "T" in text:
+            return dt.datetime.fromisoformat(text)  # "...Z" reads as UTC
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        # A value stored before years were padded must still read, or its statement
+        # could no longer be listed, shown or corrected.
+        m = _UNPADDED.fullmatch(text)
+        if not m:
+            raise
+        day = dt.date(int(m[1]), int(m[2]), int(m[3]))
+        if m[4] is None:
+            return day
+        return dt.datetime(day.year, day.month, day.day, int(m[4]), int(m[5]), int(m[6]), tzinfo=UTC)
 
 
 def iso(value: dt.date | dt.datetime | None) -> str | None:
