@@ -43,3 +43,18 @@ def _without_server_header() -> None:
 
 
 _without_server_header()
+
+
+def when_ready(server) -> None:
+    """Say at start-up, in the log, when the database cannot be written.
+
+    The site still starts: readers are served from the database read-only
+    while every write answers 503, which is better than no site at all; but
+    the operator learns it now, not from an editor's failed save.
+    """
+    from bulletin.http.database import writability_problem
+
+    app = server.app.wsgi()
+    problem = writability_problem(app.config["DATABASE"])
+    if problem:
+        server.log.error("Bulletin: %s", problem)

@@ -5,15 +5,25 @@ time has come; when one has, it is published in a write transaction, which
 records the change then. So pages, feeds, the API and the sync cursor all
 move together at the first request after the time, and a device whose
 cursor passed the moment the editor saved still gets the statement.
+
+Only one request publishes: the others, and any request while a save or an
+import holds the write lock, do not wait for it (the lock is tried, never
+waited on) and answer from what is stored; the next request tries again. A
+database that cannot be written never makes a reader fail for it either.
 """
 
 from __future__ import annotations
+
+import logging
+import sqlite3
 
 from flask import Flask, current_app, request
 
 from bulletin.authoring import changes
 from bulletin.http.database import get_db
-from bulletin.statements import clock
+from bulletin.statements import clock, db
+
+log = logging.getLogger(__name__)
 
 
 def exempt(view):
@@ -27,7 +37,13 @@ def promote_due_statements() -> None:
     """Publish every scheduled draft whose time has come (cheap when none has)."""
     if getattr(current_app.view_functions.get(request.endpoint), "skips_schedule", False):
         return
-    changes.publish_due(get_db(), clock.now())
+    try:
+        changes.publish_due(get_db(), clock.now(), wait=0)
+    except sqlite3.OperationalError as error:
+        if not (db.is_read_only(error) or db.is_full(error)):
+            raise
+        # The request goes on and reads; the publication waits for a writable database.
+        log.warning("a due statement could not be published: %s", error)
 
 
 def init_app(app: Flask) -> None:

@@ -12,6 +12,11 @@ import re
 from dataclasses import dataclass
 
 CONTEXT = 2  # unchanged lines kept around each change
+# difflib's matcher is quadratic on repetitive text (a long body of similar
+# paragraphs took minutes). The common start and end are set aside first, in
+# linear time; a changed middle longer than this many lines (or words, within
+# a line) is shown as removed and added whole instead of matched piece by piece.
+MAX_MATCHED = 4000
 _WORDS = re.compile(r"\s+|[^\s]+")
 
 
@@ -26,10 +31,38 @@ class Line:
     parts: tuple[tuple[str, str], ...] = ()
 
 
+def _opcodes(a: list[str], b: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib's opcodes of ``a`` against ``b``, at a cost bounded by MAX_MATCHED (see above)."""
+    shortest = min(len(a), len(b))
+    head = 0
+    while head < shortest and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < shortest - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
+        tail += 1
+    middle_a, middle_b = a[head : len(a) - tail], b[head : len(b) - tail]
+    if len(middle_a) + len(middle_b) > MAX_MATCHED:
+        middle = [
+            ("delete", 0, len(middle_a), 0, 0),
+            ("insert", len(middle_a), len(middle_a), 0, len(middle_b)),
+        ]
+    else:
+        middle = difflib.SequenceMatcher(None, middle_a, middle_b, autojunk=False).get_opcodes()
+    opcodes = [("equal", 0, head, 0, head)] if head else []
+    opcodes += [
+        (op, i1 + head, i2 + head, j1 + head, j2 + head)
+        for op, i1, i2, j1, j2 in middle
+        if i2 > i1 or j2 > j1
+    ]
+    if tail:
+        opcodes.append(("equal", len(a) - tail, len(a), len(b) - tail, len(b)))
+    return opcodes
+
+
 def _word_parts(old: str, new: str) -> tuple[tuple[str, str], ...]:
     a, b = _WORDS.findall(old), _WORDS.findall(new)
     parts = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in _opcodes(a, b):
         if op == "equal":
             parts.append(("same", "".join(a[i1:i2])))
             continue
@@ -67,7 +100,7 @@ def line_diff(old: str, new: str) -> list[Line]:
     a, b = old.splitlines(), new.splitlines()
     if a == b:
         return []
-    opcodes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    opcodes = _opcodes(a, b)
     lines: list[Line] = []
     for index, (op, i1, i2, j1, j2) in enumerate(opcodes):
         if op == "equal":

@@ -8,6 +8,7 @@ what happened (including what the sanitizer removed).
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
@@ -15,11 +16,12 @@ from bulletin.authoring import changes
 from bulletin.editor import diffs
 from bulletin.editor.forms import StatementForm, site_zone
 from bulletin.editor.web import editor_blueprint, editor_time
+from bulletin.http import errors
 from bulletin.http.database import get_db
 from bulletin.i18n import gettext
 from bulletin.site import proxy_refresh
 from bulletin.site.render import article_html
-from bulletin.statements import clock, store
+from bulletin.statements import clock, db, store
 
 bp = editor_blueprint("editor", __name__)
 
@@ -86,6 +88,8 @@ def create():
         # The one store rule a new statement can break: an unknown original. Shown beside that field.
         form.errors["translation_of"] = str(e)
         return _edit_page(form, status=422)
+    except sqlite3.OperationalError as e:
+        return _unsaved_page(form, None, e)
     _tell(outcome)
     return redirect(url_for("editor.edit", statement_id=outcome.statement_id))
 
@@ -118,8 +122,20 @@ def save(statement_id: str):
         # The message says what to change; the form comes back as typed.
         form.errors["form"] = str(e)
         return _edit_page(form, statement, status=422)
+    except sqlite3.OperationalError as e:
+        return _unsaved_page(form, statement, e)
     _tell(outcome)
     return redirect(url_for("editor.edit", statement_id=statement_id))
+
+
+def _unsaved_page(form: StatementForm, statement, error: sqlite3.OperationalError):
+    """The form as typed, with why it was not saved, when the database is busy, read-only or full (503)."""
+    message = errors.database_trouble(error)
+    if message is None:
+        raise error
+    form.errors["form"] = gettext(message) + " " + gettext("Your text is still in the form below.")
+    page, _status = _edit_page(form, statement, status=503)
+    return page, 503, {"Retry-After": "5" if db.is_busy(error) else "60"}
 
 
 def _conflict_page(form: StatementForm, current):

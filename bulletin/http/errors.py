@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from bulletin.i18n import gettext
+from bulletin.statements import db
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +81,46 @@ def handle_http_error(error: HTTPException):
     return _cacheable(response, status)
 
 
+BUSY_MESSAGE = "The site is busy saving a change. Please try again in a moment."
+READ_ONLY_MESSAGE = (
+    "Changes cannot be saved at the moment: the site's database is read-only. Reading still works."
+)
+FULL_MESSAGE = "Changes cannot be saved at the moment: the server's disk is full. Reading still works."
+
+
+def database_trouble(error: BaseException) -> str | None:
+    """The reader's message when ``error`` is the database busy, read-only or full; None otherwise."""
+    if db.is_busy(error):
+        return BUSY_MESSAGE
+    if db.is_read_only(error):
+        return READ_ONLY_MESSAGE
+    if db.is_full(error):
+        return FULL_MESSAGE
+    return None
+
+
+def handle_database_error(error: sqlite3.OperationalError):
+    """A database that is busy, read-only or full is a 503 that says so, never a bare 500."""
+    message = database_trouble(error)
+    if message is None:
+        raise error
+    log.warning("%s %s answered 503: %s", request.method, request.path, error)
+    if wants_json():
+        response = _json_error(503, "database_unavailable", message)
+    else:
+        try:
+            html = render_template("errors/error.html", status=503, message=gettext(message))
+        except Exception:
+            log.exception("the 503 error page could not be rendered; a plain one was sent")
+            html = gettext(message)
+        response = make_response(html, 503)
+    response.headers["Retry-After"] = "5" if message == BUSY_MESSAGE else "60"
+    response.headers["Cache-Control"] = "no-store"
+    return _cacheable(response, 503)
+
+
 def init_app(app: Flask) -> None:
-    """Route every HTTP error and ApiError through the handlers above."""
+    """Route every HTTP error, ApiError and database trouble through the handlers above."""
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(sqlite3.OperationalError, handle_database_error)

@@ -17,6 +17,8 @@ import uuid
 from importlib import resources
 from pathlib import Path
 
+from bulletin.statements import migrations
+
 MIGRATIONS_PACKAGE = "bulletin.statements.migrations"
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,44 @@ def transaction(db: sqlite3.Connection):
     db.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def busy_timeout(db: sqlite3.Connection, seconds: float):
+    """Within the block, wait at most ``seconds`` for another connection's lock (0: not at all)."""
+    previous = db.execute("PRAGMA busy_timeout").fetchone()[0]
+    db.execute(f"PRAGMA busy_timeout = {max(0, int(seconds * 1000)):d}")
+    try:
+        yield db
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {previous:d}")
+
+
+def _names(error: BaseException, codes: tuple[str, ...], words: tuple[str, ...]) -> bool:
+    if not isinstance(error, sqlite3.Error):
+        return False
+    # The error name where SQLite raised it; the message where code raised its own.
+    name = getattr(error, "sqlite_errorname", None) or ""
+    return name.startswith(codes) or any(word in str(error).lower() for word in words)
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether ``error`` is another connection holding the lock past the busy timeout."""
+    return _names(error, ("SQLITE_BUSY", "SQLITE_LOCKED"), ("database is locked", "database is busy"))
+
+
+def is_read_only(error: BaseException) -> bool:
+    """Whether ``error`` says the database file (or its folder) cannot be written."""
+    return _names(
+        error,
+        ("SQLITE_READONLY",),
+        ("readonly database", "read-only database", "unable to open database file"),
+    )
+
+
+def is_full(error: BaseException) -> bool:
+    """Whether ``error`` says the disk (or the database's size limit) is full."""
+    return _names(error, ("SQLITE_FULL",), ("disk is full",))
+
+
 def _migration_files() -> list[tuple[int, str, str]]:
     """(number, name, sql) of every migration shipped with the package, in order."""
     found = []
@@ -118,6 +158,9 @@ def migrate(db: sqlite3.Connection) -> list[str]:
             try:
                 for statement in _statements(sql):
                     db.execute(statement)
+                backfill = migrations.BACKFILLS.get(number)
+                if backfill is not None:
+                    backfill(db)
             except (sqlite3.Error, ValueError):
                 # The whole run is rolled back: the database stays at the version it had.
                 log.exception("migration %s failed; the database stays at version %d", name, version)

@@ -272,3 +272,29 @@ def plain_text(cleaned_html: str) -> str:
     """:func:`text_of` for HTML that :func:`clean` already produced (it is not cleaned again)."""
     text = re.sub(r"<[^>]*>", "", _BLOCK_TAG.sub(" ", cleaned_html))
     return " ".join(_html.unescape(text).split())
+
+
+DESCRIPTION_LENGTH = 160
+# Language detection and the description need only the start of a body:
+# reading a bounded prefix keeps their cost the same for a page and a book.
+_CUT_TAIL = re.compile(r"<[^>]*\Z|&[#\w]*\Z")
+
+
+def text_start(cleaned_html: str, max_html: int) -> str:
+    """:func:`plain_text` of the first ``max_html`` characters of :func:`clean` output
+    (a tag or entity cut at the end of that prefix is left out)."""
+    prefix = cleaned_html[:max_html]
+    if len(prefix) < len(cleaned_html):
+        prefix = _CUT_TAIL.sub("", prefix)
+    return plain_text(prefix)
+
+
+def description(cleaned_html: str, length: int = DESCRIPTION_LENGTH) -> str:
+    """The start of the plain text of :func:`clean` output, at most ``length`` characters, cut
+    at a word with "…": a page's description, stored with each revision so no page view derives it."""
+    text = text_start(cleaned_html, length * 64)
+    if len(text) <= length:
+        return text
+    cut = text[: length - 1]
+    word_end = cut.rfind(" ")
+    return (cut[:word_end] if word_end > length // 2 else cut).rstrip() + "…"

@@ -37,7 +37,7 @@ SELECT s.rowid AS rowid, s.id, s.slug, s.lang, s.status, s.published,
        -- Counted from the revision readers first saw, so that a draft saved
        -- several times is not "Updated" on the day it is published.
        r.number - coalesce(s.first_public_revision, r.number) + 1 AS revision_number,
-       r.body_html, r.correction_note, r.created_at AS revised_at,
+       r.body_html, r.description, r.correction_note, r.created_at AS revised_at,
        (SELECT group_concat(tag, char(31)) FROM statement_tags t
          WHERE t.statement_id = s.id) AS tags
 FROM statements s JOIN revisions r ON r.id = s.current_revision
@@ -380,8 +380,13 @@ def add_revision(
     author: str,
     summary: str = "",
     correction_note: str = "",
+    description: str | None = None,
 ) -> str:
     """Append a revision and make it current; ``body_html`` must come from sanitize.clean.
+
+    ``description`` is the page description (:func:`sanitize.description`
+    of ``body_html``); the write path passes it, computed before its
+    transaction; None computes it here.
 
     A published statement's new revision is recorded as an update, so readers'
     devices pick it up at the next sync.
@@ -395,8 +400,8 @@ def add_revision(
     with _links_kept_true(db, statement_id):
         db.execute(
             "INSERT INTO revisions (id, statement_id, number, source_text, source_format, body_html,"
-            " title, summary, correction_note, author, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " title, summary, correction_note, author, created_at, description)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 revision_id,
                 statement_id,
@@ -409,6 +414,7 @@ def add_revision(
                 correction_note.strip(),
                 author,
                 stored_time(clock.now()),
+                sanitize.description(body_html) if description is None else description,
             ),
         )
         db.execute("UPDATE statements SET current_revision = ? WHERE id = ?", (revision_id, statement_id))

@@ -1,0 +1,23 @@
+"""Numbered SQL migrations, and the few steps SQL alone cannot do.
+
+A backfill runs right after the SQL file of its number, in the same
+transaction, on rows the file could not fill (values only Python computes).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from bulletin.statements import sanitize
+
+
+def _revision_descriptions(db: sqlite3.Connection) -> None:
+    rows = db.execute("SELECT id, body_html FROM revisions WHERE description IS NULL").fetchall()
+    db.executemany(
+        "UPDATE revisions SET description = ? WHERE id = ?",
+        [(sanitize.description(body_html), revision_id) for revision_id, body_html in rows],
+    )
+
+
+BACKFILLS: dict[int, Callable[[sqlite3.Connection], None]] = {5: _revision_descriptions}
