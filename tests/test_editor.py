@@ -91,15 +91,21 @@ def test_bodies_in_each_format(editor_client, reader, source_format, body, expec
     assert expected in reader.get("/statements/formats").get_data(as_text=True)
 
 
-def test_preview_is_exactly_the_readers_page(editor_client, reader):
+def test_preview_is_the_readers_page_without_the_page_script(editor_client, reader):
     statement_id = editor_client.create("Preview me", "Body **here**.", slug="preview-me", tags="press")
     draft = editor_client.get(f"/editor/statements/{statement_id}/preview")
     assert draft.status_code == 200 and draft.headers["Cache-Control"] == "no-store"
     assert "<h1>Preview me</h1>" in draft.get_data(as_text=True)
+    # The page script would keep the draft on the editor's device as a statement.
+    assert "<script" not in draft.get_data(as_text=True)
     editor_client.save(statement_id, action="publish")
     page = reader.get("/statements/preview-me").get_data(as_text=True)
     preview = editor_client.get(f"/editor/statements/{statement_id}/preview").get_data(as_text=True)
-    assert preview == page
+    # Less the script and the notices only it fills, the preview is the reader's page.
+    script = re.search(r'<script src="[^"]+" defer></script>', page).group(0)
+    notices = re.search(r'<div class="notices">.*?</div>\s*</div>', page, re.S).group(0)
+    assert "<script" not in preview and 'id="offline-banner"' not in preview
+    assert preview == page.replace(script, "").replace(notices, "")
     assert (
         editor_client.get(f"/editor/statements/{statement_id}/preview").headers["Cache-Control"] == "no-store"
     )
@@ -323,6 +329,8 @@ def test_every_editor_page_is_no_store(editor_client, path):
     assert response.headers["Cache-Control"] == "no-store"
     assert "ETag" not in response.headers and "noindex" in response.headers["X-Robots-Tag"]
     assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
+    # Nor does the page script run there: it keeps on the device what pages show.
+    assert "<script" not in response.get_data(as_text=True)
 
 
 def test_editor_pages_name_their_form_controls(editor_client):

@@ -3,7 +3,8 @@
 Each editor module makes its blueprint with :func:`editor_blueprint`, so
 these rules cannot be forgotten on a new page. The editor is served under
 ``/editor/`` only; everything there is private to one editor and never
-stored by a browser cache, a CDN or the service worker.
+stored by a browser cache, a CDN or the service worker; no page there loads
+the reader's page script, which keeps on the device what a page shows.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from flask import (
     current_app,
     flash,
     g,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -124,8 +126,15 @@ def _private(response):
     return response
 
 
+def _editor_page() -> dict:
+    # Every page under /editor/ (forms, the preview of a draft, errors) leaves
+    # out the reader's page script and what only it fills (templates/base.html):
+    # the script keeps on the device every statement a page shows.
+    return {"editor_page": has_request_context() and sessions.is_editor_path(request.path)}
+
+
 def init_app(app: Flask) -> None:
-    """Sessions only under /editor/, CSRF tokens in templates, editor pages never cached."""
+    """Sessions only under /editor/, CSRF tokens in templates, editor pages never cached nor kept on devices."""
     sessions.init_app(app)
     csrf.init_app(app)
     # Flask answers 413 while reading a form larger than this, before any view runs.
@@ -133,3 +142,4 @@ def init_app(app: Flask) -> None:
     app.config["MAX_FORM_MEMORY_SIZE"] = app.config["MAX_BODY"]
     app.jinja_env.filters["editor_time"] = editor_time
     app.after_request(_private)
+    app.context_processor(_editor_page)
