@@ -75,6 +75,22 @@ async function deleteOutdatedCaches() {
     .map((name) => caches.delete(name)));
 }
 
+// Earlier versions let a previewed draft onto the device: the page script
+// stored it as a statement under its /editor/ address. Each new worker
+// removes whatever is left under /editor/, from every cache of Bulletin's and
+// from the stored statements.
+async function forgetEditorEntries() {
+  const names = (await caches.keys()).filter((name) => name.startsWith(CACHE_PREFIX));
+  await Promise.all(names.map(async (name) => {
+    const cache = await caches.open(name);
+    const keys = await cache.keys();
+    await Promise.all(keys
+      .filter((request) => Bulletin.isEditorPath(new URL(request.url).pathname))
+      .map((request) => cache.delete(request)));
+  }));
+  await OfflineStore.forgetUnder("/editor/");
+}
+
 // ---------------------------------------------------------------- navigation
 
 function escapeHtml(text) {
@@ -98,14 +114,10 @@ async function offlinePage() {
   return caches.match(SETTINGS.offlineUrl, { cacheName: CACHES.precache });
 }
 
-function isStatementPath(pathname) {
-  return pathname.startsWith("/statements/");
-}
-
 async function navigate(event) {
   const url = new URL(event.request.url);
   const cached = await caches.match(event.request, { cacheName: CACHES.pages });
-  const record = isStatementPath(url.pathname) ? await OfflineStore.byUrl(url.pathname) : undefined;
+  const record = Bulletin.isStatementPath(url.pathname) ? await OfflineStore.byUrl(url.pathname) : undefined;
   const hasCopy = Boolean(cached || (record && record.article_html));
   const storable = (response) => {
     markNetwork(true); // called for every answer that came from the network
@@ -136,7 +148,12 @@ self.addEventListener("activate", (event) => {
   // No sync here: fetch events wait for activation, and a slow sync must not
   // hold up the reader's navigation. The page asks for the first sync as soon
   // as this worker takes control (controllerchange).
-  event.waitUntil(deleteOutdatedCaches().then(() => self.clients.claim()));
+  // The clean-up comes after the deletions: opening a cache being deleted
+  // would make it again. A failed one is told and tried again by the next
+  // worker: it must not keep this one from taking control.
+  const forgetEditor = () => forgetEditorEntries()
+    .catch((error) => console.warn("[bulletin-sw] /editor/ entries may be left on the device", error));
+  event.waitUntil(deleteOutdatedCaches().then(forgetEditor).then(() => self.clients.claim()));
 });
 
 self.addEventListener("fetch", (event) => {
@@ -144,7 +161,8 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") return;
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
-  if (url.pathname === "/editor" || url.pathname.startsWith("/editor/")) return;
+  // The editor's pages go to the network untouched: no cache, no copy, no store.
+  if (Bulletin.isEditorPath(url.pathname)) return;
   if (url.pathname === "/sw.js" || url.pathname.startsWith("/api/")) return;
   if (request.mode === "navigate") {
     event.respondWith(navigate(event));

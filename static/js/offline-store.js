@@ -90,6 +90,19 @@ const OfflineStore = (() => {
     await Promise.all(urls.map((url) => cache.delete(url)));
   }
 
+  // Delete every record whose url starts with `prefix`: one range of the url index.
+  function forgetUnder(prefix) {
+    return transact("readwrite", (s) => {
+      const request = s.statements.index("url").openCursor(IDBKeyRange.bound(prefix, `${prefix}\uffff`));
+      request.onsuccess = () => {
+        const cursor = request.result;
+        if (!cursor) return;
+        cursor.delete();
+        cursor.continue();
+      };
+    });
+  }
+
   function isQuotaError(error) {
     return Boolean(error) && error.name === "QuotaExceededError";
   }
@@ -155,6 +168,6 @@ const OfflineStore = (() => {
 
   return {
     PAGES_CACHE, all, byUrl, get, getMeta, setMeta, putAll, evict, enforceBudget,
-    forgetPages, readable, newestFirst, summary, isQuotaError,
+    forgetPages, forgetUnder, readable, newestFirst, summary, isQuotaError,
   };
 })();

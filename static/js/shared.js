@@ -22,6 +22,18 @@ const Bulletin = {
     storageFull: "storage-full", // worker to pages: {lost}
   },
 
+  // The only addresses whose statements a device keeps: /statements/<slug>.
+  // Everything else holding an article (the editor's preview of a draft)
+  // must never be stored as something readers can read.
+  isStatementPath(pathname) {
+    return /^\/statements\/[^/]+$/.test(pathname);
+  },
+
+  // The editor's pages: an editor's, never a reader's, so never on a device.
+  isEditorPath(pathname) {
+    return pathname === "/editor" || pathname.startsWith("/editor/");
+  },
+
   // Save-Data or a 2G link, as this side sees the connection now: the worker
   // then keeps only what the reader opens or saves.
   liteMode() {

@@ -176,6 +176,43 @@ def wait_for_cached(page: Page, url: str, timeout: float = 10.0) -> None:
     )
 
 
+# ------------------------------------------------------ what a device holds
+
+_DEVICE_CONTENTS = """async () => {
+  const found = {urls: [], bodies: [], records: []};
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    for (const request of await cache.keys()) {
+      found.urls.push(new URL(request.url).pathname);
+      found.bodies.push(await (await cache.match(request)).text());
+    }
+  }
+  const settle = (request) => new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  for (const info of await indexedDB.databases()) {
+    const db = await settle(indexedDB.open(info.name));
+    for (const name of db.objectStoreNames) {
+      const records = await settle(db.transaction(name).objectStore(name).getAll());
+      found.records.push(...records.map((record) => JSON.stringify(record)));
+    }
+    db.close();  // an open connection would block the page's own upgrades
+  }
+  return found;
+}"""
+
+
+def device_contents(page: Page) -> dict:
+    """Everything the page's origin keeps on the device, read raw (no Bulletin code involved).
+
+    ``urls``: the path of every entry of every Cache Storage cache; ``bodies``:
+    their bodies as text; ``records``: every record of every IndexedDB
+    database, as JSON. The page may be any page of the origin.
+    """
+    return page.evaluate(_DEVICE_CONTENTS)
+
+
 # ---------------------------------------------------- offline and throttled
 
 _ACTIVE_THROTTLES: list = []

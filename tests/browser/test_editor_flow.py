@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import reconfigure
 from editor_client import EMAIL, PASSWORD, add_editor
 
+from . import harness
 from .harness import collect_errors
 
 pytestmark = pytest.mark.browser
@@ -139,3 +141,133 @@ def test_editor_pages_are_clean_and_never_cached_by_the_worker(account, new_cont
         }"""
     )
     assert not [url for url in cached if "/editor" in url]
+
+
+DRAFT_TITLE = "Embargoed until Monday"
+DRAFT_TEXT = "The plan nobody may read before Monday."
+
+
+def device_ready(page, path: str = "/") -> None:
+    """A reader's first visit: the worker installs, takes control and finishes its first sync."""
+    page.goto(path)
+    harness.wait_for_controller(page)
+    harness.poll(
+        page,
+        "() => document.getElementById('app-status').textContent.includes('Ready to read offline')",
+        message="'Ready to read offline'",
+    )
+
+
+def editor_leftovers(contents: dict, *secrets: str) -> list[str]:
+    """What of the editor a device holds: /editor/ addresses, and any of ``secrets`` anywhere.
+
+    (The page script's own source names /editor/, to keep away from it: only
+    addresses and stored records are searched for that.)
+    """
+    found = [url for url in contents["urls"] if url == "/editor" or url.startswith("/editor/")]
+    found += [record[:120] for record in contents["records"] if '"/editor' in record]
+    for text in contents["bodies"] + contents["records"]:
+        found += [f"{secret!r} in {text[:80]!r}" for secret in secrets if secret in text]
+    return found
+
+
+def test_a_previewed_draft_never_reaches_the_editors_device(account, new_context, live_server):
+    live_server.publisher.publish("Water for the district", "<p>The pumps stopped.</p>", slug="water")
+    context = new_context()  # JavaScript on, the worker installed as on any reader's phone
+    page = context.new_page()
+    errors = collect_errors(page)
+    device_ready(page)
+    page.goto("/editor/login")
+    page.fill("#email", EMAIL)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    page.get_by_role("link", name="Write a new statement").click()
+    page.fill("#title", DRAFT_TITLE)
+    page.fill("#body", DRAFT_TEXT)
+    page.get_by_role("button", name="Save draft").click()
+    assert "Saved." in banners(page)
+    draft_id = page.url.rsplit("/", 1)[1]
+    page.get_by_role("link", name="Preview", exact=True).click()
+    assert page.url.endswith(f"/editor/statements/{draft_id}/preview")
+    assert page.inner_text("article h1") == DRAFT_TITLE and DRAFT_TEXT in page.inner_text("article")
+    assert page.evaluate("() => document.scripts.length") == 0
+    page.reload()  # a second look changes nothing either
+
+    # Back on a reader's page, whose script does run: once it has listed what
+    # the device holds, nothing of the draft or of /editor/ may be there.
+    page.goto("/offline")
+    harness.poll(page, "() => document.querySelectorAll('#offline-statements a').length === 1")
+    assert DRAFT_TITLE not in page.inner_text("main")
+    contents = harness.device_contents(page)
+    assert contents["records"] and contents["urls"]
+    assert editor_leftovers(contents, DRAFT_TITLE, DRAFT_TEXT, draft_id) == []
+    errors.assert_clean()
+
+
+def test_a_new_worker_removes_editor_entries_an_older_one_left(page, live_server, app):
+    live_server.publisher.publish("Water for the district", "<p>The pumps stopped.</p>", slug="water")
+    device_ready(page)
+    page.goto("/statements/water")
+    harness.wait_for_cached(page, "/statements/water")
+    # What an earlier page script left after an editor's preview: the draft
+    # stored as a statement under its /editor/ address, and a page kept there.
+    preview = "/editor/statements/00000000-0000-4000-8000-000000000000/preview"
+    page.evaluate(
+        """async ([url, title, text]) => {
+            const html = `<article class="statement" data-id="draft"><h1>${title}</h1><p>${text}</p></article>`;
+            const cache = await caches.open(OfflineStore.PAGES_CACHE);
+            await cache.put(url, new Response(html, {headers: {"Content-Type": "text/html"}}));
+            await OfflineStore.putAll([{
+                id: "00000000-0000-4000-8000-000000000000", revision: "r1", url, title, lang: "en", dir: "ltr",
+                published: "2030-01-01", article_html: html, lastRead: Date.now(), pinned: false, withdrawn: false,
+            }]);
+        }""",
+        [preview, DRAFT_TITLE, DRAFT_TEXT],
+    )
+    page.goto("/offline")
+    harness.poll(
+        page, f"() => document.getElementById('offline-statements').textContent.includes({DRAFT_TITLE!r})"
+    )
+    assert editor_leftovers(harness.device_contents(page), DRAFT_TITLE)
+
+    reconfigure(app, SITE_NAME="Second Build")  # a new deploy: a new worker
+    page.reload()
+    harness.poll(
+        page,
+        "() => document.getElementById('app-status').textContent.includes('Update available.')",
+        timeout=20,
+    )
+    with page.expect_navigation():
+        page.click("#app-status button")
+    harness.wait_for_controller(page)
+    harness.poll(
+        page,
+        "async (url) => !(await OfflineStore.byUrl(url)) && !(await caches.match(url))",
+        preview,
+        message="the draft's record and page gone",
+    )
+    contents = harness.device_contents(page)
+    assert editor_leftovers(contents, DRAFT_TITLE, DRAFT_TEXT) == []
+    # Only what was the editor's went: the reader's statement and its page stay.
+    assert "/statements/water" in contents["urls"]
+    assert page.evaluate("async () => !!(await OfflineStore.byUrl('/statements/water'))")
+
+
+def test_the_page_script_keeps_no_article_found_outside_a_statement_address(page, live_server):
+    live_server.publisher.publish("Water for the district", "<p>The pumps stopped.</p>", slug="water")
+    device_ready(page, "/offline")
+    # A statement's article on a page that is not /statements/<slug>, as the
+    # preview of a draft was: the page script must not keep it.
+    page.evaluate(
+        """async (title) => {
+            const article = document.createElement("article");
+            article.className = "statement";
+            Object.assign(article.dataset, {id: "not-public", revision: "r1"});
+            article.innerHTML = `<h1>${title}</h1>`;
+            document.querySelector("main").append(article);
+            await Bulletin.enhanceStatement();
+        }""",
+        DRAFT_TITLE,
+    )
+    assert page.evaluate("async () => (await OfflineStore.all()).map((r) => r.url)") == ["/statements/water"]
+    assert page.locator(".offline-actions").count() == 0

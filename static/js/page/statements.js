@@ -56,7 +56,9 @@
 
   async function enhanceStatement() {
     const article = document.querySelector("article.statement[data-id]");
-    if (!article) return;
+    // An article elsewhere (a draft previewed under /editor/) is not public:
+    // stored, it would sit among the statements readable offline.
+    if (!article || !Bulletin.isStatementPath(location.pathname)) return;
     const record = await recordOpened(article);
     const actions = element("p", { class: "offline-actions" });
     actions.append(saveButton(record));
