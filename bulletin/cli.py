@@ -5,6 +5,7 @@ A command's docstring is its ``--help``.
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 import zoneinfo
 from pathlib import Path
@@ -14,7 +15,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from bulletin.assets import bundles
-from bulletin.http.database import get_db, high_water, prepared_db
+from bulletin.http.database import get_db, high_water, prepared_db, writability_problem
 from bulletin.importing import importer
 from bulletin.importing.sources import DEFAULT_DROP_LINES
 from bulletin.statements import backups, clock, db, store
@@ -29,7 +30,20 @@ def prepare_command():
     Run once before starting the server's workers, so that they never race
     on start-up work.
     """
-    for name in db.migrate_file(current_app.config["DATABASE"]):
+    path = current_app.config["DATABASE"]
+    # Said in a sentence, not a traceback: the operator must fix the disk or the permissions.
+    problem = writability_problem(path) if Path(path).exists() else None
+    if problem:
+        raise click.ClickException(problem)
+    try:
+        migrated = db.migrate_file(path)
+    except sqlite3.OperationalError as error:
+        if not (db.is_read_only(error) or db.is_full(error)):
+            raise
+        raise click.ClickException(
+            writability_problem(path) or f"the database {path} cannot be written: {error}"
+        ) from error
+    for name in migrated:
         click.echo(f"migrated: {name}")
     # A database file swapped in while the site was stopped is noticed before any worker serves it.
     renewed = high_water(current_app).check(get_db())

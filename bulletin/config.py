@@ -132,6 +132,8 @@ SETTINGS = (
     Setting("BULLETIN_IMPORT_MAX_BYTES", "IMPORT_MAX_BYTES", 2 * 1024 * 1024, _positive_int),
     Setting("BULLETIN_OFFLINE_KEEP", "OFFLINE_KEEP", 50, _positive_int),
     Setting("BULLETIN_NETWORK_TIMEOUT", "NETWORK_TIMEOUT", 3.0, _seconds),
+    # How long a request waits for another writer's lock before it says the site is busy (503).
+    Setting("BULLETIN_BUSY_TIMEOUT", "BUSY_TIMEOUT", 5.0, _seconds),
     Setting("BULLETIN_SW_KILL_SWITCH", "SW_KILL_SWITCH", False, _flag),
     # Off by default: it binds every subdomain to HTTPS for a year, which only the domain's owner can promise.
     Setting("BULLETIN_HSTS_INCLUDE_SUBDOMAINS", "HSTS_INCLUDE_SUBDOMAINS", False, _flag),

@@ -14,6 +14,7 @@ Nothing else calls the store's writing functions (a test checks it).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 import uuid
@@ -24,13 +25,16 @@ from bulletin.authoring import audit
 from bulletin.i18n import gettext
 from bulletin.statements import clock, slugs, store
 from bulletin.statements.bodies import FORMATS, render_body
-from bulletin.statements.db import transaction
+from bulletin.statements.db import busy_timeout, is_busy, transaction
 from bulletin.statements.languages import detect_language, language_tag
 from bulletin.statements.records import Statement
-from bulletin.statements.sanitize import clean_report, plain_text
+from bulletin.statements.sanitize import clean_report, description, text_start
 
 MAX_TITLE = 300
 MAX_SUMMARY = 1000
+# Language detection reads this much of the body's HTML: whole paragraphs of
+# prose decide it long before, and a megabyte body must not cost more.
+LANGUAGE_SAMPLE = 20_000
 IMPORT_ACTOR_PREFIX = "import: "
 SCHEDULE_ACTOR = audit.SCHEDULE_ACTOR
 
@@ -145,9 +149,22 @@ class _Content:
     fields: dict
     body_html: str
     removed: tuple[str, ...]
+    description: str
+    detected_lang: str | None  # None: the draft names its language, or the text did not tell
+
+    def without_note(self) -> _Content:
+        return _Content(
+            {**self.fields, "correction_note": ""},
+            self.body_html,
+            self.removed,
+            self.description,
+            self.detected_lang,
+        )
 
 
-def _content(draft: Draft, *, with_note: bool) -> _Content:
+def _content(draft: Draft) -> _Content:
+    """Render, sanitize and describe the draft's body: the slow part of every change, which the
+    callers do before taking the write lock, so that no other writer (or the scheduler) waits on it."""
     report = clean_report(
         draft.html if draft.html is not None else render_body(draft.body, draft.source_format)
     )
@@ -156,19 +173,29 @@ def _content(draft: Draft, *, with_note: bool) -> _Content:
         summary=draft.summary.strip(),
         source_text=draft.body,
         source_format=draft.source_format,
-        correction_note=draft.correction_note.strip() if with_note else "",
+        correction_note=draft.correction_note.strip(),
     )
-    return _Content(fields, report.html, report.removed)
+    detected = None
+    if not draft.lang.strip():
+        detected = detect_language(f"{fields['title']}\n{text_start(report.html, LANGUAGE_SAMPLE)}")
+    return _Content(fields, report.html, report.removed, description(report.html), detected)
 
 
 def _language(draft: Draft, content: _Content, default: str) -> str:
     if draft.lang.strip():
         return language_tag(draft.lang)
-    return detect_language(f"{content.fields['title']}\n{plain_text(content.body_html)}") or default
+    return content.detected_lang or default
 
 
 def _add_revision(db, statement_id: str, content: _Content, author: str) -> str:
-    return store.add_revision(db, statement_id, body_html=content.body_html, author=author, **content.fields)
+    return store.add_revision(
+        db,
+        statement_id,
+        body_html=content.body_html,
+        author=author,
+        description=content.description,
+        **content.fields,
+    )
 
 
 def _same_content(db, statement: Statement, content: _Content) -> bool:
@@ -183,7 +210,7 @@ def _same_content(db, statement: Statement, content: _Content) -> bool:
 def create(db: sqlite3.Connection, draft: Draft, ctx: Context, *, publish: bool = False) -> Outcome:
     """Store a new draft (and publish or schedule it when asked); Refused when the draft is wrong."""
     _checked(draft)
-    content = _content(draft, with_note=False)
+    content = _content(draft).without_note()
     with transaction(db):
         statement_id = _create(db, draft, content, ctx)
         if publish:
@@ -253,10 +280,12 @@ def save(
     a scheduled publication, so nothing goes out that was not meant to.
     """
     _checked(draft)
+    rendered = _content(draft)  # before the lock: see _content
     with transaction(db):
         statement = _changeable(db, statement_id, base_revision)
         details = _changed_details(db, statement, draft)
-        content = _content(draft, with_note=statement.status == "published")
+        # Only a correction of a published statement carries a note.
+        content = rendered if statement.status == "published" else rendered.without_note()
         revision_id, removed = None, content.removed
         if not _same_content(db, statement, content):
             revision_id = _add_revision(db, statement_id, content, ctx.actor)
@@ -343,7 +372,14 @@ def restore(
             name: old[name]
             for name in ("title", "summary", "source_text", "source_format", "correction_note")
         }
-        new_id = store.add_revision(db, statement_id, body_html=old["body_html"], author=ctx.actor, **fields)
+        new_id = store.add_revision(
+            db,
+            statement_id,
+            body_html=old["body_html"],
+            author=ctx.actor,
+            description=old["description"],
+            **fields,
+        )
         detail = str(old["number"])
         audit.record(db, ctx.actor, "restore", statement_id=statement_id, revision_id=new_id, detail=detail)
     return new_id
@@ -352,16 +388,33 @@ def restore(
 # ------------------------------------------------------------------ the scheduler
 
 
-def publish_due(db: sqlite3.Connection, at: dt.datetime) -> list[str]:
-    """Publish every scheduled draft whose time has come by ``at`` (cheap when none has); their ids."""
+def publish_due(db: sqlite3.Connection, at: dt.datetime, *, wait: float | None = None) -> list[str]:
+    """Publish every scheduled draft whose time has come by ``at`` (cheap when none has); their ids.
+
+    ``wait``: at most that many seconds for the write lock, and when another
+    connection holds it longer, publish nothing (an empty list) and leave it
+    to a later call: a request must not queue behind a save or an import for
+    what the next request does as well. None waits as long as the
+    connection's busy timeout.
+    """
     if not store.is_due(db, at):
         return []
-    with transaction(db):
-        # Another worker may have published them between the look-up and the lock.
-        due = store.promote_due(db, at)
-        for statement_id in due:
-            revision = store.get_by_id(db, statement_id).revision
-            audit.record(db, SCHEDULE_ACTOR, "publish", statement_id=statement_id, revision_id=revision)
+    try:
+        with contextlib.ExitStack() as stack:
+            if wait is not None:
+                stack.enter_context(busy_timeout(db, wait))
+            with transaction(db):
+                # Another worker may have published them between the look-up and the lock.
+                due = store.promote_due(db, at)
+                for statement_id in due:
+                    revision = store.get_by_id(db, statement_id).revision
+                    audit.record(
+                        db, SCHEDULE_ACTOR, "publish", statement_id=statement_id, revision_id=revision
+                    )
+    except sqlite3.OperationalError as error:
+        if wait is None or not is_busy(error):
+            raise
+        return []
     return due
 
 
@@ -394,7 +447,7 @@ def import_statement(
     """
     _checked(draft)
     statement_id = _checked_id(statement_id)
-    content = _content(draft, with_note=False)
+    content = _content(draft).without_note()
     own_keys = (source_key, *earlier_keys)
     with transaction(db):
         existing = _imported_before(db, statement_id, draft.slug, own_keys)

@@ -6,10 +6,13 @@ records the change then. So pages, feeds, the API and the sync cursor all
 move together at the first request after the time, and a device whose
 cursor passed the moment the editor saved still gets the statement.
 
-Only one request publishes: the others, and any request while a save or an
-import holds the write lock, do not wait for it (the lock is tried, never
-waited on) and answer from what is stored; the next request tries again. A
-database that cannot be written never makes a reader fail for it either.
+Only one request publishes. The write lock is waited on for at most
+PUBLISH_WAIT: long enough for another request's publication (a few
+milliseconds), so that requests arriving together all show the statement,
+and short enough that while a save or an import holds the lock, a request
+does not queue behind it but answers from what is stored, and a later
+request publishes. A database that cannot be written never makes a reader
+fail for it either.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from bulletin.statements import clock, db
 
 log = logging.getLogger(__name__)
 
+PUBLISH_WAIT = 0.1  # seconds
+
 
 def exempt(view):
     """Mark a view that answers without publishing what is due: one that must only read, and
@@ -38,7 +43,7 @@ def promote_due_statements() -> None:
     if getattr(current_app.view_functions.get(request.endpoint), "skips_schedule", False):
         return
     try:
-        changes.publish_due(get_db(), clock.now(), wait=0)
+        changes.publish_due(get_db(), clock.now(), wait=PUBLISH_WAIT)
     except sqlite3.OperationalError as error:
         if not (db.is_read_only(error) or db.is_full(error)):
             raise

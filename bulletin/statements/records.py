@@ -94,6 +94,8 @@ class Statement:
     withdrawal_reason: str | None
     change_seq: int | None
     source_key: str | None
+    # The page description: the start of the body's plain text, stored with the revision.
+    description: str = ""
 
     @property
     def dir(self) -> str:
@@ -134,6 +136,7 @@ class Statement:
             title=row["title"],
             summary=row["summary"],
             body_html=row["body_html"],
+            description=row["description"] or "",
             correction_note=row["correction_note"],
             revised_at=parse_stored_time(row["revised_at"]),
             withdrawn_at=parse_stored_time(row["withdrawn_at"]),
