@@ -137,12 +137,14 @@ class HighWater:
             mark = self._read()
             renewed = None
             if mark is not None and self._went_back(db, mark, now):
-                renewed = self._renew(now.epoch)
-                log.warning(
-                    "the database went back in time (a restore from outside Bulletin?): new epoch %s",
-                    renewed[:12],
-                )
-                now = position(db)
+                # ``now`` was read before the lock, through a connection that may
+                # sit in an older read snapshot, while another process (an
+                # import, the other worker) committed more and moved the mark
+                # past it. That is not a restore: only the database as it is
+                # now, read afresh while nobody can move the mark, can say so.
+                renewed, now = self._renew_if_went_back(mark)
+                if now is None:
+                    return renewed
             updated = _advanced(mark, now, retire)
             if updated != mark:
                 self._write(updated)
@@ -159,6 +161,22 @@ class HighWater:
             return True
         # Further on, but from another past: the change at the mark is not the one served.
         return _change_digest(db, mark.furthest.seq) != mark.furthest.change
+
+    def _renew_if_went_back(self, mark: Mark) -> tuple[str | None, Position | None]:
+        """(the new epoch or None, the position now), both from a fresh connection."""
+        fresh = database.connect_existing(self.database)
+        try:
+            now = position(fresh)
+            if now is None or not self._went_back(fresh, mark, now):
+                return None, now
+            renewed = self._renew(now.epoch)
+            log.warning(
+                "the database went back in time (a restore from outside Bulletin?): new epoch %s",
+                renewed[:12],
+            )
+            return renewed, position(fresh)
+        finally:
+            fresh.close()
 
     def _renew(self, seen_epoch: str) -> str:
         connection = database.connect_existing(self.database)
