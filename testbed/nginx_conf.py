@@ -1,7 +1,9 @@
 """deploy/nginx.conf made concrete for a test or a benchmark on 127.0.0.1.
 
 The deployment file stays a real, readable configuration with production
-values; :func:`render_site` swaps exactly those values (listen address, the
+values; :func:`render_site` drops what needs a certificate (the port-80
+redirect server, the TLS listens and ``ssl_`` lines) and swaps exactly
+those values (listen address, the
 app's port, the static root, cache and log folders) and fails loudly when
 one is no longer found, so the file and this renderer cannot drift apart
 silently. :func:`write_config` wraps the result in the few main-level lines
@@ -34,8 +36,27 @@ def brotli_available() -> bool:
 
 def _swap(text: str, old: str, new: str) -> str:
     if old not in text:
-        raise RenderError(f"deploy/nginx.conf no longer contains {old!r}: update bench/nginx_conf.py")
+        raise RenderError(f"deploy/nginx.conf no longer contains {old!r}: update testbed/nginx_conf.py")
     return text.replace(old, new)
+
+
+def _cut_server(text: str, marker: str) -> str:
+    """``text`` without the ``server { ... }`` block holding ``marker`` (blocks start at column 0)."""
+    at = text.find(marker)
+    if at < 0:
+        raise RenderError(f"deploy/nginx.conf no longer contains {marker!r}: update testbed/nginx_conf.py")
+    start = text.rfind("\nserver {\n", 0, at) + 1
+    end = text.index("\n}\n", at) + len("\n}\n")
+    return text[:start] + text[end:]
+
+
+def _drop_lines_starting(text: str, prefix: str) -> str:
+    kept = [line for line in text.splitlines(keepends=True) if not line.startswith(prefix)]
+    if len(kept) == len(text.splitlines()):
+        raise RenderError(
+            f"deploy/nginx.conf no longer has lines starting {prefix!r}: update testbed/nginx_conf.py"
+        )
+    return "".join(kept)
 
 
 def render_site(
@@ -43,8 +64,21 @@ def render_site(
 ) -> str:
     """The deployment's server configuration, listening on 127.0.0.1:``port``."""
     text = DEPLOY_CONF.read_text(encoding="utf-8")
-    text = _swap(text, "    listen [::]:80;\n", "")
-    text = _swap(text, "listen 80;", f"listen {HOST}:{port};")
+    # Plain HTTP on one loopback port: no certificate exists here, and a
+    # redirect to HTTPS would leave the tests nothing to talk to.
+    text = _cut_server(text, "    return 301 https://$host$request_uri;\n")
+    for line in (
+        "    listen 443 ssl http2;\n",
+        "    listen [::]:443 ssl http2;\n",
+        "    listen 127.0.0.1:8080;\n",
+    ):
+        text = _swap(text, line, "")
+    text = _drop_lines_starting(text, "    ssl_")
+    text = _swap(
+        text,
+        "    server_name bulletin.example;\n",
+        f"    listen {HOST}:{port};\n    server_name bulletin.example;\n",
+    )
     text = _swap(text, "server 127.0.0.1:8000;", f"server {HOST}:{upstream_port};")
     text = _swap(text, "root /srv/bulletin;", f"root {static_root};")
     text = _swap(text, "/var/cache/nginx-bulletin", str(cache))
