@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from editor_client import EditorClient, add_editor
+from flask import request_started
 
 from bulletin import create_app
 from bulletin.assets import bundles
@@ -97,6 +98,19 @@ def reconfigure(app, **settings) -> None:
     for name in ("bulletin_rendered", "bulletin_hotpath"):
         if name in app.extensions:
             app.extensions[name].clear()
+
+
+@pytest.fixture
+def flask_requests(app):
+    """How many requests reached Flask (the hot path answers the others)."""
+    seen = []
+
+    def count(sender, **extra):
+        seen.append(1)
+
+    request_started.connect(count, app)
+    yield seen
+    request_started.disconnect(count, app)
 
 
 @pytest.fixture

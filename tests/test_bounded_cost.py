@@ -6,26 +6,12 @@ from __future__ import annotations
 
 import brotli
 import pytest
-from flask import request_started
 
 from bulletin.assets.files import compressed
 from bulletin.http.compress import Rendered, RenderedCache
 
 BR = {"Accept-Encoding": "br"}
 LONG_BODY = "<p>" + "Words of a statement that compress well enough. " * 60 + "</p>"
-
-
-@pytest.fixture
-def flask_requests(app):
-    """How many requests reached Flask (the hot path answers the others)."""
-    seen = []
-
-    def count(sender, **extra):
-        seen.append(1)
-
-    request_started.connect(count, app)
-    yield seen
-    request_started.disconnect(count, app)
 
 
 @pytest.fixture

@@ -5,20 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from flask import request_started
-
-
-@pytest.fixture
-def flask_requests(app):
-    """How many requests reached Flask (the hot path answers the others)."""
-    seen = []
-
-    def count(sender, **extra):
-        seen.append(1)
-
-    request_started.connect(count, app)
-    yield seen
-    request_started.disconnect(count, app)
 
 
 def test_a_repeated_page_is_replayed_byte_for_byte(client, publisher, flask_requests):

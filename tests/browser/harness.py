@@ -165,6 +165,18 @@ def wait_for_controller(page: Page, timeout: float = 10.0) -> None:
     )
 
 
+def accept_update(page: Page, timeout: float = 20.0) -> None:
+    """Wait for "Update available.", press its Reload button, and wait for the new worker to control the page."""
+    poll(
+        page,
+        "() => document.getElementById('app-status').textContent.includes('Update available.')",
+        timeout=timeout,
+    )
+    with page.expect_navigation():
+        page.click("#app-status button")
+    wait_for_controller(page)
+
+
 def wait_for_cached(page: Page, url: str, timeout: float = 10.0) -> None:
     """Wait until ``caches.match(url)`` finds a response (cache writes are asynchronous)."""
     poll(

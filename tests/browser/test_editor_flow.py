@@ -232,14 +232,7 @@ def test_a_new_worker_removes_editor_entries_an_older_one_left(page, live_server
 
     reconfigure(app, SITE_NAME="Second Build")  # a new deploy: a new worker
     page.reload()
-    harness.poll(
-        page,
-        "() => document.getElementById('app-status').textContent.includes('Update available.')",
-        timeout=20,
-    )
-    with page.expect_navigation():
-        page.click("#app-status button")
-    harness.wait_for_controller(page)
+    harness.accept_update(page)
     harness.poll(
         page,
         "async (url) => !(await OfflineStore.byUrl(url)) && !(await caches.match(url))",

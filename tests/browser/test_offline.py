@@ -465,14 +465,7 @@ def test_update_flow_across_two_builds(page, live_server, app, page_errors):
     first_caches = page.evaluate("async () => await caches.keys()")
     reconfigure(app, SITE_NAME="Second Build")  # changes the offline page, so the precache and /sw.js
     page.reload()
-    harness.poll(
-        page,
-        "() => document.getElementById('app-status').textContent.includes('Update available.')",
-        timeout=20,
-    )
-    with page.expect_navigation():
-        page.click("#app-status button")
-    harness.wait_for_controller(page)
+    harness.accept_update(page)
     harness.poll(page, "async () => (await caches.keys()).some((k) => k.startsWith('bulletin-precache-'))")
     second_caches = page.evaluate("async () => await caches.keys()")
     old = [k for k in first_caches if k.startswith("bulletin-precache-")]
