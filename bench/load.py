@@ -521,7 +521,7 @@ def build_site(folder: Path, args) -> tuple[dict, list[str], list[Path]]:
     connection.close()
     print(f"  {args.statements:,} statements in {time.perf_counter() - start:.1f} s", flush=True)
     for k in range(EDITORS):
-        _create_editor(env, f"editor{k}@example.org")
+        flask(env, "create-editor", f"editor{k}@example.org", stdin=EDITOR_PASSWORD + "\n")
     folders = []
     for k in range(IMPORTERS):
         files = folder / f"import-{k}"
@@ -535,23 +535,6 @@ def build_site(folder: Path, args) -> tuple[dict, list[str], list[Path]]:
         folders.append(files)
     # The editors correct statements of their own, so two saves never race for one revision.
     return env, ids[: EDITORS * 3], folders
-
-
-def _create_editor(env: dict, email: str) -> None:
-    import subprocess
-
-    result = subprocess.run(
-        [str(BIN / "flask"), "--app", "app", "create-editor", email],
-        input=EDITOR_PASSWORD + "\n",
-        cwd=REPO,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"create-editor failed: {result.stderr}")
 
 
 def published_count(env: dict) -> int:

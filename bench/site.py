@@ -64,10 +64,11 @@ def site_env(folder: Path, **extra: str) -> dict:
     }
 
 
-def flask(env: dict, *args: str) -> str:
-    """Run ``flask --app app ARGS`` against the site in ``env``; its output, or an error naming it."""
+def flask(env: dict, *args: str, stdin: str | None = None) -> str:
+    """Run ``flask --app app ARGS`` against the site in ``env`` (``stdin`` as its input); its output, or an error naming it."""
     result = subprocess.run(
         [str(BIN / "flask"), "--app", "app", *args],
+        input=stdin,
         cwd=REPO,
         env={**os.environ, **env},
         capture_output=True,

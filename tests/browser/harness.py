@@ -165,6 +165,17 @@ def wait_for_controller(page: Page, timeout: float = 10.0) -> None:
     )
 
 
+def ready_offline(page: Page, path: str = "/") -> None:
+    """A reader's first visit: the worker installs, takes control and finishes its first sync."""
+    page.goto(path)
+    wait_for_controller(page)
+    poll(
+        page,
+        "() => document.getElementById('app-status').textContent.includes('Ready to read offline')",
+        message="'Ready to read offline'",
+    )
+
+
 def accept_update(page: Page, timeout: float = 20.0) -> None:
     """Wait for "Update available.", press its Reload button, and wait for the new worker to control the page."""
     poll(

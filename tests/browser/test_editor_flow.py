@@ -147,17 +147,6 @@ DRAFT_TITLE = "Embargoed until Monday"
 DRAFT_TEXT = "The plan nobody may read before Monday."
 
 
-def device_ready(page, path: str = "/") -> None:
-    """A reader's first visit: the worker installs, takes control and finishes its first sync."""
-    page.goto(path)
-    harness.wait_for_controller(page)
-    harness.poll(
-        page,
-        "() => document.getElementById('app-status').textContent.includes('Ready to read offline')",
-        message="'Ready to read offline'",
-    )
-
-
 def editor_leftovers(contents: dict, *secrets: str) -> list[str]:
     """What of the editor a device holds: /editor/ addresses, and any of ``secrets`` anywhere.
 
@@ -176,7 +165,7 @@ def test_a_previewed_draft_never_reaches_the_editors_device(account, new_context
     context = new_context()  # JavaScript on, the worker installed as on any reader's phone
     page = context.new_page()
     errors = collect_errors(page)
-    device_ready(page)
+    harness.ready_offline(page)
     page.goto("/editor/login")
     page.fill("#email", EMAIL)
     page.fill("#password", PASSWORD)
@@ -206,7 +195,7 @@ def test_a_previewed_draft_never_reaches_the_editors_device(account, new_context
 
 def test_a_new_worker_removes_editor_entries_an_older_one_left(page, live_server, app):
     live_server.publisher.publish("Water for the district", "<p>The pumps stopped.</p>", slug="water")
-    device_ready(page)
+    harness.ready_offline(page)
     page.goto("/statements/water")
     harness.wait_for_cached(page, "/statements/water")
     # What an earlier page script left after an editor's preview: the draft
@@ -248,7 +237,7 @@ def test_a_new_worker_removes_editor_entries_an_older_one_left(page, live_server
 
 def test_the_page_script_keeps_no_article_found_outside_a_statement_address(page, live_server):
     live_server.publisher.publish("Water for the district", "<p>The pumps stopped.</p>", slug="water")
-    device_ready(page, "/offline")
+    harness.ready_offline(page, "/offline")
     # A statement's article on a page that is not /statements/<slug>, as the
     # preview of a draft was: the page script must not keep it.
     page.evaluate(

@@ -41,17 +41,6 @@ def status_text(page) -> str:
     return page.evaluate("() => document.getElementById('app-status').textContent")
 
 
-def ready_offline(page, path: str = "/") -> None:
-    """First visit: the worker installs, takes control and finishes its first sync."""
-    page.goto(path)
-    harness.wait_for_controller(page)
-    harness.poll(
-        page,
-        "() => document.getElementById('app-status').textContent.includes('Ready to read offline')",
-        message="'Ready to read offline'",
-    )
-
-
 def stored_ids(page) -> list[str]:
     return page.evaluate("async () => (await OfflineStore.all()).map((r) => r.id)")
 
@@ -82,7 +71,7 @@ def banner(page) -> dict:
 
 def test_first_visit_installs_the_worker_and_syncs(page, live_server, page_errors):
     publish_some(live_server)
-    ready_offline(page)
+    harness.ready_offline(page)
     assert len(stored_ids(page)) == 3
     assert live_server.hits_for("/sw.js") and live_server.hits_for("/api/sync")
     keys = page.evaluate("async () => await caches.keys()")
@@ -94,7 +83,7 @@ def test_offline_reload_of_an_opened_statement_is_served_from_the_device(
     context, page, live_server, page_errors
 ):
     publish_some(live_server)
-    ready_offline(page)
+    harness.ready_offline(page)
     page.goto("/statements/s1")
     online_text = article_text(page)
     harness.wait_for_cached(page, "/statements/s1")
@@ -115,7 +104,7 @@ def test_a_synced_statement_never_opened_renders_from_the_shell(context, page, l
         published=dt.date(2022, 2, 1),
         tags=["x"],
     )
-    ready_offline(page)
+    harness.ready_offline(page)
     harness.go_offline(context)
     live_server.stop()  # built on the device: the server could not have answered
     page.goto("/statements/zayavlenie")
@@ -139,7 +128,7 @@ def test_a_synced_statement_never_opened_renders_from_the_shell(context, page, l
 
 def test_unknown_url_offline_shows_what_is_available(context, page, live_server):
     publish_some(live_server)
-    ready_offline(page)
+    harness.ready_offline(page)
     harness.go_offline(context)
     page.goto("/nowhere/at/all")
     harness.poll(page, "() => document.querySelectorAll('#offline-statements a').length === 3")
@@ -154,7 +143,7 @@ def test_unknown_url_offline_shows_what_is_available(context, page, live_server)
 
 def test_banner_says_what_is_on_the_device_and_hides_online(context, page, live_server):
     publish_some(live_server, 2)
-    ready_offline(page)
+    harness.ready_offline(page)
     assert banner(page)["hidden"]
     harness.go_offline(context)
     harness.poll(page, "() => !document.getElementById('offline-banner').hidden")
@@ -170,7 +159,7 @@ def test_banner_says_what_is_on_the_device_and_hides_online(context, page, live_
 
 def test_a_stale_offline_word_from_the_worker_never_shows_the_banner_online(context, page, live_server):
     publish_some(live_server, 2)
-    ready_offline(page)
+    harness.ready_offline(page)
     # The next visit's sync leaves while online and is held at the server while
     # the device goes offline and back online; then its connection drops, so
     # the worker's "offline" reaches the page after the page's own "online".
@@ -209,7 +198,7 @@ def test_a_stale_offline_word_from_the_worker_never_shows_the_banner_online(cont
 
 def test_banner_singular_and_empty_device(context, page, live_server):
     live_server.publisher.publish("Only one", slug="one")
-    ready_offline(page)
+    harness.ready_offline(page)
     harness.go_offline(context)
     harness.poll(page, "() => !document.getElementById('offline-banner').hidden")
     assert "1 statement saved on this device, updated" in banner(page)["text"]
@@ -217,7 +206,7 @@ def test_banner_singular_and_empty_device(context, page, live_server):
 
 def test_server_stopped_while_device_online(page, live_server, page_errors):
     publish_some(live_server)
-    ready_offline(page)
+    harness.ready_offline(page)
     page.goto("/statements/s2")
     harness.wait_for_cached(page, "/statements/s2")
     live_server.stop()
@@ -236,7 +225,7 @@ def test_server_stopped_while_device_online(page, live_server, page_errors):
 
 def test_withdrawn_and_corrected_statements_change_on_the_device(context, page, live_server):
     ids = [live_server.publisher.publish(f"S{n}", f"<p>Original {n}.</p>", slug=f"s{n}") for n in range(2)]
-    ready_offline(page)
+    harness.ready_offline(page)
     page.goto("/statements/s0")
     harness.wait_for_cached(page, "/statements/s0")
     live_server.publisher.revise(ids[0], title="S0", body="<p>Corrected text.</p>", correction_note="Fixed.")
@@ -266,7 +255,7 @@ def test_withdrawn_and_corrected_statements_change_on_the_device(context, page, 
 
 def test_a_new_translation_is_linked_from_the_original_on_the_device_offline(context, page, live_server):
     live_server.publisher.publish("Release the journalist", "<p>Free her now.</p>", slug="release")
-    ready_offline(page)
+    harness.ready_offline(page)
     page.goto("/statements/release")  # opened: its page is kept as well as its record
     harness.wait_for_cached(page, "/statements/release")
     assert page.locator("nav.translations").count() == 0
@@ -301,7 +290,7 @@ def test_a_new_translation_is_linked_from_the_original_on_the_device_offline(con
 
 def test_new_statements_are_announced_but_corrections_are_not(page, live_server):
     ids = [live_server.publisher.publish("First", slug="first")]
-    ready_offline(page)
+    harness.ready_offline(page)
     live_server.publisher.revise(ids[0], title="First", body="<p>Fixed.</p>")
     live_server.publisher.publish("Second", slug="second")
     live_server.publisher.publish("Third", slug="third")
@@ -313,14 +302,14 @@ def test_new_statements_are_announced_but_corrections_are_not(page, live_server)
 
 def test_lists_mark_what_is_available_offline(page, live_server):
     publish_some(live_server, 2)
-    ready_offline(page)
+    harness.ready_offline(page)
     page.goto("/")
     harness.poll(page, "() => document.querySelectorAll('.offline-mark').length === 2")
 
 
 def test_save_for_offline_pins_the_statement(context, page, live_server):
     publish_some(live_server, 2)
-    ready_offline(page)
+    harness.ready_offline(page)
     page.goto("/statements/s0")
     page.click("text=Save for offline")
     harness.poll(
@@ -338,7 +327,7 @@ def test_save_data_keeps_only_what_the_reader_opens(context, page, live_server):
     context.new_cdp_session(page).send("Emulation.setDataSaverOverride", {"dataSaverEnabled": True})
     # One first visit: a second navigation before the first sync ends would
     # be a second visit, which is not told "Ready to read offline".
-    ready_offline(page)
+    harness.ready_offline(page)
     assert page.evaluate("() => navigator.connection.saveData") is True
     assert stored_ids(page) == []
     page.goto("/statements/s1")
@@ -352,7 +341,7 @@ def test_save_data_keeps_only_what_the_reader_opens(context, page, live_server):
 
 def test_editor_and_search_never_enter_a_cache(page, live_server):
     publish_some(live_server, 1)
-    ready_offline(page)
+    harness.ready_offline(page)
     page.goto("/search?q=statement")
     page.goto("/statements/s0")
     harness.wait_for_cached(page, "/statements/s0")
@@ -373,7 +362,7 @@ def test_editor_and_search_never_enter_a_cache(page, live_server):
 def test_slow_link_never_leaves_a_blank_page_and_falls_back_to_the_copy(context, page, live_server, app):
     reconfigure(app, NETWORK_TIMEOUT=0.5)
     publish_some(live_server, 2)
-    ready_offline(page)
+    harness.ready_offline(page)
     page.goto("/statements/s1")
     harness.wait_for_cached(page, "/statements/s1")
     rule = live_server.faults.stall(path="/statements/s1", timeout=10)
@@ -397,7 +386,7 @@ def test_2g_link_first_visit_is_complete(page, live_server, page_errors):
 def test_flaky_server_sync_completes_without_duplicates(page, live_server, app):
     reconfigure(app, SYNC_LIMIT=2)
     publish_some(live_server, 2)
-    ready_offline(page)
+    harness.ready_offline(page)
     for n in range(2, 9):
         live_server.publisher.publish(f"Later {n}", f"<p>Later {n}.</p>", slug=f"later{n}")
     # The second and fourth sync pages fail (one answers 503, one drops the connection).
@@ -418,7 +407,7 @@ def test_flaky_server_sync_completes_without_duplicates(page, live_server, app):
 
 def test_cursor_from_another_database_starts_again(page, live_server, tmp_path):
     publish_some(live_server, 2)
-    ready_offline(page)
+    harness.ready_offline(page)
     page.evaluate("async () => OfflineStore.setMeta('cursor', 'v1.000000000000.5')")
     live_server.publisher.publish("After", slug="after")
     page.goto("/")
@@ -440,7 +429,7 @@ def test_full_storage_keeps_reading_going_and_tells_the_reader(context, page, li
     live_server.publisher.publish(
         "Big", f"<p>{random_text(1, 6000)}</p>", slug="big", published=dt.date(2021, 1, 1)
     )
-    ready_offline(page)
+    harness.ready_offline(page)
     before = len(stored_ids(page))
     session = context.new_cdp_session(page)
     usage = session.send("Storage.getUsageAndQuota", {"origin": live_server.url})["usage"]
@@ -461,7 +450,7 @@ def test_full_storage_keeps_reading_going_and_tells_the_reader(context, page, li
 
 def test_update_flow_across_two_builds(page, live_server, app, page_errors):
     publish_some(live_server, 1)
-    ready_offline(page)
+    harness.ready_offline(page)
     first_caches = page.evaluate("async () => await caches.keys()")
     reconfigure(app, SITE_NAME="Second Build")  # changes the offline page, so the precache and /sw.js
     page.reload()
@@ -481,7 +470,7 @@ def test_manifest_makes_the_app_installable(installability, live_server):
 @pytest.mark.parametrize("path", ["/", "/statements/s0", "/offline", "/search?q=statement"])
 def test_pages_have_no_accessibility_violations(page, live_server, path):
     publish_some(live_server, 2)
-    ready_offline(page, path)
+    harness.ready_offline(page, path)
     violations = harness.axe_violations(page)
     assert violations == [], harness.format_axe(violations)
 
@@ -490,7 +479,7 @@ def test_no_errors_on_any_page_online_or_offline(context, page, live_server, pag
     publish_some(live_server, 2)
     withdrawn = live_server.publisher.publish("Gone", slug="gone")
     live_server.publisher.withdraw(withdrawn, reason="Issued in error.")
-    ready_offline(page)
+    harness.ready_offline(page)
     online = [
         "/",
         "/statements/s0",
