@@ -5,7 +5,7 @@
 Everything runs on 127.0.0.1: gunicorn with deploy/gunicorn.conf.py (2
 workers) behind deploy/nginx.conf as testbed/nginx_conf.py renders it, on a
 fresh site of ``--statements`` generated statements. Every client goes
-through nginx. Four phases, one after the other in one run:
+through nginx. Three stages, one after the other in one run:
 
 1. *mixed*, ``--seconds``: ``--readers`` readers (each one keep-alive
    connection reading ``/``, statement pages, ``/feed.atom`` and
@@ -14,15 +14,18 @@ through nginx. Four phases, one after the other in one run:
    of ``--files`` new files each, and 2 editors saving corrections through
    the editor's form (log in, fetch the form, post it, expect a 302; at the
    end every statement's form shows the last correction);
-2. *quiet*, ``--attack-seconds``: the readers alone, after ``--warmup``
-   seconds of them unmeasured (the imports leave thousands of pages never
-   rendered and a long WAL behind, which is not what the quiet run measures);
-3. *attack*: the readers, and ``--attackers`` clients sending unique query
-   strings and unique valid values without pause (``/sitemap.xml?x=``,
-   ``/?utm_source=``, ``/?page=`` within the pages that exist,
-   ``/api/sync?since=<valid cursor>&limit=1..200``);
-4. *control*: the readers alone again. Its p99 against the quiet phase's
-   shows what the machine's noise alone does to the ratio.
+2. *warm-up*, ``--warmup`` seconds of the readers alone, unmeasured (the
+   imports leave thousands of pages never rendered and a long WAL behind,
+   which is not what the quiet run measures);
+3. ``--rounds`` rounds of three segments of ``--attack-seconds / --rounds``
+   each, in an order rotated from round to round: *quiet* (the readers
+   alone), *attack* (the readers, and ``--attackers`` clients sending unique
+   query strings and unique valid values without pause:
+   ``/sitemap.xml?x=``, ``/?utm_source=``, ``/?page=`` within the pages that
+   exist, ``/api/sync?since=<valid cursor>&limit=1..200``) and *control*
+   (the readers alone again). Each round compares its attack's and its
+   control's p99 with its quiet p99; the figures are the medians of those
+   ratios, the control's showing what the machine's noise alone does.
 
 Every response is checked: status 200 (302 for a save), and a body of the
 length announced and at least a minimum size. Every request has a 10 s
@@ -169,6 +172,13 @@ class Tally:
             self.errors += 1
         if len(self.examples) < 5:
             self.examples.append(text[:300])
+
+    def absorb(self, other: Tally) -> None:
+        """Add ``other``'s requests to this tally (a phase's segments pooled)."""
+        self.latencies += other.latencies
+        self.errors += other.errors
+        self.timeouts += other.timeouts
+        self.examples += other.examples[: max(0, 5 - len(self.examples))]
 
     def summary(self) -> dict:
         return {
@@ -551,8 +561,9 @@ def published_count(env: dict) -> int:
 
 
 async def phase(
-    shared: Shared, name: str, seconds: float, args, peaks: dict, *, attack: bool = False
+    shared: Shared, name: str, seconds: float, args, peaks: dict, *, attack: bool = False, pooled=None
 ) -> dict:
+    """Readers (and attackers) for ``seconds``; their tallies are also added to ``pooled`` when given."""
     peaks["current"] = name
     load_before = os.getloadavg()[0]
     shared.stop_at = time.monotonic() + seconds
@@ -570,7 +581,72 @@ async def phase(
     }
     if attack:
         result["attackers"] = attackers.summary()
+    if pooled is not None:
+        pooled.add(name, result, readers, attackers if attack else None)
     return result
+
+
+# The order of the three segments in each round, rotated so that none of
+# them always comes first (after a warm-up) or always follows the attack.
+ROUND_ORDERS = (
+    ("quiet", "attack", "control"),
+    ("attack", "control", "quiet"),
+    ("control", "quiet", "attack"),
+)
+
+
+@dataclass
+class Pooled:
+    """Every round's segments of one kind, pooled: requests, seconds and load."""
+
+    readers: dict = field(default_factory=dict)
+    attackers: Tally = field(default_factory=Tally)
+    seconds: dict = field(default_factory=dict)
+    load: dict = field(default_factory=dict)
+
+    def add(self, name: str, result: dict, readers: Tally, attackers: Tally | None) -> None:
+        self.readers.setdefault(name, Tally()).absorb(readers)
+        if attackers is not None:
+            self.attackers.absorb(attackers)
+        self.seconds[name] = self.seconds.get(name, 0.0) + result["seconds"]
+        first, last = result["load"]
+        self.load[name] = [self.load.get(name, [first])[0], last]
+
+    def results(self, name: str) -> dict:
+        result = {
+            "seconds": self.seconds[name],
+            "readers": self.readers[name].summary(),
+            "load": self.load[name],
+        }
+        if name == "attack":
+            result["attackers"] = self.attackers.summary()
+        return result
+
+
+async def rounds(shared: Shared, args, peaks: dict) -> dict:
+    """``args.rounds`` rounds of quiet, attack and control segments in rotated order.
+
+    Each segment lasts ``attack_seconds / rounds``. Within a round the three
+    ran under the same machine conditions, so their p99s are compared there
+    (attack / quiet, and control / quiet for the noise) and the medians of
+    those per-round ratios are the figures; the pooled phases give the
+    requests, errors and percentiles over the whole time.
+    """
+    segment = args.attack_seconds / args.rounds
+    pooled = Pooled()
+    per_round = []
+    for number in range(args.rounds):
+        order = ROUND_ORDERS[number % len(ROUND_ORDERS)]
+        print(f"  round {number + 1}: {', '.join(order)}, {segment:g} s each", flush=True)
+        segments = {}
+        for name in order:
+            segments[name] = await phase(
+                shared, name, segment, args, peaks, attack=name == "attack", pooled=pooled
+            )
+        per_round.append({name: segments[name]["readers"]["p99_ms"] for name in order})
+    results = {name: pooled.results(name) for name in ("quiet", "attack", "control")}
+    results["rounds"] = per_round
+    return results
 
 
 async def mixed_phase(shared: Shared, env: dict, ids: list[str], folders: list[Path], args, peaks: dict):
@@ -630,9 +706,7 @@ async def drive(gunicorn_pid: int, port: int, env: dict, ids, folders, args) -> 
         if args.warmup:
             print(f"  warm-up (not measured): {args.warmup} s", flush=True)
             results["warm-up"] = await phase(shared, "warm-up", args.warmup, args, peaks)
-        for name, attack in (("quiet", False), ("attack", True), ("control", False)):
-            print(f"  phase {name}: {args.attack_seconds} s", flush=True)
-            results[name] = await phase(shared, name, args.attack_seconds, args, peaks, attack=attack)
+        results.update(await rounds(shared, args, peaks))
     finally:
         done.set()
         await sampler
@@ -699,6 +773,18 @@ def failures(results: dict) -> list[str]:
     return found
 
 
+def ratios_of(round_p99: dict) -> tuple[float, float]:
+    """One round's attack / quiet and control / quiet p99 ratios."""
+    quiet = round_p99["quiet"]
+    return report.ratio(round_p99["attack"], quiet), report.ratio(round_p99["control"], quiet)
+
+
+def median_ratios(per_round: list[dict]) -> tuple[float, float]:
+    """The medians, over the rounds, of attack / quiet and of control / quiet."""
+    pairs = [ratios_of(r) for r in per_round]
+    return report.median(a for a, _ in pairs), report.median(c for _, c in pairs)
+
+
 def summarize(results: dict, args) -> str:
     rows = []
     for name in ("mixed", "quiet", "attack", "control"):
@@ -753,24 +839,19 @@ def summarize(results: dict, args) -> str:
             for i in results["mixed"]["imports"]
         ],
     )
-    quiet = results["quiet"]["readers"]["p99_ms"]
     text += "\n\n" + report.table(
-        ["readers' p99", "ms", "quiet ms", "ratio", "goal"],
+        ["round", "quiet p99 ms", "attack p99 ms", "control p99 ms", "attack / quiet", "control / quiet"],
         [
-            [
-                "attack vs quiet",
-                results["attack"]["readers"]["p99_ms"],
-                quiet,
-                report.ratio(results["attack"]["readers"]["p99_ms"], quiet),
-                "≤ 2",
-            ],
-            [
-                "control (quiet again) vs quiet: the noise",
-                results["control"]["readers"]["p99_ms"],
-                quiet,
-                report.ratio(results["control"]["readers"]["p99_ms"], quiet),
-                "",
-            ],
+            [n + 1, r["quiet"], r["attack"], r["control"], *ratios_of(r)]
+            for n, r in enumerate(results["rounds"])
+        ],
+    )
+    attack_ratio, noise_ratio = median_ratios(results["rounds"])
+    text += "\n\n" + report.table(
+        ["readers' p99, median of the rounds' ratios", "ratio", "goal"],
+        [
+            ["attack vs quiet", attack_ratio, "≤ 2"],
+            ["control (quiet again) vs quiet: the noise", noise_ratio, ""],
         ],
     )
     rss_rows = []
@@ -792,12 +873,15 @@ def main(argv: list[str] | None = None) -> int:
         "--attack-seconds",
         type=float,
         default=None,
-        help="the quiet, attack and control phases each (default: --seconds)",
+        help="the quiet, attack and control phases each, split over the rounds (default: --seconds)",
     )
     parser.add_argument("--readers", type=int, default=200)
     parser.add_argument("--statements", type=int, default=6000)
     parser.add_argument("--files", type=int, default=1000, help="files per import (2 imports)")
     parser.add_argument("--attackers", type=int, default=4)
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="rounds of quiet, attack and control (rotated order); default 4"
+    )
     parser.add_argument("--warmup", type=float, default=15, help="unmeasured reading before the quiet phase")
     parser.add_argument("--think", type=float, default=1.0, help="a reader's pause, uniform in 0..THINK s")
     parser.add_argument("--editor-pause", type=float, default=1.0, help="seconds between an editor's saves")

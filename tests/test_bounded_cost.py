@@ -133,6 +133,35 @@ def test_the_rendered_cache_is_bounded_by_entries_as_well_as_bytes():
     assert cache.get("a") is None and cache.get("e") is not None
 
 
+def test_a_flood_of_one_off_answers_keeps_to_its_own_budget(client, site, rendered, hot, flask_requests):
+    rendered.one_off = RenderedCache(max_bytes=10**9, max_entries=20)  # the real one, smaller
+    page = client.get("/statements/first", headers=BR)
+    kept_pages = len(rendered.kept)
+    for number in range(60):
+        assert client.get(f"/search?q=words+{number}", headers=BR).status_code == 200
+    # The searches recycled their own share; the page readers read is still kept.
+    assert len(rendered.kept) == kept_pages
+    assert len(rendered.one_off) == 20
+    before = len(flask_requests)
+    assert client.get("/statements/first", headers=BR).data == page.data
+    assert len(flask_requests) == before  # replayed by the hot path, not rendered again
+
+
+def test_the_hot_path_replays_small_one_off_answers_but_not_long_ones(client, site, hot, flask_requests, app):
+    for number in range(30):
+        site.publish(f"Statement {number}", LONG_BODY, slug=f"s{number}")
+    long_answer = "/api/sync?since=0&limit=50"
+    assert len(client.get(long_answer, headers={"Accept-Encoding": "identity"}).data) > 16 * 1024
+    cursor = client.get(long_answer).get_json()["cursor"]
+    short_answer = f"/api/sync?since={cursor}&limit=50"
+    client.get(short_answer)
+    before = len(flask_requests)
+    client.get(short_answer)
+    assert len(flask_requests) == before  # "nothing new" replayed
+    client.get(long_answer, headers={"Accept-Encoding": "identity"})
+    assert len(flask_requests) == before + 1  # the long one-off answer went through Flask again
+
+
 def test_a_commit_invalidates_only_the_pages_whose_parts_changed(client, publisher, hot, flask_requests):
     publisher.publish("First", slug="first")
     second = publisher.publish("Second", slug="second")

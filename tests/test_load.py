@@ -24,7 +24,7 @@ pytestmark = [
 ]
 
 SHORT_RUN = [
-    "--seconds", "15", "--attack-seconds", "3", "--warmup", "2",
+    "--seconds", "15", "--attack-seconds", "4", "--rounds", "2", "--warmup", "2",
     "--readers", "50", "--statements", "600", "--files", "100",
 ]  # fmt: skip
 

@@ -18,14 +18,20 @@ from bulletin.assets import bundles
 from bulletin.assets.files import compressed
 from bulletin.http import hotpath
 from bulletin.http.arguments import canonical_query
-from bulletin.http.compress import Rendered, RenderedCache, negotiate
+from bulletin.http.compress import Rendered, RenderedCache, RenderedCaches, negotiate
 from bulletin.http.database import get_db
 from bulletin.statements import epochs
 
 # Headers of a rendered response that are part of what is cached with it.
 KEPT_HEADERS = ("Content-Type", "X-Robots-Tag", "Location")
-RENDERED_CACHE_BYTES = 64 * 1024 * 1024
+# Per process. The kept pages' budget holds the pages readers read; one-off
+# answers get a small share of their own (see compress.RenderedCaches). With
+# the hot path's and the article cache's, these keep a gunicorn worker under
+# 200 MB however many distinct queries arrive (bench/load.py measures it).
+RENDERED_CACHE_BYTES = 32 * 1024 * 1024
 RENDERED_CACHE_ENTRIES = 4096
+ONE_OFF_CACHE_BYTES = 4 * 1024 * 1024
+ONE_OFF_CACHE_ENTRIES = 1024
 
 REFERRER_POLICY = "no-referrer"  # never tell a linked site where its reader came from
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"
@@ -155,10 +161,12 @@ def cached_response(
     request.environ[hotpath.CANONICAL] = canonical
     if recheck is not None:
         request.environ[hotpath.RECHECK] = (_with_epoch(recheck), (epoch, *parts))
+    if one_off:
+        request.environ[hotpath.ONE_OFF] = True
     unchanged = not_modified(etag, cache_control)
     if unchanged is not None:
         return unchanged
-    cache: RenderedCache = current_app.extensions["bulletin_rendered"]
+    cache = current_app.extensions["bulletin_rendered"].cache_for(one_off=one_off)
     entry = cache.get(etag)
     if entry is None:
         entry = _render(render, best=not one_off)
@@ -202,5 +210,8 @@ def _after_request(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Add security and cache headers to every response; keep rendered responses."""
-    app.extensions["bulletin_rendered"] = RenderedCache(RENDERED_CACHE_BYTES, RENDERED_CACHE_ENTRIES)
+    app.extensions["bulletin_rendered"] = RenderedCaches(
+        kept=RenderedCache(RENDERED_CACHE_BYTES, RENDERED_CACHE_ENTRIES),
+        one_off=RenderedCache(ONE_OFF_CACHE_BYTES, ONE_OFF_CACHE_ENTRIES),
+    )
     app.after_request(_after_request)

@@ -83,3 +83,29 @@ class RenderedCache:
         with self._lock:
             self._entries.clear()
             self._bytes = 0
+
+
+class RenderedCaches:
+    """Kept pages and one-off answers, each in a budget of its own.
+
+    One-off answers (a search's words, a device's own cursor) can be asked
+    for in endless variety; in a budget shared with the kept pages, a flood
+    of them would push out every page readers actually read, and each
+    process would hold the largest budget the two could fill. Apart, the
+    flood recycles its own small share.
+    """
+
+    def __init__(self, kept: RenderedCache, one_off: RenderedCache):
+        self.kept = kept
+        self.one_off = one_off
+
+    def cache_for(self, *, one_off: bool) -> RenderedCache:
+        """The budget an answer of this kind lives in."""
+        return self.one_off if one_off else self.kept
+
+    def __len__(self) -> int:
+        return len(self.kept) + len(self.one_off)
+
+    def clear(self) -> None:
+        self.kept.clear()
+        self.one_off.clear()

@@ -60,8 +60,13 @@ from bulletin.statements import clock, epochs, store
 MARK = "bulletin.etag"  # set in the WSGI environ by cached_response
 CANONICAL = "bulletin.query"  # the query arguments the route read, as cached_response keyed them
 RECHECK = "bulletin.recheck"  # (function of a connection, the ETag parts it gave), when the route has one
+ONE_OFF = "bulletin.one_off"  # set when the answer is one-off (a search, a device's own cursor)
 MAX_ENTRIES = 4096
-MAX_BYTES = 32 * 1024 * 1024
+MAX_BYTES = 24 * 1024 * 1024
+# A one-off answer is replayed only when small: the answer every up-to-date
+# device gets ("nothing new since your cursor") is asked for again and
+# again, a search's or an old cursor's long answer hardly ever.
+ONE_OFF_MAX_BYTES = 16 * 1024
 # Request headers that decide a public response besides its path and query.
 # X-Forwarded-* count too, in case a ProxyFix ever sits inside this middleware.
 KEY_HEADERS = ("HTTP_HOST", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_PREFIX")
@@ -288,6 +293,8 @@ class HotPath:
         finally:
             if hasattr(result, "close"):
                 result.close()
+        if environ.get(ONE_OFF) and len(body) > ONE_OFF_MAX_BYTES:
+            return [body]
         try:
             recheck, parts = environ.get(RECHECK) or (None, ())
             self._keep(
