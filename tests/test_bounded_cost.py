@@ -4,6 +4,8 @@ only the kept pages it changed."""
 
 from __future__ import annotations
 
+import threading
+
 import brotli
 import pytest
 
@@ -160,6 +162,36 @@ def test_the_hot_path_replays_small_one_off_answers_but_not_long_ones(client, si
     assert len(flask_requests) == before  # "nothing new" replayed
     client.get(long_answer, headers={"Accept-Encoding": "identity"})
     assert len(flask_requests) == before + 1  # the long one-off answer went through Flask again
+
+
+def test_threads_missing_the_same_page_at_once_make_it_once():
+    cache = RenderedCache(max_bytes=10**6)
+    started, release = threading.Event(), threading.Event()
+    made = []
+
+    def slow_make():
+        made.append("first")
+        started.set()
+        release.wait(5)
+        return Rendered(200, (), {"identity": b"page"})
+
+    def quick_make():
+        made.append("second")
+        return Rendered(200, (), {"identity": b"other"})
+
+    results = []
+    first = threading.Thread(target=lambda: results.append(cache.get_or_make("k", slow_make)))
+    first.start()
+    assert started.wait(5)
+    second = threading.Thread(target=lambda: results.append(cache.get_or_make("k", quick_make)))
+    second.start()
+    second.join(0.2)  # without waiting for the first, the second would have made its own by now
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert made == ["first"]
+    assert [r.bodies["identity"] for r in results] == [b"page", b"page"]
+    assert cache.get_or_make("other", quick_make).bodies["identity"] == b"other"  # nothing left locked
 
 
 def test_a_commit_invalidates_only_the_pages_whose_parts_changed(client, publisher, hot, flask_requests):

@@ -167,10 +167,7 @@ def cached_response(
     if unchanged is not None:
         return unchanged
     cache = current_app.extensions["bulletin_rendered"].cache_for(one_off=one_off)
-    entry = cache.get(etag)
-    if entry is None:
-        entry = _render(render, best=not one_off)
-        cache.put(etag, entry)
+    entry = cache.get_or_make(etag, lambda: _render(render, best=not one_off))
     encoding = negotiate(request, entry.bodies)
     response = Response(entry.bodies[encoding], status=entry.status, headers=list(entry.headers))
     if encoding != "identity":

@@ -55,6 +55,7 @@ class RenderedCache:
         self._entries: OrderedDict[str, Rendered] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._making: dict[str, list] = {}  # key -> [lock, threads waiting on it]
 
     def get(self, key: str) -> Rendered | None:
         with self._lock:
@@ -75,6 +76,34 @@ class RenderedCache:
             while self._bytes > self.max_bytes or len(self._entries) > self.max_entries:
                 _key, evicted = self._entries.popitem(last=False)
                 self._bytes -= evicted.size
+
+    def get_or_make(self, key: str, make) -> Rendered:
+        """The entry for ``key``, made by ``make()`` and kept when missing.
+
+        Threads that miss the same key at once wait for the first one's
+        ``make()`` instead of each rendering and compressing the same page:
+        after a commit, the sitemap asked for by four clients would
+        otherwise be made four times over, with Brotli 11, while readers
+        wait for a core.
+        """
+        entry = self.get(key)
+        if entry is not None:
+            return entry
+        with self._lock:
+            making = self._making.setdefault(key, [threading.Lock(), 0])
+            making[1] += 1
+        try:
+            with making[0]:
+                entry = self.get(key)
+                if entry is None:
+                    entry = make()
+                    self.put(key, entry)
+                return entry
+        finally:
+            with self._lock:
+                making[1] -= 1
+                if not making[1]:
+                    del self._making[key]
 
     def __len__(self) -> int:
         return len(self._entries)
