@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import diff_text
 import pytest
 from editor_client import EMAIL, EditorClient, add_editor
 from hypothesis import given, settings
@@ -55,14 +56,14 @@ def test_history_lists_every_revision_with_author(editor_client, corrected):
 def test_the_diff_shows_the_changed_words(app, editor_client, corrected):
     first, second = revision_ids(app, corrected)
     html = editor_client.get(f"/editor/statements/{corrected}/revisions/{second}").get_data(as_text=True)
-    assert "<del>Monday</del><ins>Tuesday</ins>" in html
-    assert "Compared with revision 1" in html and "<ins>Day fixed.</ins>" in html
+    assert any("[−Monday] [+Tuesday]" in line for line in diff_text.seen(html))
+    assert "Compared with revision 1" in html and "+ [+Day fixed.]" in diff_text.seen(html)
     first_page = editor_client.get(f"/editor/statements/{corrected}/revisions/{first}").get_data(as_text=True)
     assert "compared with nothing" in first_page
     against = editor_client.get(
         f"/editor/statements/{corrected}/revisions/{first}?against={second}"
     ).get_data(as_text=True)
-    assert "<del>Tuesday</del><ins>Monday</ins>" in against
+    assert any("[−Tuesday] [+Monday]" in line for line in diff_text.seen(against))
 
 
 def test_a_revision_of_another_statement_is_404(app, editor_client, corrected):

@@ -8,7 +8,8 @@ root (``/favicon.ico``, ``/robots.txt``).
 
 The stylesheet is small enough to inline into every page, which saves readers
 a render-blocking round trip; its hash goes into the CSP so no
-``'unsafe-inline'`` is needed.
+``'unsafe-inline'`` is needed. The editor's own rules are a separate, linked
+stylesheet, so that they add no byte to a reader's page.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ SUFFIXES = {"br": "br", "gzip": "gz"}  # the names WhiteNoise looks for
 
 BUNDLES = {
     "css": Bundle("css/site.css", filters="rcssmin", output="gen/site.%(version)s.css"),
+    # Editor pages only, linked rather than inlined: readers never pay for it.
+    "editor_css": Bundle("css/editor.css", filters="rcssmin", output="gen/editor.%(version)s.css"),
     # shared.js and offline-store.js are shared with the service worker (see
     # bulletin.pwa.worker); the interface strings are written by build() from
     # the gettext catalog, so they are paid for once per deploy, not on every page.

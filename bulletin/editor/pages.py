@@ -13,7 +13,7 @@ import sqlite3
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from bulletin.authoring import changes
-from bulletin.editor import diffs
+from bulletin.editor import diffs, listing, removals
 from bulletin.editor.forms import StatementForm, site_zone
 from bulletin.editor.web import editor_blueprint, editor_time
 from bulletin.http import errors
@@ -48,10 +48,18 @@ def load(statement_id: str):
 
 @bp.get("/")
 def index():
-    """Drafts (and scheduled ones), published and withdrawn statements."""
+    """Drafts (and scheduled ones), published and withdrawn statements, filtered and searched as asked."""
     db = get_db()
-    lists = {status: store.list_by_status(db, status) for status in ("draft", "published", "withdrawn")}
-    return render_template("editor/index.html", lists=lists, schedules=store.schedules(db))
+    filters = listing.read_filters(request.args)
+    return render_template(
+        "editor/index.html",
+        lists=listing.statements(db, filters),
+        filters=filters,
+        orders=listing.ORDERS,
+        languages=store.languages_in_use(db),
+        tags=store.tags_in_use(db),
+        schedules=store.schedules(db),
+    )
 
 
 def _edit_page(form: StatementForm, statement=None, *, status: int = 200, conflict=None):
@@ -174,10 +182,9 @@ def _tell(outcome: changes.Outcome) -> None:
     if outcome.unscheduled:
         flash(gettext("The scheduled publication was cancelled: it is a draft again."), "notice")
     if outcome.removed:
-        flash(
-            gettext("The sanitizer removed: %(items)s. Check the preview.", items=", ".join(outcome.removed)),
-            "removed",
-        )
+        flash(gettext("The sanitizer removed parts of the text. Check the preview."), "removed")
+        for sentence in removals.plain_words(outcome.removed):
+            flash(sentence, "removed")
 
 
 @bp.post("/statements/<statement_id>/unschedule")

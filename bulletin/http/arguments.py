@@ -87,3 +87,16 @@ def text(args: Mapping[str, str], name: str, *, max_length: int = MAX_TEXT) -> s
             gettext("%(name)s must be at most %(high)d characters.", name=name, high=max_length)
         )
     return raw
+
+
+def choice(args: Mapping[str, str], name: str, allowed: Iterable[str], default: str = "") -> str:
+    """The argument ``name``, which must be one of ``allowed``; ``default`` when absent or empty."""
+    raw = args.get(name, "")
+    if not raw:
+        return default
+    allowed = tuple(allowed)
+    if raw not in allowed:
+        raise BadArgument(
+            gettext("%(name)s must be one of: %(values)s.", name=name, values=", ".join(allowed))
+        )
+    return raw

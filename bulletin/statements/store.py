@@ -255,6 +255,47 @@ def list_by_status(db: sqlite3.Connection, status: str) -> list[Statement]:
     return _many(db, "WHERE s.status = ? ORDER BY r.created_at DESC, s.rowid DESC", (status,))
 
 
+# The editor's list orders. By publication date: undated drafts (still being
+# written) first, then the newest publication, scheduled ones included.
+EDITOR_ORDERS = {
+    "published": "ORDER BY s.published IS NOT NULL, s.published DESC, s.rowid DESC",
+    "revised": "ORDER BY r.created_at DESC, s.rowid DESC",
+    "title": "ORDER BY r.title COLLATE NOCASE, s.rowid",
+}
+
+
+def list_for_editor(
+    db: sqlite3.Connection,
+    *,
+    status: str | None = None,
+    lang: str | None = None,
+    tag: str | None = None,
+    order: str = "published",
+) -> list[Statement]:
+    """Statements in any status, optionally only one status, language or tag, in an EDITOR_ORDERS order."""
+    where, params = ["1"], []
+    if status:
+        where.append("s.status = ?")
+        params.append(status)
+    if lang:
+        where.append("s.lang = ? COLLATE NOCASE")
+        params.append(lang)
+    if tag:
+        where.append("s.id IN (SELECT statement_id FROM statement_tags WHERE tag = ?)")
+        params.append(tag)
+    return _many(db, f"WHERE {' AND '.join(where)} {EDITOR_ORDERS[order]}", tuple(params))
+
+
+def languages_in_use(db: sqlite3.Connection) -> list[str]:
+    """Every statement language, in any status, sorted."""
+    return [row[0] for row in db.execute("SELECT DISTINCT lang FROM statements ORDER BY lang")]
+
+
+def tags_in_use(db: sqlite3.Connection) -> list[str]:
+    """Every tag of any statement, sorted."""
+    return [row[0] for row in db.execute("SELECT DISTINCT tag FROM statement_tags ORDER BY tag")]
+
+
 def scheduled_at(db: sqlite3.Connection, statement_id: str) -> dt.datetime | None:
     """When a scheduled draft becomes public, or None when it is not scheduled."""
     row = db.execute("SELECT publish_at FROM statements WHERE id = ?", (statement_id,)).fetchone()
