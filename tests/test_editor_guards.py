@@ -10,6 +10,7 @@ from html import unescape
 import pytest
 from editor_client import EditorClient, add_editor, form_values
 
+from bulletin.site import proxy_refresh
 from bulletin.statements import db, store
 
 
@@ -298,6 +299,7 @@ def test_translate_this_links_the_new_draft_to_the_original(editor_client, reade
     assert f'href="/editor/statements/{original}/translate">Translate this</a>' in page
 
     form = editor_client.get(f"/editor/statements/{original}/translate").get_data(as_text=True)
+    assert "<h1>New translation of “Free the journalist”</h1>" in form
     assert "The original" in form and "<strong>arrested</strong>" in form and 'lang="en"' in form
     values = form_values(form)
     assert values["translation_of"] == original and values["tags"] == "press"
@@ -337,3 +339,18 @@ def test_an_original_gone_meanwhile_is_a_message_with_the_text_kept(editor_clien
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "is not here any more" in page and "Kept words." in page
+
+
+def test_undoing_a_withdrawal_renews_the_copies_kept_outside_once_committed(app, editor_client, publisher):
+    seen = []
+
+    def renew(connection, statement_id):
+        # Called after the commit: another connection already sees the statement public.
+        seen.append((statement_id, publisher.get(statement_id).status))
+
+    app.extensions[proxy_refresh.EXTENSION] = renew
+    statement_id = publisher.publish("Renewed")
+    publisher.withdraw(statement_id)
+    editor_client.get(f"/editor/statements/{statement_id}")
+    assert editor_client.post(f"/editor/statements/{statement_id}/republish").status_code == 302
+    assert seen == [(statement_id, "published")]

@@ -76,7 +76,7 @@ class Context:
     at: dt.datetime  # now, by the app's clock
     tz: dt.tzinfo
     default_lang: str
-    # Called with (connection, statement id) once a withdrawal is committed, to
+    # Called with (connection, statement id) once a withdrawal (or its undoing) is committed, to
     # replace copies of its pages kept outside the database (nginx's, see
     # bulletin.site.proxy_refresh); it logs its own failures.
     after_withdrawal: Callable[[sqlite3.Connection, str], None] | None = None
