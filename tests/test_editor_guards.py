@@ -85,7 +85,7 @@ def test_publish_from_the_preview_publishes_exactly_the_previewed_revision(app, 
     refused = editor_client.post(f"/editor/statements/{statement_id}/publish", previewed)
     assert refused.status_code == 409
     page = refused.get_data(as_text=True)
-    assert "Not published" in page and "A version nobody previewed." in page
+    assert "Not published: the statement was saved again" in page and "A version nobody previewed." in page
     assert reader.get("/statements/seen").status_code == 404
     assert [a for _, a, _ in audit_actions(app, statement_id)] == ["create", "save"]
 
@@ -354,3 +354,11 @@ def test_undoing_a_withdrawal_renews_the_copies_kept_outside_once_committed(app,
     editor_client.get(f"/editor/statements/{statement_id}")
     assert editor_client.post(f"/editor/statements/{statement_id}/republish").status_code == 302
     assert seen == [(statement_id, "published")]
+
+
+@pytest.mark.parametrize("action", ["publish", "withdraw", "republish"])
+def test_a_get_on_a_guarded_action_changes_nothing(app, editor_client, action):
+    statement_id = editor_client.create("Untouched", action="publish" if action != "publish" else "save")
+    before = audit_actions(app, statement_id)
+    assert editor_client.get(f"/editor/statements/{statement_id}/{action}").status_code == 405
+    assert audit_actions(app, statement_id) == before

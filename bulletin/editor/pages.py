@@ -264,8 +264,8 @@ def publish(statement_id: str):
     except changes.Conflict as e:
         # Saved again since the preview was shown: the newer revision is previewed, not published unseen.
         message = gettext(
-            "Not published: someone saved a newer version after this preview was shown. "
-            "This is the newer version; publish it if it is right."
+            "Not published: the statement was saved again after this preview was shown. "
+            "This is how it is now; look it over before publishing."
         )
         return _preview_page(e.current, error=message, status=409)
     except changes.Refused as e:
