@@ -263,6 +263,8 @@ def test_the_picker_round_trips_a_time_in_the_site_zone(make_app, zone, typed, u
             "There is no such publication time",
             'type="text" size="20" value="2026-03-01T99:99"',
         ),
+        # The night the clocks go from 02:00 to 03:00 there.
+        ("2031-03-09T02:30", "There is no such time in America/Los_Angeles", 'value="2031-03-09T02:30"'),
     ],
 )
 def test_a_wrong_time_is_a_message_and_the_text_is_kept(make_app, typed, message, kept):

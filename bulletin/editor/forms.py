@@ -27,6 +27,10 @@ class OutOfRange(ValueError):
     """A publication time written correctly that names no time Bulletin can store (2026-02-30, year 10000)."""
 
 
+class SkippedTime(OutOfRange):
+    """A time of day the site's zone skips (clocks going forward): it would be stored as another."""
+
+
 def parse_publication_time(text: str, tz: dt.tzinfo) -> dt.date | dt.datetime | None:
     """``2026-03-01`` (a date stays a date), ``2026-03-01 09:30`` or the picker's ``2026-03-01T09:30``
     in ``tz`` (an aware UTC instant), or None; ValueError (OutOfRange for a time that does not exist)."""
@@ -42,10 +46,14 @@ def parse_publication_time(text: str, tz: dt.tzinfo) -> dt.date | dt.datetime | 
         year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
         try:
             local = dt.datetime(year, month, day, hour, minute, second, tzinfo=tz)
-            return local.astimezone(dt.UTC)
+            instant = local.astimezone(dt.UTC)
         except (ValueError, OverflowError) as e:
             # Year 1 east of UTC has no UTC year, nor 9999 west of it: said beside the field like any other bad time.
             raise OutOfRange(text) from e
+        if instant.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+            # Typed 02:30 on the night the clocks jump from 02:00 to 03:00: the editor would see 03:30.
+            raise SkippedTime(text)
+        return instant
     raise ValueError(text)
 
 
@@ -178,6 +186,11 @@ class StatementForm:
         self.errors = {}
         try:
             self.publication_time(tz)
+        except SkippedTime:
+            self.errors["published"] = gettext(
+                "There is no such time in %(zone)s: the clocks go forward then. Choose another time.",
+                zone=getattr(tz, "key", str(tz)),
+            )
         except OutOfRange:
             self.errors["published"] = gettext(
                 "There is no such publication time: choose a real date and time between the years 1 and 9999."
