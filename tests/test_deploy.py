@@ -290,7 +290,7 @@ def test_a_withdrawal_by_the_editor_reaches_nginx_before_the_next_reader(refresh
     editor = EditorBrowser(port)
     editor.submit("/editor/login", "/editor/login", {"email": EMAIL, "password": PASSWORD})
     page = f"/editor/statements/{statement_id}"
-    landed = editor.submit(page, f"{page}/withdraw", {"reason": "Published in error."})
+    landed = editor.submit(page, f"{page}/withdraw", {"reason": "Published in error.", "confirm": "yes"})
     assert "Withdrawn" in landed
 
     # The very first request after the withdrawal, in every variant: no window at all.

@@ -39,7 +39,9 @@ def test_the_home_lists_drafts_published_and_withdrawn(editor_client):
     withdrawn = editor_client.create("Regretted", action="publish")
     editor_client.get(f"/editor/statements/{withdrawn}")
     assert (
-        editor_client.post(f"/editor/statements/{withdrawn}/withdraw", {"reason": "Wrong date."}).status_code
+        editor_client.post(
+            f"/editor/statements/{withdrawn}/withdraw", {"reason": "Wrong date.", "confirm": "yes"}
+        ).status_code
         == 302
     )
     html = editor_client.get("/editor/").get_data(as_text=True)
@@ -106,6 +108,10 @@ def test_preview_is_the_readers_page_without_the_page_script(editor_client, read
     script = re.search(r'<script src="[^"]+" defer></script>', page).group(0)
     notices = re.search(r'<div class="notices">.*?</div>\s*</div>', page, re.S).group(0)
     assert "<script" not in preview and 'id="offline-banner"' not in preview
+    # Less the preview's own bar and title, the preview is the reader's page.
+    bar = re.search(r'<section class="preview-bar".*?</section>', preview, re.S).group(0)
+    assert "Preview — this version is published" in bar
+    preview = preview.replace(bar, "").replace("<title>Preview: ", "<title>")
     assert preview == page.replace(script, "").replace(notices, "")
     assert (
         editor_client.get(f"/editor/statements/{statement_id}/preview").headers["Cache-Control"] == "no-store"
@@ -193,7 +199,8 @@ def test_withdrawing_needs_a_reason_then_answers_410_everywhere(editor_client, r
     assert reader.get("/statements/regret").status_code == 200
     assert (
         editor_client.post(
-            f"/editor/statements/{statement_id}/withdraw", {"reason": "Published by mistake."}
+            f"/editor/statements/{statement_id}/withdraw",
+            {"reason": "Published by mistake.", "confirm": "yes"},
         ).status_code
         == 302
     )
@@ -208,7 +215,9 @@ def test_withdrawing_needs_a_reason_then_answers_410_everywhere(editor_client, r
 def test_a_withdrawn_statement_cannot_be_edited(editor_client):
     statement_id = editor_client.create("Gone", action="publish")
     editor_client.get(f"/editor/statements/{statement_id}")
-    editor_client.post(f"/editor/statements/{statement_id}/withdraw", {"reason": "No longer true."})
+    editor_client.post(
+        f"/editor/statements/{statement_id}/withdraw", {"reason": "No longer true.", "confirm": "yes"}
+    )
     page = editor_client.get(f"/editor/statements/{statement_id}").get_data(as_text=True)
     assert "<fieldset disabled>" in page and "No longer true." in page
     data = {**form_values(page), "title": "Back again", "action": "save"}

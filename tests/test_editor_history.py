@@ -103,7 +103,7 @@ def test_the_audit_log_says_who_did_what_and_when(app, editor_client, corrected)
     add_editor(app, "colleague@example.org")
     colleague.login("colleague@example.org")
     colleague.get(f"/editor/statements/{corrected}")
-    colleague.post(f"/editor/statements/{corrected}/withdraw", {"reason": "Cancelled."})
+    colleague.post(f"/editor/statements/{corrected}/withdraw", {"reason": "Cancelled.", "confirm": "yes"})
     html = editor_client.get("/editor/audit").get_data(as_text=True)
     rows = html[html.index("<tbody>") : html.index("</tbody>")].split("<tr>")[1:]
     assert "colleague@example.org" in rows[0] and "withdrew" in rows[0] and "Cancelled." in rows[0]

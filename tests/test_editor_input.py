@@ -13,7 +13,7 @@ def test_a_publication_year_below_1000_never_breaks_the_editor(editor_client, cl
         "Ancient", "An old text.", slug="ancient", published="0226-03-01 09:30"
     )
     assert editor_client.get("/editor/").status_code == 200
-    assert editor_client.form_of(statement_id)["published"] == "0226-03-01 09:30"
+    assert editor_client.form_of(statement_id)["published"] == "0226-03-01T09:30"  # the picker's form
     saved = editor_client.save(statement_id, body="An old text, corrected.", action="publish")
     assert saved.status_code == 302, saved.get_data(as_text=True)
     assert editor_client.get("/editor/").status_code == 200

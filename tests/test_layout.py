@@ -23,6 +23,7 @@ WRITERS = {
     "set_language",
     "mark_changed",
     "withdraw",
+    "republish",
     "rename",
 }
 WRITE_PATH = REPO / "bulletin" / "authoring" / "changes.py"

@@ -93,7 +93,9 @@ def test_an_unreachable_nginx_is_logged_and_the_editor_still_withdraws(publisher
     statement_id = publisher.publish("Published in error")
     editor_client.get(f"/editor/statements/{statement_id}")
     with caplog.at_level(logging.WARNING, logger="bulletin.site.proxy_refresh"):
-        response = editor_client.post(f"/editor/statements/{statement_id}/withdraw", {"reason": "A mistake."})
+        response = editor_client.post(
+            f"/editor/statements/{statement_id}/withdraw", {"reason": "A mistake.", "confirm": "yes"}
+        )
         passes[0].join(10)
     assert response.status_code == 302
     assert publisher.get(statement_id).is_withdrawn

@@ -27,6 +27,7 @@ ACTIONS = {
     "correct": N_("corrected"),
     "update": N_("changed the details of"),
     "withdraw": N_("withdrew"),
+    "republish": N_("undid the withdrawal of"),
     "restore": N_("restored an earlier revision of"),
     "login": N_("logged in"),
     "logout": N_("logged out"),

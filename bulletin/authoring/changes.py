@@ -1,8 +1,8 @@
 """The one write path: every change to a statement, by anyone, goes through here.
 
-Create, revise, publish, schedule, unschedule, withdraw, restore, import and
-the scheduler's publication all take plain values, run in one write
-transaction together with their audit entry, and share one validation, one
+Create, revise, publish, schedule, unschedule, withdraw, republish, restore,
+import and the scheduler's publication all take plain values, run in one
+write transaction together with their audit entry, and share one validation, one
 normalization and one sanitizing of the body. Where an editor's rules and an
 import's differ on purpose, both rules are here: an editor's save against a
 revision newer than the one the form started from is a :class:`Conflict`;
@@ -76,7 +76,7 @@ class Context:
     at: dt.datetime  # now, by the app's clock
     tz: dt.tzinfo
     default_lang: str
-    # Called with (connection, statement id) once a withdrawal is committed, to
+    # Called with (connection, statement id) once a withdrawal (or its undoing) is committed, to
     # replace copies of its pages kept outside the database (nginx's, see
     # bulletin.site.proxy_refresh); it logs its own failures.
     after_withdrawal: Callable[[sqlite3.Connection, str], None] | None = None
@@ -330,6 +330,20 @@ def _go_public(db, statement_id: str, when, ctx: Context, *, removed, revised) -
     return Outcome(statement_id, revised, True, removed, published=True)
 
 
+def publish(db: sqlite3.Connection, statement_id: str, revision: str, ctx: Context) -> Outcome:
+    """Publish (or schedule, when its time is still to come) a draft exactly at ``revision``.
+
+    The preview's Publish: what goes out is the revision the editor looked
+    at, so a newer one saved meanwhile is a Conflict, not published unseen.
+    Refused for a statement that is not a draft.
+    """
+    with transaction(db):
+        statement = _changeable(db, statement_id, revision)
+        if statement.status != "draft":
+            raise Refused(gettext("Only a draft can be published; this statement is already public."))
+        return _go_public(db, statement_id, statement.published, ctx, removed=(), revised=False)
+
+
 def unschedule(db: sqlite3.Connection, statement_id: str, ctx: Context) -> bool:
     """Turn a scheduled draft back into a plain draft; False when it was not scheduled."""
     with transaction(db):
@@ -339,18 +353,44 @@ def unschedule(db: sqlite3.Connection, statement_id: str, ctx: Context) -> bool:
     return done
 
 
-def withdraw(db: sqlite3.Connection, statement_id: str, reason: str, ctx: Context) -> None:
-    """Withdraw a published statement with the reason readers will see; Refused otherwise."""
+def check_withdrawal(statement: Statement | None, reason: str) -> None:
+    """Refused (saying why) unless ``statement`` is published and ``reason`` says something: what a
+    withdrawal checks, for the step that asks to confirm it."""
     if not reason.strip():
         raise Refused(gettext("Give the reason for the withdrawal: readers will see it."))
+    if statement is None or statement.status != "published":
+        raise Refused(gettext("Only a published statement can be withdrawn."))
+
+
+def withdraw(db: sqlite3.Connection, statement_id: str, reason: str, ctx: Context) -> None:
+    """Withdraw a published statement with the reason readers will see; Refused otherwise."""
     with transaction(db):
-        statement = store.get_by_id(db, statement_id)
-        if statement is None or statement.status != "published":
-            raise Refused(gettext("Only a published statement can be withdrawn."))
+        check_withdrawal(store.get_by_id(db, statement_id), reason)
         store.withdraw(db, statement_id, reason)
         audit.record(db, ctx.actor, "withdraw", statement_id=statement_id, detail=reason.strip())
     # Inside a caller's transaction nothing is committed yet: a copy renewed now
     # would be the statement still published, so the caller renews after its commit.
+    if ctx.after_withdrawal is not None and not db.in_transaction:
+        ctx.after_withdrawal(db, statement_id)
+
+
+def republish(db: sqlite3.Connection, statement_id: str, ctx: Context) -> None:
+    """Undo a withdrawal: the statement is public again, devices get it back at their next sync; Refused
+    when it is not withdrawn."""
+    with transaction(db):
+        statement = store.get_by_id(db, statement_id)
+        if statement is None or statement.status != "withdrawn":
+            raise Refused(gettext("Only a withdrawn statement can be published again."))
+        store.republish(db, statement_id)
+        audit.record(
+            db,
+            ctx.actor,
+            "republish",
+            statement_id=statement_id,
+            revision_id=statement.revision,
+            detail=statement.withdrawal_reason,
+        )
+    # The pages nginx kept of the withdrawal (410s, lists without it) are renewed as after a withdrawal.
     if ctx.after_withdrawal is not None and not db.in_transaction:
         ctx.after_withdrawal(db, statement_id)
 

@@ -17,26 +17,65 @@ from bulletin.i18n import gettext
 from bulletin.statements import store
 from bulletin.statements.records import Statement
 
-_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_INSTANT = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?")
+# Years of up to six digits are read, so that a year the picker allows but
+# Bulletin cannot store (after 9999) is "out of range", not "malformed".
+_DATE = re.compile(r"(\d{4,6})-(\d{1,2})-(\d{1,2})")
+_INSTANT = re.compile(r"(\d{4,6})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?")
+
+
+class OutOfRange(ValueError):
+    """A publication time written correctly that names no time Bulletin can store (2026-02-30, year 10000)."""
+
+
+class SkippedTime(OutOfRange):
+    """A time of day the site's zone skips (clocks going forward): it would be stored as another."""
 
 
 def parse_publication_time(text: str, tz: dt.tzinfo) -> dt.date | dt.datetime | None:
-    """``2026-03-01`` (a date stays a date), ``2026-03-01 09:30`` in ``tz`` (an aware UTC instant), or None."""
+    """``2026-03-01`` (a date stays a date), ``2026-03-01 09:30`` or the picker's ``2026-03-01T09:30``
+    in ``tz`` (an aware UTC instant), or None; ValueError (OutOfRange for a time that does not exist)."""
     text = text.strip()
     if not text:
         return None
     if match := _DATE.fullmatch(text):
-        return dt.date(*map(int, match.groups()))
+        try:
+            return dt.date(*map(int, match.groups()))
+        except ValueError as e:
+            raise OutOfRange(text) from e
     if match := _INSTANT.fullmatch(text):
         year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
-        local = dt.datetime(year, month, day, hour, minute, second, tzinfo=tz)
         try:
-            return local.astimezone(dt.UTC)
-        except OverflowError as e:
-            # Year 1 east of UTC has no UTC year: said beside the field like any other bad time.
-            raise ValueError(text) from e
+            local = dt.datetime(year, month, day, hour, minute, second, tzinfo=tz)
+            instant = local.astimezone(dt.UTC)
+        except (ValueError, OverflowError) as e:
+            # Year 1 east of UTC has no UTC year, nor 9999 west of it: said beside the field like any other bad time.
+            raise OutOfRange(text) from e
+        if instant.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+            # Typed 02:30 on the night the clocks jump from 02:00 to 03:00: the editor would see 03:30.
+            raise SkippedTime(text)
+        return instant
     raise ValueError(text)
+
+
+def picker_value(text: str) -> str | None:
+    """The form's time as the date-time picker's value (``2026-03-01T09:30``; a date at midnight),
+    or None when the picker could not hold it (the page then offers a text field, so nothing typed is lost)."""
+    text = text.strip()
+    if not text:
+        return ""
+    if match := _DATE.fullmatch(text):
+        parts = (*map(int, match.groups()), 0, 0)
+    elif match := _INSTANT.fullmatch(text):
+        parts = tuple(int(part or 0) for part in match.groups()[:5])
+    else:
+        return None
+    year, month, day, hour, minute = parts
+    # The picker's own range: it empties a value outside it, which would lose the text.
+    if not (1 <= year <= 275760 and 1 <= month <= 12 and hour < 24 and minute < 60):
+        return None
+    if not 1 <= day <= _days_in_month(year, month):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}"
 
 
 def shown_time(value: dt.date | dt.datetime | None, tz: dt.tzinfo) -> str:
@@ -66,6 +105,9 @@ class StatementForm:
     tags: str = ""
     slug: str = ""
     published: str = ""
+    # A publication date without a time (an imported statement's, say): the
+    # picker shows it at midnight, and an untouched picker keeps it a date.
+    published_date: str = ""
     correction_note: str = ""
     base_revision: str = ""
     errors: dict[str, str] = field(default_factory=dict)
@@ -91,6 +133,7 @@ class StatementForm:
             tags=", ".join(statement.tags),
             slug=statement.slug,
             published=shown_time(statement.published, tz),
+            published_date=_date_only(statement.published),
             correction_note=statement.correction_note,
             base_revision=statement.revision,
         )
@@ -100,8 +143,21 @@ class StatementForm:
         """The tags as typed, comma-separated."""
         return [tag.strip() for tag in self.tags.split(",") if tag.strip()]
 
+    @classmethod
+    def translating(cls, original: Statement) -> StatementForm:
+        """An empty form for a translation of ``original``: linked to it, with its tags and format."""
+        return cls(tags=", ".join(original.tags), translation_of=original.id)
+
+    @property
+    def published_picker(self) -> str | None:
+        """The publication time as the picker's value; None: show the text as typed in a text field."""
+        return picker_value(self.published)
+
     def publication_time(self, tz: dt.tzinfo) -> dt.date | dt.datetime | None:
         """The publication date or instant typed (call after :meth:`validate`)."""
+        if self.published_date and picker_value(self.published) == picker_value(self.published_date):
+            # The picker untouched on a date without a time: it stays that date.
+            return parse_publication_time(self.published_date, tz)
         return parse_publication_time(self.published, tz)
 
     def draft(self, tz: dt.tzinfo) -> changes.Draft:
@@ -130,13 +186,35 @@ class StatementForm:
         self.errors = {}
         try:
             self.publication_time(tz)
+        except SkippedTime:
+            self.errors["published"] = gettext(
+                "There is no such time in %(zone)s: the clocks go forward then. Choose another time.",
+                zone=getattr(tz, "key", str(tz)),
+            )
+        except OutOfRange:
+            self.errors["published"] = gettext(
+                "There is no such publication time: choose a real date and time between the years 1 and 9999."
+            )
         except ValueError:
             # Said beside the field, with the forms that are understood.
             self.errors["published"] = gettext(
-                "Write the publication time as 2026-03-01 or 2026-03-01 09:30."
+                "Choose the publication time in the picker, or write it as 2026-03-01 09:30."
             )
         self.errors.update(changes.problems(self._draft(None)))
         return not self.errors
+
+
+def _days_in_month(year: int, month: int) -> int:
+    # By hand: datetime stops at year 9999, the picker does not.
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def _date_only(value: dt.date | dt.datetime | None) -> str:
+    if value is None or isinstance(value, dt.datetime):
+        return ""
+    return value.isoformat()
 
 
 def site_zone(name: str) -> zoneinfo.ZoneInfo:

@@ -1,8 +1,10 @@
-"""The editor's statement pages: the lists, create and edit, preview, publish, withdraw.
+"""The editor's statement pages: the lists, create, translate and edit, preview, publish, withdraw, undo.
 
 Everything works with plain forms and no JavaScript. Saving goes through
 :mod:`bulletin.authoring`; these views only read the form, call it, and say
-what happened (including what the sanitizer removed).
+what happened (including what the sanitizer removed). Publishing from the
+preview, withdrawing and undoing a withdrawal are each one view, so a rule
+about who may do them is one line there.
 """
 
 from __future__ import annotations
@@ -71,6 +73,10 @@ def _edit_page(form: StatementForm, statement=None, *, status: int = 200, confli
         scheduled_at=store.scheduled_at(db, statement.id) if statement else None,
         conflict=conflict,
         timezone=current_app.config["TIMEZONE"],
+        # A new translation shows its original beside the form.
+        original=store.get_by_id(db, form.translation_of)
+        if statement is None and form.translation_of
+        else None,
     )
     return page, status
 
@@ -79,6 +85,16 @@ def _edit_page(form: StatementForm, statement=None, *, status: int = 200, confli
 def new():
     """An empty statement form."""
     return _edit_page(StatementForm())
+
+
+@bp.get("/statements/<statement_id>/translate")
+def translate(statement_id: str):
+    """A new draft's form linked to the statement as its translation, the original beside it."""
+    original = load(statement_id)
+    if original.is_withdrawn:
+        message = gettext("A withdrawn statement cannot be translated: undo the withdrawal first.")
+        return render_template("editor/error.html", status=409, message=message), 409
+    return _edit_page(StatementForm.translating(original))
 
 
 @bp.post("/statements/new")
@@ -92,9 +108,13 @@ def create():
         outcome = changes.create(
             get_db(), form.draft(ctx.tz), ctx, publish=request.form.get("action") == "publish"
         )
-    except store.StoreError as e:
-        # The one store rule a new statement can break: an unknown original. Shown beside that field.
-        form.errors["translation_of"] = str(e)
+    except store.StoreError:
+        # The one store rule a new statement can break: an unknown original (deleted by a restore, or
+        # a hand-made form). Said where the original would be shown.
+        form.errors["translation_of"] = gettext(
+            "The statement this translates is not here any more: save it as an original, or start again "
+            "from “Translate this” on the original."
+        )
         return _edit_page(form, status=422)
     except sqlite3.OperationalError as e:
         return _unsaved_page(form, None, e)
@@ -198,10 +218,18 @@ def unschedule(statement_id: str):
 
 @bp.post("/statements/<statement_id>/withdraw")
 def withdraw(statement_id: str):
-    """Withdraw a published statement; its page then answers 410 with the reason."""
+    """Withdraw a published statement once confirmed; its page then answers 410 with the reason.
+
+    Without ``confirm=yes`` nothing changes: the answer is the confirmation
+    step (a page, so it works without JavaScript), which posts back here.
+    """
     statement = load(statement_id)
+    reason = request.form.get("reason", "")
     try:
-        changes.withdraw(get_db(), statement_id, request.form.get("reason", ""), context())
+        if request.form.get("confirm") != "yes":
+            changes.check_withdrawal(statement, reason)
+            return render_template("editor/withdraw.html", statement=statement, reason=reason.strip())
+        changes.withdraw(get_db(), statement_id, reason, context())
     except changes.Refused as e:
         # No reason given, or not a published statement: said beside the reason field.
         tz = site_zone(current_app.config["TIMEZONE"])
@@ -209,22 +237,72 @@ def withdraw(statement_id: str):
         form.errors["reason"] = str(e)
         return _edit_page(form, statement, status=422)
     flash(
-        gettext("Withdrawn: its page now shows the reason, and devices replace it at their next sync."),
+        gettext(
+            "Withdrawn: its page now shows the reason, and devices replace it at their next sync. "
+            "“Undo the withdrawal” below publishes it again."
+        ),
         "notice",
     )
     return redirect(url_for("editor.edit", statement_id=statement_id))
 
 
+@bp.post("/statements/<statement_id>/republish")
+def republish(statement_id: str):
+    """Undo a withdrawal: the statement is public again, and devices get it back at their next sync."""
+    load(statement_id)
+    try:
+        changes.republish(get_db(), statement_id, context())
+    except changes.Refused as e:
+        # Not withdrawn (any more): a second click, or another editor was first.
+        flash(str(e), "error")
+        return redirect(url_for("editor.edit", statement_id=statement_id))
+    flash(
+        gettext("Published again: readers see it now, and devices get it back at their next sync."), "notice"
+    )
+    return redirect(url_for("editor.edit", statement_id=statement_id))
+
+
+@bp.post("/statements/<statement_id>/publish")
+def publish(statement_id: str):
+    """Publish from the preview exactly the revision it showed (``revision``), or schedule it."""
+    statement = load(statement_id)
+    try:
+        outcome = changes.publish(get_db(), statement_id, request.form.get("revision", ""), context())
+    except changes.Conflict as e:
+        # Saved again since the preview was shown: the newer revision is previewed, not published unseen.
+        message = gettext(
+            "Not published: the statement was saved again after this preview was shown. "
+            "This is how it is now; look it over before publishing."
+        )
+        return _preview_page(e.current, error=message, status=409)
+    except changes.Refused as e:
+        return _preview_page(statement, error=str(e), status=409)
+    _tell(outcome)
+    return redirect(url_for("editor.edit", statement_id=statement_id))
+
+
 @bp.get("/statements/<statement_id>/preview")
 def preview(statement_id: str):
-    """The reader's page of the statement's current revision, exactly as it will be served."""
+    """The reader's page of the statement's current revision as it will be served, marked as a preview."""
+    return _preview_page(load(statement_id))
+
+
+def _preview_page(statement, *, error: str = "", status: int = 200):
+    """The preview of ``statement``: the reader's page, below a bar that says it is not public, with
+    Publish (a draft, at exactly this revision) and Back to editing."""
     db = get_db()
-    statement = load(statement_id)
+    planned = statement.published
     if statement.published is None:
         # What publishing now would give it; the reader's page always has a date.
         statement = dataclasses.replace(statement, published=clock.now())
-    return render_template(
-        "reader/statement.html",
+    tz = site_zone(current_app.config["TIMEZONE"])
+    schedules = planned is not None and changes.start_of(planned, tz) > clock.now()
+    page = render_template(
+        "editor/preview.html",
         statement=statement,
         article=article_html(statement, store.translations_of(db, statement)),
+        schedules_for=changes.start_of(planned, tz) if schedules else None,
+        timezone=current_app.config["TIMEZONE"],
+        error=error,
     )
+    return page, status

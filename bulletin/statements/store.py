@@ -572,6 +572,25 @@ def withdraw(db: sqlite3.Connection, statement_id: str, reason: str) -> None:
         _record_change(db, statement_id, "withdraw", statement.revision)
 
 
+def republish(db: sqlite3.Connection, statement_id: str) -> None:
+    """Undo a withdrawal: the statement is public again, as it was, and devices get it back.
+
+    Recorded as a publication, so a device that synced the withdrawal
+    receives the statement again at its next sync; the withdrawal stays in
+    the change log and the audit log.
+    """
+    statement = get_by_id(db, statement_id)
+    if statement is None or statement.status != "withdrawn":
+        raise StoreError("only a withdrawn statement can be published again")
+    with _links_kept_true(db, statement_id):
+        db.execute(
+            "UPDATE statements SET status = 'published', withdrawn_at = NULL, withdrawal_reason = NULL"
+            " WHERE id = ?",
+            (statement_id,),
+        )
+        _record_change(db, statement_id, "publish", statement.revision)
+
+
 def rename(db: sqlite3.Connection, statement_id: str, new_slug: str) -> str:
     """Give a draft a new slug (the old one redirects); published slugs are frozen.
 

@@ -106,6 +106,8 @@ def test_create_preview_publish_correct_withdraw(editor_page, reader):
     # Withdraw: the page answers 410 with the reason; the list drops it.
     page.fill("#reason", "Published by mistake.")
     page.get_by_role("button", name="Withdraw this statement").click()
+    assert reader("/statements/water")[0] == 200  # not before it is confirmed
+    page.get_by_role("button", name="Yes, withdraw it").click()
     assert "Withdrawn" in banners(page)
     status, text, _ = reader("/statements/water")
     assert status == 410 and "Published by mistake." in text
