@@ -15,6 +15,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from bulletin.authoring import changes
 from bulletin.editor import diffs
 from bulletin.editor.forms import StatementForm, site_zone
+from bulletin.editor.roles import PUBLISH, require
 from bulletin.editor.web import editor_blueprint, editor_time
 from bulletin.http import errors
 from bulletin.http.database import get_db
@@ -76,6 +77,8 @@ def new():
 @bp.post("/statements/new")
 def create():
     """Store a new draft; publish or schedule it at once when asked."""
+    if request.form.get("action") == "publish":
+        require(PUBLISH)
     form = StatementForm.from_request(request.form)
     ctx = context()
     if not form.validate(ctx.tz):
@@ -106,11 +109,14 @@ def edit(statement_id: str):
 def save(statement_id: str):
     """Save the form; 409 with both versions when someone saved a newer revision meanwhile."""
     statement = load(statement_id)
+    publish = request.form.get("action") == "publish"
+    if publish or statement.status == "published":
+        # Saving a published statement is a correction: readers see it at once.
+        require(PUBLISH, statement_id=statement_id)
     form = StatementForm.from_request(request.form)
     ctx = context()
     if not form.validate(ctx.tz):
         return _edit_page(form, statement, status=422)
-    publish = request.form.get("action") == "publish"
     try:
         outcome = changes.save(
             get_db(), statement_id, form.draft(ctx.tz), ctx, publish=publish, base_revision=form.base_revision
@@ -184,6 +190,7 @@ def _tell(outcome: changes.Outcome) -> None:
 def unschedule(statement_id: str):
     """Cancel a scheduled publication; the statement stays a draft."""
     load(statement_id)
+    require(PUBLISH, statement_id=statement_id)
     if changes.unschedule(get_db(), statement_id, context()):
         flash(gettext("The scheduled publication was cancelled: it is a draft again."), "notice")
     return redirect(url_for("editor.edit", statement_id=statement_id))
@@ -193,6 +200,7 @@ def unschedule(statement_id: str):
 def withdraw(statement_id: str):
     """Withdraw a published statement; its page then answers 410 with the reason."""
     statement = load(statement_id)
+    require(PUBLISH, statement_id=statement_id)
     try:
         changes.withdraw(get_db(), statement_id, request.form.get("reason", ""), context())
     except changes.Refused as e:
