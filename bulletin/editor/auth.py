@@ -137,19 +137,20 @@ def code():
         return _code_form(400, error=gettext("That is not a code: a code has 6 digits."))
     if passed is None:
         return _code_form(401, error=gettext("The code is wrong, or was used already. Try the next one."))
-    detail = ""
-    if passed == "recovery code":
-        left = second_factor.recovery_codes_left(db, editor.id)
-        detail = f"with a recovery code; {left} left"
-        flash(
-            ngettext(
-                "You logged in with a recovery code; %(num)d is left. Each works only once.",
-                "You logged in with a recovery code; %(num)d are left. Each works only once.",
-                left,
-            ),
-            "notice",
-        )
-    return _logged_in(editor, session.get(PENDING, {}).get("next"), detail)
+    if passed != "recovery code":
+        return _logged_in(editor, session.get(PENDING, {}).get("next"))
+    left = second_factor.recovery_codes_left(db, editor.id)
+    response = _logged_in(editor, session.get(PENDING, {}).get("next"), f"with a recovery code; {left} left")
+    # After the login, whose new session would have dropped a message flashed before it.
+    flash(
+        ngettext(
+            "You logged in with a recovery code; %(num)d is left. Each works only once.",
+            "You logged in with a recovery code; %(num)d are left. Each works only once.",
+            left,
+        ),
+        "notice",
+    )
+    return response
 
 
 @bp.post("/logout")

@@ -38,7 +38,7 @@ from bulletin.statements.records import parse_stored_time
 # Pages reachable without a session (the code step checks the password was right).
 OPEN_ENDPOINTS = frozenset({"auth.login", "auth.code"})
 # The only pages of an editor who must set up a second factor and has not yet.
-ENROLMENT_ENDPOINTS = frozenset({"second_factor.setup", "auth.logout"})
+ENROLMENT_ENDPOINTS = frozenset({"second_factor.setup", "second_factor.confirm", "auth.logout"})
 
 
 def editor_blueprint(name: str, import_name: str) -> Blueprint:
