@@ -204,6 +204,8 @@ def test_an_administrator_cannot_change_their_own_role_nor_give_an_unknown_one(a
     other = next(e for e in accounts_of(app) if e.email == WRITER)
     assert admin.post(f"/editor/accounts/{other.id}/role", {"role": "root"}).status_code == 422
     assert admin.post("/editor/accounts/99999/role", {"role": "writer"}).status_code == 404
+    assert admin.post("/editor/accounts/" + "9" * 40 + "/role", {"role": "writer"}).status_code == 404
+    assert admin.post("/editor/accounts/" + "9" * 40 + "/second-factor/reset").status_code == 404
     assert {e.email: e.role for e in accounts_of(app)} == {ADMIN: "admin", WRITER: "writer"}
 
 

@@ -212,6 +212,16 @@ def test_next_survives_the_code_step(app, enrolled, clock):
     assert response.headers["Location"].endswith("/editor/audit")
 
 
+def test_a_huge_next_is_dropped_rather_than_kept_in_the_cookie(app, enrolled, clock):
+    secret, _codes = enrolled
+    browser = EditorClient(app.test_client())
+    browser.get("/editor/login")
+    huge = "/editor/audit?x=" + "y" * 20_000
+    browser.post("/editor/login", {"email": EMAIL, "password": PASSWORD, "next": huge})
+    response = code_step(browser, code_at(secret, clock))
+    assert response.status_code == 302 and response.headers["Location"].endswith("/editor/")
+
+
 def test_reset_2fa_turns_it_off_and_ends_the_sessions(app, runner, enrolled, clock):
     secret, _codes = enrolled
     browser, _ = password_step(app)

@@ -32,7 +32,8 @@ def _page(status: int = 200, *, error: str | None = None, email: str = "", role:
 
 
 def _account(editor_id: int) -> accounts.Editor:
-    editor = accounts.get(get_db(), editor_id)
+    """The account with this id, or 404 (also for an id too large for the database to hold)."""
+    editor = accounts.get(get_db(), editor_id) if editor_id < 2**63 else None
     if editor is None:
         abort(404)
     return editor

@@ -30,6 +30,7 @@ bp = editor_blueprint("auth", __name__)
 
 PENDING = "password_passed"  # in the signed session cookie: whose password was right, and when
 PENDING_SECONDS = 300  # time to type the code after the password
+PENDING_NEXT_MAX = 1000  # characters of ``next`` kept meanwhile
 
 
 def _login_form(status: int, *, error: str | None = None, email: str = "", headers: dict | None = None):
@@ -89,12 +90,11 @@ def login():
         return _login_form(401, error=gettext("The email or the password is wrong."), email=email)
     if editor.second_factor:
         # Half logged in: no session yet, and the attempts stay counted until the code passes too.
+        next_page = request.form.get("next", "")
+        # Kept in the cookie meanwhile, so bounded: a longer address gives way to the editor's home.
+        next_page = next_page if len(next_page) <= PENDING_NEXT_MAX else ""
         session.clear()
-        session[PENDING] = {
-            "editor": editor.id,
-            "at": clock.timestamp(),
-            "next": request.form.get("next", ""),
-        }
+        session[PENDING] = {"editor": editor.id, "at": clock.timestamp(), "next": next_page}
         csrf.rotate()
         return redirect(url_for("auth.code"))
     return _logged_in(editor, request.form.get("next"))
