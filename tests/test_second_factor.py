@@ -142,6 +142,23 @@ def test_a_recovery_code_works_once(app, enrolled, clock):
     assert code_step(browser, codes[4]).status_code == 302
 
 
+def test_new_recovery_codes_replace_the_old_ones_for_a_code_from_the_app(app, enrolled, clock):
+    secret, old = enrolled
+    browser, _ = password_step(app)
+    code_step(browser, code_at(secret, clock))
+    browser.get("/editor/second-factor")
+    assert browser.post("/editor/second-factor/recovery-codes", {"code": old[0]}).status_code == 422
+    response = browser.post("/editor/second-factor/recovery-codes", {"code": code_at(secret, clock, 30)})
+    assert response.status_code == 200
+    new = _RECOVERY.findall(response.get_data(as_text=True))
+    assert len(new) == 10 and not set(new) & set(old)
+    assert "recovery_codes" in audit_actions(app)
+    browser.post("/editor/logout")
+    browser, _ = password_step(app)
+    assert code_step(browser, old[1]).status_code == 401
+    assert code_step(browser, new[1]).status_code == 302
+
+
 def test_wrong_codes_count_against_the_throttle_and_are_audited(make_app, clock):
     app = make_app(LOGIN_FREE_ATTEMPTS=3, LOGIN_MAX_DELAY=60)
     add_editor(app)

@@ -37,6 +37,7 @@ ACTIONS = {
     "second_factor": N_("turned on their second factor"),
     "second_factor_refused": N_("gave a wrong second-factor code"),
     "second_factor_reset": N_("reset the second factor of"),
+    "recovery_codes": N_("made new recovery codes"),
     "role": N_("changed the role of"),
     "create_editor": N_("created the account of"),
 }

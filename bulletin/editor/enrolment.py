@@ -1,4 +1,4 @@
-"""Setting up a second factor: ``/editor/second-factor``.
+"""Setting up a second factor: ``/editor/second-factor`` (and new recovery codes once it is on).
 
 The page shows a secret as a QR code and as text; the second factor is on
 once the editor types a code their app made from it, and the recovery codes
@@ -65,10 +65,34 @@ def confirm():
             422,
             error=gettext("That code is not right. Check the time on your phone, then type the next one."),
         )
-    page = render_template(
-        "editor/second_factor.html",
-        codes=codes,
-        next=safe_next(request.form.get("next")),
-        error=None,
+    return _codes_page(codes)
+
+
+def _codes_page(codes: list[str]) -> str:
+    """The recovery codes, on this one answer only."""
+    return render_template(
+        "editor/second_factor.html", codes=codes, next=safe_next(request.form.get("next")), error=None
     )
-    return page
+
+
+@bp.post("/second-factor/recovery-codes")
+def new_recovery_codes():
+    """Replace the recovery codes, for a code from the app (not a recovery code); the new ones shown once."""
+    if not g.editor.second_factor:
+        return redirect(url_for("second_factor.setup"))
+    wait = throttle.attempt(get_db(), throttle.attempt_keys(g.editor.email))
+    if wait:
+        return _page(429, error=throttle.too_many(wait), headers={"Retry-After": str(wait)})
+    db = get_db()
+    try:
+        with transaction(db):
+            secret = second_factor.secret_of(db, g.editor)
+            code = request.form.get("code", "")
+            passed = secret is not None and second_factor.accept_totp(db, g.editor.id, secret, code)
+            codes = second_factor.new_recovery_codes(db, g.editor.id) if passed else None
+            audit.record(db, g.editor.email, "recovery_codes" if passed else "second_factor_refused")
+    except second_factor.Malformed:
+        return _page(400, error=gettext("That is not a code: a code has 6 digits."))
+    if not codes:
+        return _page(422, error=gettext("That code is not right: type the one your app shows now."))
+    return _codes_page(codes)

@@ -147,15 +147,23 @@ def recovery_codes_left(db: sqlite3.Connection, editor_id: int) -> int:
     ).fetchone()[0]
 
 
+def secret_of(db: sqlite3.Connection, editor: Editor) -> str | None:
+    """The secret of the editor's second factor when it is on, else None."""
+    row = db.execute(
+        "SELECT totp_secret FROM editors WHERE id = ? AND second_factor_at IS NOT NULL", (editor.id,)
+    ).fetchone()
+    return row["totp_secret"] if row else None
+
+
 def check(db: sqlite3.Connection, editor: Editor, text: str) -> str | None:
     """``"code"`` or ``"recovery code"`` when ``text`` passes as the editor's second factor, else None.
 
     Raises Malformed for input longer than any code.
     """
-    row = db.execute("SELECT totp_secret FROM editors WHERE id = ?", (editor.id,)).fetchone()
-    if not editor.second_factor or row is None or not row["totp_secret"]:
+    secret = secret_of(db, editor)
+    if secret is None:
         return None
-    if accept_totp(db, editor.id, row["totp_secret"], text):
+    if accept_totp(db, editor.id, secret, text):
         return "code"
     if use_recovery_code(db, editor.id, text):
         return "recovery code"

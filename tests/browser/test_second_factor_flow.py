@@ -67,5 +67,8 @@ def test_enrol_then_log_in_with_a_code_and_manage_accounts(live_server, new_cont
     page.fill("#code", pyotp.TOTP(secret).at(int(clock.now.timestamp())))
     page.get_by_role("button", name="Log in", exact=True).click()
     assert page.url.endswith("/editor/")
+    page.get_by_role("link", name="Second factor").click()
+    assert "10 recovery codes are left." in page.inner_text("main")
+    assert_fits_and_accessible(page)
     # The wrong code's 401 is the one answer the browser reports; nothing else may be.
     errors.assert_clean(allow=[r"status of 401 .*/editor/login/code"])
