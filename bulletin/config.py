@@ -148,6 +148,8 @@ SETTINGS = (
     Setting("BULLETIN_ARGON2_TIME_COST", "ARGON2_TIME_COST", 3, _positive_int),
     Setting("BULLETIN_ARGON2_MEMORY_KIB", "ARGON2_MEMORY_KIB", 65536, _argon2_memory),
     Setting("BULLETIN_MAX_BODY", "MAX_BODY", 1024 * 1024, _body_limit),
+    # Off by default so an upgrade locks nobody out; an operator turns it on once publishers have enrolled.
+    Setting("BULLETIN_REQUIRE_2FA", "REQUIRE_2FA", False, _flag),
 )
 
 

@@ -17,12 +17,12 @@ PASSWORD = "a long walk to the river"
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def add_editor(app, email: str = EMAIL, password: str = PASSWORD) -> accounts.Editor:
-    """Create an editor account straight in the store."""
+def add_editor(app, email: str = EMAIL, password: str = PASSWORD, role: str = "publisher") -> accounts.Editor:
+    """Create an editor account straight in the store (a publisher unless ``role`` says otherwise)."""
     with app.app_context():
         connection = get_db()
         with transaction(connection):
-            return accounts.create(connection, email, password)
+            return accounts.create(connection, email, password, role)
 
 
 def csrf_of(html: str) -> str:

@@ -16,6 +16,7 @@ from bulletin.statements import clock
 from bulletin.statements.records import parse_stored_time, stored_time
 
 SCHEDULE_ACTOR = "schedule"  # the actor of a scheduled publication that came due
+OPERATOR_ACTOR = "operator"  # the actor of an account command run on the server (no email lacks an "@")
 
 # What each action reads as in the log: "<who> <action> <statement>".
 ACTIONS = {
@@ -33,6 +34,13 @@ ACTIONS = {
     "logout": N_("logged out"),
     "password": N_("changed their password"),
     "editor": N_("became an editor"),
+    "refused": N_("was refused"),
+    "second_factor": N_("turned on their second factor"),
+    "second_factor_refused": N_("gave a wrong second-factor code"),
+    "second_factor_reset": N_("reset the second factor of"),
+    "recovery_codes": N_("made new recovery codes"),
+    "role": N_("changed the role of"),
+    "create_editor": N_("created the account of"),
 }
 
 

@@ -12,6 +12,7 @@ from bulletin.authoring.changes import Conflict, Refused
 from bulletin.authoring.changes import restore as restore_revision
 from bulletin.editor import diffs
 from bulletin.editor.pages import context, load
+from bulletin.editor.roles import PUBLISH, require
 from bulletin.editor.web import editor_blueprint
 from bulletin.http.database import get_db
 from bulletin.i18n import gettext
@@ -58,6 +59,9 @@ def changes(statement_id: str, revision_id: str):
 def restore(statement_id: str, revision_id: str):
     """Make a copy of this revision the current one (409 when the statement moved on meanwhile)."""
     statement = load(statement_id)
+    if statement.status == "published":
+        # Restoring a published statement's revision is a correction.
+        require(PUBLISH, statement_id=statement_id)
     revision = _revision(statement_id, revision_id)
     try:
         restore_revision(

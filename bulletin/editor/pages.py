@@ -17,6 +17,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from bulletin.authoring import changes
 from bulletin.editor import diffs, listing, removals
 from bulletin.editor.forms import StatementForm, site_zone
+from bulletin.editor.roles import PUBLISH, require
 from bulletin.editor.web import editor_blueprint, editor_time
 from bulletin.http import errors
 from bulletin.http.database import get_db
@@ -100,6 +101,8 @@ def translate(statement_id: str):
 @bp.post("/statements/new")
 def create():
     """Store a new draft; publish or schedule it at once when asked."""
+    if request.form.get("action") == "publish":
+        require(PUBLISH)
     form = StatementForm.from_request(request.form)
     ctx = context()
     if not form.validate(ctx.tz):
@@ -134,11 +137,14 @@ def edit(statement_id: str):
 def save(statement_id: str):
     """Save the form; 409 with both versions when someone saved a newer revision meanwhile."""
     statement = load(statement_id)
+    publish = request.form.get("action") == "publish"
+    if publish or statement.status == "published":
+        # Saving a published statement is a correction: readers see it at once.
+        require(PUBLISH, statement_id=statement_id)
     form = StatementForm.from_request(request.form)
     ctx = context()
     if not form.validate(ctx.tz):
         return _edit_page(form, statement, status=422)
-    publish = request.form.get("action") == "publish"
     try:
         outcome = changes.save(
             get_db(), statement_id, form.draft(ctx.tz), ctx, publish=publish, base_revision=form.base_revision
@@ -211,6 +217,7 @@ def _tell(outcome: changes.Outcome) -> None:
 def unschedule(statement_id: str):
     """Cancel a scheduled publication; the statement stays a draft."""
     load(statement_id)
+    require(PUBLISH, statement_id=statement_id)
     if changes.unschedule(get_db(), statement_id, context()):
         flash(gettext("The scheduled publication was cancelled: it is a draft again."), "notice")
     return redirect(url_for("editor.edit", statement_id=statement_id))
@@ -224,6 +231,7 @@ def withdraw(statement_id: str):
     step (a page, so it works without JavaScript), which posts back here.
     """
     statement = load(statement_id)
+    require(PUBLISH, statement_id=statement_id)
     reason = request.form.get("reason", "")
     try:
         if request.form.get("confirm") != "yes":
@@ -250,6 +258,7 @@ def withdraw(statement_id: str):
 def republish(statement_id: str):
     """Undo a withdrawal: the statement is public again, and devices get it back at their next sync."""
     load(statement_id)
+    require(PUBLISH, statement_id=statement_id)
     try:
         changes.republish(get_db(), statement_id, context())
     except changes.Refused as e:
@@ -266,6 +275,7 @@ def republish(statement_id: str):
 def publish(statement_id: str):
     """Publish from the preview exactly the revision it showed (``revision``), or schedule it."""
     statement = load(statement_id)
+    require(PUBLISH, statement_id=statement_id)
     try:
         outcome = changes.publish(get_db(), statement_id, request.form.get("revision", ""), context())
     except changes.Conflict as e:

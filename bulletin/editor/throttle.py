@@ -1,5 +1,9 @@
 """Login attempts limited per account and per client, with growing delays.
 
+A password, a second-factor code at login and a code at enrolment are each
+one attempt, counted under the same keys (:func:`attempt_keys`), so a
+right password does not buy an attacker fresh guesses at the code.
+
 Each attempt is counted against its keys *before* the password is checked,
 in one write transaction, so concurrent attempts cannot all slip through
 while the first is still hashing. The first ``LOGIN_FREE_ATTEMPTS`` attempts
@@ -22,8 +26,10 @@ import logging
 import math
 import sqlite3
 
-from flask import current_app
+from flask import current_app, request
 
+from bulletin.editor import devices
+from bulletin.i18n import gettext
 from bulletin.statements import clock
 from bulletin.statements.db import transaction
 
@@ -65,6 +71,30 @@ def address_key(address: str | None) -> str:
 def device_key(device_id: str) -> str:
     """The key of attempts from a device that has logged in to the account before."""
     return "device:" + device_id
+
+
+def attempt_keys(email: str) -> list[str]:
+    """The keys of this request's attempt on ``email``: the known device's own, else account and address."""
+    device = devices.known_device(email)
+    if device:
+        return [device_key(device)]
+    return [account_key(email), address_key(request.remote_addr)]
+
+
+def every_key(email: str) -> list[str]:
+    """Every key an attempt on ``email`` from this request may have counted under (cleared after a login)."""
+    return sorted(set(attempt_keys(email) + [account_key(email), address_key(request.remote_addr)]))
+
+
+def attempt(db: sqlite3.Connection, keys: list[str]) -> int:
+    """:func:`reserve` with the app's limits: 0 when the attempt may go ahead, else seconds to wait."""
+    config = current_app.config
+    return reserve(db, keys, free=config["LOGIN_FREE_ATTEMPTS"], max_delay=config["LOGIN_MAX_DELAY"])
+
+
+def too_many(wait: int) -> str:
+    """What a throttled editor reads."""
+    return gettext("Too many attempts. Wait %(seconds)d seconds, then try again.", seconds=wait)
 
 
 def wait_after(attempts: int, free: int, max_delay: float) -> float:

@@ -27,7 +27,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from bulletin.editor import accounts, csrf, sessions
+from bulletin.editor import accounts, csrf, second_factor, sessions
 from bulletin.editor.accounts import Editor
 from bulletin.editor.forms import shown_time, site_zone
 from bulletin.http.database import get_db
@@ -35,8 +35,10 @@ from bulletin.http.errors import handle_http_error, wants_json
 from bulletin.i18n import gettext
 from bulletin.statements.records import parse_stored_time
 
-# Pages reachable without a session.
-OPEN_ENDPOINTS = frozenset({"auth.login"})
+# Pages reachable without a session (the code step checks the password was right).
+OPEN_ENDPOINTS = frozenset({"auth.login", "auth.code"})
+# The only pages of an editor who must set up a second factor and has not yet.
+ENROLMENT_ENDPOINTS = frozenset({"second_factor.setup", "second_factor.confirm", "auth.logout"})
 
 
 def editor_blueprint(name: str, import_name: str) -> Blueprint:
@@ -44,6 +46,7 @@ def editor_blueprint(name: str, import_name: str) -> Blueprint:
     bp = Blueprint(name, import_name, url_prefix=sessions.EDITOR_PREFIX)
     bp.before_request(_require_editor)
     bp.register_error_handler(400, _error_page)
+    bp.register_error_handler(403, _error_page)
     bp.register_error_handler(413, _error_page)
     return bp
 
@@ -68,6 +71,13 @@ def _require_editor():
         if had_session:
             flash(gettext("Your session has ended. Log in again."), "notice")
         return redirect(url_for("auth.login", next=_here()))
+    if (
+        g.editor is not None
+        and request.endpoint not in ENROLMENT_ENDPOINTS
+        and second_factor.required_of(g.editor, current_app.config)
+    ):
+        # The password alone opens nothing else: the operator requires a second factor of this role.
+        return redirect(url_for("second_factor.setup", next=_here()))
     return None
 
 
