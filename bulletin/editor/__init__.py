@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bulletin.editor import audit_page, auth, commands, history, pages, web
+from bulletin.editor import audit_page, auth, autosave, commands, history, pages, web
 
 
 def init_app(app: Flask) -> None:
     """Register everything under /editor/ and the account commands."""
     web.init_app(app)
     commands.init_app(app)
-    for blueprint in (auth.bp, pages.bp, history.bp, audit_page.bp):
+    for blueprint in (auth.bp, pages.bp, autosave.bp, history.bp, audit_page.bp):
         app.register_blueprint(blueprint)
