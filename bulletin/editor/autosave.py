@@ -11,7 +11,7 @@ JavaScript, the edit form offers the working copy the server holds
 
 from __future__ import annotations
 
-from flask import abort, flash, g, jsonify, redirect, request, url_for
+from flask import abort, flash, g, jsonify, redirect, request, session, url_for
 
 from bulletin.editor import working_copies
 from bulletin.editor.forms import StatementForm
@@ -28,6 +28,9 @@ NEW_SEGMENT = "new"
 SOURCE_FORMATS = frozenset({"markdown", "html", "txt"})
 # ?restore=working-copy on the form puts the working copy in it (no JavaScript needed).
 RESTORE_ARGUMENT = ("restore", "working-copy")
+# The session remembers, until the next form is shown, which working copy a
+# save or a discard ended: the editor script then drops its copy on the device.
+GONE = "working_copy_gone"
 
 
 def statement_key(segment: str) -> str:
@@ -53,9 +56,9 @@ def keep(statement_id: str):
     """Overwrite the editor's working copy with the form's fields; answer when it was kept."""
     key = statement_key(statement_id)
     fields = StatementForm.from_request(request.form)
-    if fields.source_format not in SOURCE_FORMATS:
+    if "source_format" in request.form and fields.source_format not in SOURCE_FORMATS:
         abort(422, gettext("Unknown text format."))
-    values = {name: getattr(fields, name) for name in working_copies.FIELDS}
+    values = {name: getattr(fields, name) for name in working_copies.FIELDS if name in request.form}
     db = get_db()
     with transaction(db):
         moment = working_copies.put(db, g.editor.id, key, values)
@@ -69,6 +72,7 @@ def discard(statement_id: str):
     db = get_db()
     with transaction(db):
         working_copies.clear(db, g.editor.id, key)
+    session[GONE] = key
     flash(gettext("Your unsaved text was discarded."), "notice")
     return redirect(_edit_address(key))
 
@@ -78,6 +82,15 @@ def forget(key: str) -> None:
     db = get_db()
     with transaction(db):
         working_copies.clear(db, g.editor.id, key)
+    session[GONE] = key
+
+
+def gone_copy() -> str | None:
+    """The key of the working copy the last save or discard ended, once (for the editor script)."""
+    key = session.pop(GONE, None)
+    if key is None:
+        return None
+    return f"{g.editor.id}:{key or NEW_SEGMENT}"
 
 
 def offered_form(key: str, form: StatementForm) -> tuple[StatementForm, working_copies.WorkingCopy | None]:
@@ -95,7 +108,8 @@ def offered_form(key: str, form: StatementForm) -> tuple[StatementForm, working_
             gettext("Your unsaved text is back in the form. It is not saved yet: save it to keep it."),
             "notice",
         )
-        return StatementForm(**copy.fields), None
+        restored = {**vars(form), **copy.fields, "errors": {}}
+        return StatementForm(**restored), None
     return form, copy
 
 

@@ -67,6 +67,7 @@ def _edit_page(form: StatementForm, statement=None, *, status: int = 200, confli
         working_copy=working_copy,
         # The editor script drops its copy on the device once the server's is gone (saved or discarded).
         server_has_copy=autosave.has_working_copy(key),
+        gone_copy=autosave.gone_copy(),
     )
     return page, status
 

@@ -45,8 +45,12 @@ class WorkingCopy:
 
 
 def put(db: sqlite3.Connection, editor_id: int, statement_key: str, fields: dict[str, str]) -> dt.datetime:
-    """Keep ``fields`` (only those of :data:`FIELDS`) as the working copy, replacing any; return its time."""
-    kept = {name: str(fields.get(name, "")) for name in FIELDS}
+    """Keep ``fields`` (those of :data:`FIELDS` given) as the working copy, replacing any; return its time.
+
+    A form shows only the fields its statement's status allows (no address
+    once published), so a copy holds only the fields the form sent.
+    """
+    kept = {name: str(fields[name]) for name in FIELDS if name in fields}
     moment = clock.now()
     db.execute(
         "INSERT INTO working_copies (editor_id, statement_key, fields, saved_at) VALUES (?, ?, ?, ?)"
@@ -67,7 +71,7 @@ def get(db: sqlite3.Connection, editor_id: int, statement_key: str) -> WorkingCo
         return None
     stored = json.loads(row["fields"])
     return WorkingCopy(
-        {name: str(stored.get(name, "")) for name in FIELDS}, parse_stored_time(row["saved_at"])
+        {name: str(stored[name]) for name in FIELDS if name in stored}, parse_stored_time(row["saved_at"])
     )
 
 
@@ -80,4 +84,6 @@ def clear(db: sqlite3.Connection, editor_id: int, statement_key: str) -> None:
 
 def differs(copy: WorkingCopy, fields: dict[str, str]) -> bool:
     """Whether the working copy holds anything the given form values do not (the base revision aside)."""
-    return any(copy.fields[name] != str(fields.get(name, "")) for name in FIELDS if name != "base_revision")
+    return any(
+        value != str(fields.get(name, "")) for name, value in copy.fields.items() if name != "base_revision"
+    )

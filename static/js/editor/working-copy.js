@@ -3,10 +3,12 @@
 // - every few seconds of typing the form is sent to the server as the
 //   editor's working copy (not a revision; it also keeps the session alive),
 //   and at every change it is kept on this device (local-copies.js);
-// - Save first sends the working copy: when the session has ended it goes to
-//   the login page, which comes back to this form, where the text is put
-//   back from the device; when the server cannot be reached the page stays,
-//   says the text is not saved yet, and saves when the connection returns;
+// - Save keeps the text on the device first. When the session has ended the
+//   server sends the save to the login page, which comes back to this form,
+//   where the text is put back from the device. When the device is offline
+//   (or the last working copy found no server) Save first checks the way by
+//   sending the working copy: without an answer the page stays, says the
+//   text is not saved yet, and saves when the connection returns;
 // - leaving the page with unsaved changes asks first.
 /* global LocalCopies */
 "use strict";
@@ -63,6 +65,7 @@
   let pendingAction = null; // the button of a save waiting for the server
   let saving = false;
   let leaving = false; // our own navigation (a save, the login page): no question
+  let unreachable = false; // the last working copy sent got no answer at all
 
   function keepLocally(synced) {
     clearTimeout(localTimer);
@@ -88,10 +91,12 @@
         headers: { Accept: "application/json" },
       });
     } catch {
+      unreachable = true;
       keepLocally(false);
       say("msgDevice");
       return "offline";
     }
+    unreachable = false;
     // A redirect (to log in) or a refused CSRF token (the session cookie is gone): the session has ended.
     if (response.type === "opaqueredirect" || response.status === 400 || response.status === 401) {
       keepLocally(false);
@@ -128,9 +133,9 @@
     HTMLFormElement.prototype.submit.call(form);
   }
 
-  // A save checks the way first by sending the working copy: the form's own
-  // submission would land on the browser's error page offline, and on the
-  // login page with an ended session.
+  // A save that knows of no connection checks the way first by sending the
+  // working copy: the form's own submission would land on the browser's
+  // error page.
   async function save(action) {
     if (saving) return;
     saving = true;
@@ -156,6 +161,11 @@
   form.addEventListener("input", changed);
   form.addEventListener("change", changed);
   form.addEventListener("submit", (event) => {
+    keepLocally(false);
+    if (navigator.onLine && !unreachable) {
+      leaving = true; // the form's own submission goes ahead
+      return;
+    }
     event.preventDefault();
     save(event.submitter && event.submitter.value ? event.submitter.value : "save");
   });
@@ -176,6 +186,8 @@
     event.returnValue = ""; // older browsers ask only when this is set
   });
 
+  // The server says which copy a save or a discard just ended (data-gone-key).
+  if (form.dataset.goneKey) LocalCopies.remove(form.dataset.goneKey);
   // Text kept on this device from an earlier visit: a save that met an ended
   // session or no connection, or a closed tab. Once the server has no working
   // copy left after holding this one, it was saved or discarded.
