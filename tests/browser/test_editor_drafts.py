@@ -174,3 +174,46 @@ def test_leaving_with_unsaved_changes_asks_first(editor):
     assert page.url.endswith("/editor/statements/new")  # dismissed: still on the form, text there
     assert page.input_value("#body") == "Half a sentence"
     errors.assert_clean()
+
+
+def test_a_save_while_the_server_is_down_waits_and_saves_when_it_answers(editor, live_server, publisher):
+    page, errors = editor
+    statement_id = publisher.draft("Water for the district", "<p>The pumps stopped.</p>")
+    page.goto(f"/editor/statements/{statement_id}")
+    edit_url = page.url
+
+    live_server.stop()  # the device stays online: only the server is gone
+    type_into(page, "#body", "<p>The pumps stopped on Tuesday.</p>")
+    status_says(page, "the server cannot be reached, so your text is kept on this device")
+    page.get_by_role("button", name="Save draft").click()
+    status_says(page, "will be saved when the connection returns")
+    assert page.url == edit_url
+
+    with page.expect_navigation(timeout=20_000):
+        live_server.start()  # the page tries again every few seconds
+    page.wait_for_url(edit_url)
+    assert "Saved." in banners(page)
+    texts = rows(live_server, "SELECT source_text FROM revisions WHERE statement_id = ?", statement_id)
+    assert ("<p>The pumps stopped on Tuesday.</p>",) in texts
+    errors.assert_clean(allow=["Failed to load resource: net::ERR_CONNECTION_REFUSED"])
+
+
+def test_without_a_session_cookie_the_text_comes_back_from_the_device(editor, live_server, publisher):
+    page, errors = editor
+    statement_id = publisher.draft("Water for the district", "<p>The pumps stopped.</p>")
+    page.goto(f"/editor/statements/{statement_id}")
+    page.context.clear_cookies()  # e.g. the browser was restarted: the form's CSRF token is worth nothing now
+    type_into(page, "#body", "<p>Typed before the browser lost its cookies.</p>")
+    status_says(page, "Your session has ended: log in again to save.")
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_url(re.compile(r"/editor/login"))
+    log_in(page)
+    page.wait_for_url(re.compile(rf"/editor/statements/{statement_id}$"))
+    status_says(page, "Your unsaved text is back in the form")
+    assert page.input_value("#body") == "<p>Typed before the browser lost its cookies.</p>"
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_url(re.compile(rf"/editor/statements/{statement_id}$"))
+    assert "Saved." in banners(page)
+    texts = rows(live_server, "SELECT source_text FROM revisions WHERE statement_id = ?", statement_id)
+    assert ("<p>Typed before the browser lost its cookies.</p>",) in texts
+    errors.assert_clean(allow=["status of 400"])

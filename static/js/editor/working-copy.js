@@ -5,10 +5,11 @@
 //   and at every change it is kept on this device (local-copies.js);
 // - Save keeps the text on the device first. When the session has ended the
 //   server sends the save to the login page, which comes back to this form,
-//   where the text is put back from the device. When the device is offline
-//   (or the last working copy found no server) Save first checks the way by
-//   sending the working copy: without an answer the page stays, says the
-//   text is not saved yet, and saves when the connection returns;
+//   where the text is put back from the device. When the device is offline,
+//   or the last working copy found no server or an ended session, Save first
+//   checks the way by sending the working copy: an ended session goes to the
+//   login page; without an answer the page stays, says the text is not saved
+//   yet, and saves when the connection returns;
 // - leaving the page with unsaved changes asks first.
 /* global LocalCopies */
 "use strict";
@@ -21,7 +22,7 @@
   const key = form.dataset.localKey;
   const AUTOSAVE_DELAY = 3000; // ms of typing between two working copies sent
   const LOCAL_DELAY = 300; // ms: the device's copy follows each pause in typing
-  const RETRY_DELAY = 10000; // ms between attempts of a save waiting for the server
+  const RETRY_DELAY = 5000; // ms between attempts of a save waiting for the server
 
   // The messages are in the page (gettext), on the status line's data-msg-* attributes.
   function say(name, values) {
@@ -66,6 +67,7 @@
   let saving = false;
   let leaving = false; // our own navigation (a save, the login page): no question
   let unreachable = false; // the last working copy sent got no answer at all
+  let sessionEnded = false; // the last working copy sent met an ended session
 
   function keepLocally(synced) {
     clearTimeout(localTimer);
@@ -98,7 +100,8 @@
     }
     unreachable = false;
     // A redirect (to log in) or a refused CSRF token (the session cookie is gone): the session has ended.
-    if (response.type === "opaqueredirect" || response.status === 400 || response.status === 401) {
+    sessionEnded = response.type === "opaqueredirect" || response.status === 400 || response.status === 401;
+    if (sessionEnded) {
       keepLocally(false);
       say("msgSession");
       return "session";
@@ -162,7 +165,7 @@
   form.addEventListener("change", changed);
   form.addEventListener("submit", (event) => {
     keepLocally(false);
-    if (navigator.onLine && !unreachable) {
+    if (navigator.onLine && !unreachable && !sessionEnded) {
       leaving = true; // the form's own submission goes ahead
       return;
     }
