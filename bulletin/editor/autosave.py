@@ -11,6 +11,9 @@ JavaScript, the edit form offers the working copy the server holds
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+
 from flask import abort, flash, g, jsonify, redirect, request, session, url_for
 
 from bulletin.editor import working_copies
@@ -22,6 +25,7 @@ from bulletin.statements import store
 from bulletin.statements.db import transaction
 
 bp = editor_blueprint("autosave", __name__)
+log = logging.getLogger(__name__)
 
 # The address segment that names the statement not yet created.
 NEW_SEGMENT = "new"
@@ -80,8 +84,14 @@ def discard(statement_id: str):
 def forget(key: str) -> None:
     """After a save: the working copy became a revision (or the statement was just created)."""
     db = get_db()
-    with transaction(db):
-        working_copies.clear(db, g.editor.id, key)
+    try:
+        with transaction(db):
+            working_copies.clear(db, g.editor.id, key)
+    except sqlite3.OperationalError:
+        # The save is committed and must be reported as such; a copy left over is
+        # only offered while it differs from what was saved.
+        log.warning("a working copy could not be deleted after a save", exc_info=True)
+        return
     session[GONE] = key
 
 
