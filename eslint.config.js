@@ -32,6 +32,11 @@ export default defineConfig([
     },
   },
   {
+    // The editor's own script (the bundle editor_js): none of the page script's names.
+    files: ["static/js/editor/**/*.js"],
+    languageOptions: { globals: { UI_STRINGS: "off", Bulletin: "off", OfflineStore: "off" } },
+  },
+  {
     files: ["static/js/shared.js"],
     languageOptions: { globals: { Bulletin: "off" } }, // defined here
   },

@@ -80,7 +80,9 @@ class EditorClient:
 
 def form_values(html: str) -> dict:
     """The named inputs, textareas and selected options of the statement form."""
-    form = html[html.index('<form method="post" action="/editor/statements/') :]
+    # The statement form, not the one that discards a working copy offered above it.
+    start = re.search(r'<form method="post" action="/editor/statements/(?![^"]*/working-copy/)', html).start()
+    form = html[start:]
     form = form[: form.index("</form>")]
     values = {}
     for name, value in re.findall(r'<input [^>]*name="([^"]+)"[^>]*value="([^"]*)"', form):

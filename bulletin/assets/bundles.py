@@ -63,6 +63,16 @@ BUNDLES = {
         filters="rjsmin",
         output="gen/page.%(version)s.js",
     ),
+    # The editor's own script, only on the statement form (templates/editor/edit.html):
+    # working copies on the server and the device, saves that wait for the
+    # connection or a new login, the question before leaving unsaved text.
+    # Never precached by the worker and never on a reader's page.
+    "editor_js": Bundle(
+        "js/editor/local-copies.js",
+        "js/editor/working-copy.js",
+        filters="rjsmin",
+        output="gen/editor.%(version)s.js",
+    ),
 }
 
 

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from bulletin.editor import accounts_page, audit_page, auth, commands, enrolment, history, pages, roles, web
+from bulletin.editor import (
+    accounts_page,
+    audit_page,
+    auth,
+    autosave,
+    commands,
+    enrolment,
+    history,
+    pages,
+    roles,
+    web,
+)
 
 
 def init_app(app: Flask) -> None:
@@ -12,5 +23,13 @@ def init_app(app: Flask) -> None:
     web.init_app(app)
     roles.init_app(app)
     commands.init_app(app)
-    for blueprint in (auth.bp, pages.bp, history.bp, audit_page.bp, enrolment.bp, accounts_page.bp):
+    for blueprint in (
+        auth.bp,
+        pages.bp,
+        autosave.bp,
+        history.bp,
+        audit_page.bp,
+        enrolment.bp,
+        accounts_page.bp,
+    ):
         app.register_blueprint(blueprint)

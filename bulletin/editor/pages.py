@@ -15,7 +15,7 @@ import sqlite3
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from bulletin.authoring import changes
-from bulletin.editor import diffs, listing, removals
+from bulletin.editor import autosave, diffs, listing, removals, working_copies
 from bulletin.editor.forms import StatementForm, site_zone
 from bulletin.editor.roles import PUBLISH, require
 from bulletin.editor.web import editor_blueprint, editor_time
@@ -65,8 +65,9 @@ def index():
     )
 
 
-def _edit_page(form: StatementForm, statement=None, *, status: int = 200, conflict=None):
+def _edit_page(form: StatementForm, statement=None, *, status: int = 200, conflict=None, working_copy=None):
     db = get_db()
+    key = statement.id if statement else working_copies.NEW
     page = render_template(
         "editor/edit.html",
         form=form,
@@ -78,14 +79,19 @@ def _edit_page(form: StatementForm, statement=None, *, status: int = 200, confli
         original=store.get_by_id(db, form.translation_of)
         if statement is None and form.translation_of
         else None,
+        working_copy=working_copy,
+        # The editor script drops its copy on the device once the server's is gone (saved or discarded).
+        server_has_copy=autosave.has_working_copy(key),
+        gone_copy=autosave.gone_copy(),
     )
     return page, status
 
 
 @bp.get("/statements/new")
 def new():
-    """An empty statement form."""
-    return _edit_page(StatementForm())
+    """An empty statement form, offering the editor's unsaved text of a new statement if any."""
+    form, copy = autosave.offered_form(working_copies.NEW, StatementForm())
+    return _edit_page(form, working_copy=copy)
 
 
 @bp.get("/statements/<statement_id>/translate")
@@ -121,16 +127,21 @@ def create():
         return _edit_page(form, status=422)
     except sqlite3.OperationalError as e:
         return _unsaved_page(form, None, e)
+    autosave.forget(working_copies.NEW)
     _tell(outcome)
     return redirect(url_for("editor.edit", statement_id=outcome.statement_id))
 
 
 @bp.get("/statements/<statement_id>")
 def edit(statement_id: str):
-    """The statement's form, filled with its current revision."""
+    """The statement's form, filled with its current revision, offering the editor's unsaved text if any."""
     statement = load(statement_id)
     tz = site_zone(current_app.config["TIMEZONE"])
-    return _edit_page(StatementForm.from_statement(get_db(), statement, tz), statement)
+    form = StatementForm.from_statement(get_db(), statement, tz)
+    if statement.status != "withdrawn":
+        form, copy = autosave.offered_form(statement.id, form)
+        return _edit_page(form, statement, working_copy=copy)
+    return _edit_page(form, statement)
 
 
 @bp.post("/statements/<statement_id>")
@@ -158,6 +169,7 @@ def save(statement_id: str):
         return _edit_page(form, statement, status=422)
     except sqlite3.OperationalError as e:
         return _unsaved_page(form, statement, e)
+    autosave.forget(statement_id)
     _tell(outcome)
     return redirect(url_for("editor.edit", statement_id=statement_id))
 
