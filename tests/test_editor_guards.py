@@ -253,7 +253,7 @@ def test_the_picker_round_trips_a_time_in_the_site_zone(make_app, zone, typed, u
         (
             "2026-02-30T10:00",
             "There is no such publication time",
-            'type="text" size="20" value="2026-02-30T10:00"',
+            'type="text" value="2026-02-30T10:00"',
         ),
         ("10000-01-01T00:00", "There is no such publication time", 'value="10000-01-01T00:00"'),
         ("9999-12-31T23:30", "There is no such publication time", 'value="9999-12-31T23:30"'),
@@ -261,7 +261,7 @@ def test_the_picker_round_trips_a_time_in_the_site_zone(make_app, zone, typed, u
         (
             "2026-03-01T99:99",
             "There is no such publication time",
-            'type="text" size="20" value="2026-03-01T99:99"',
+            'type="text" value="2026-03-01T99:99"',
         ),
         # The night the clocks go from 02:00 to 03:00 there.
         ("2031-03-09T02:30", "There is no such time in America/Los_Angeles", 'value="2031-03-09T02:30"'),

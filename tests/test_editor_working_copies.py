@@ -210,8 +210,8 @@ def test_odd_text_is_kept_as_typed_never_a_500(app, editor_client, published):
 
 
 def test_a_withdrawn_statement_has_no_working_copy(app, editor_client, published):
-    editor_client.post(f"/editor/statements/{published}/withdraw", {"reason": "Wrong."})
+    editor_client.post(f"/editor/statements/{published}/withdraw", {"reason": "Wrong.", "confirm": "yes"})
     response = keep(editor_client, published)
     assert response.status_code == 409 and "error" in response.get_json()
     html = editor_client.get(f"/editor/statements/{published}").get_data(as_text=True)
-    assert "data-working-copy" not in html and "/static/gen/editor." not in html
+    assert "data-working-copy" not in html and "<script" not in html

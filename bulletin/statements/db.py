@@ -143,17 +143,18 @@ def _statements(script: str):
         raise ValueError(f"incomplete SQL statement at the end of a migration: {pending[:60]!r}")
 
 
-def migrate(db: sqlite3.Connection) -> list[str]:
-    """Apply every migration newer than the database, in one write transaction.
+def migrate(db: sqlite3.Connection, until: int | None = None) -> list[str]:
+    """Apply every migration newer than the database (up to number ``until``), in one write transaction.
 
     Returns the names of the migrations applied (empty when up to date). The
-    schema version lives in ``PRAGMA user_version``.
+    schema version lives in ``PRAGMA user_version``. ``until`` builds a
+    database as an earlier release left it (tests of a migration's data).
     """
     applied = []
     with transaction(db):
         version = db.execute("PRAGMA user_version").fetchone()[0]
         for number, name, sql in _migration_files():
-            if number <= version:
+            if number <= version or (until is not None and number > until):
                 continue
             try:
                 for statement in _statements(sql):
