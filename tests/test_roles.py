@@ -135,7 +135,9 @@ def test_a_publisher_publishes_corrects_and_withdraws(editor_client, publisher):
     statement_id = editor_client.create("Out now", action="publish")
     assert publisher.get(statement_id).status == "published"
     assert editor_client.save(statement_id, title="Out now, corrected").status_code == 302
-    response = editor_client.post(f"/editor/statements/{statement_id}/withdraw", {"reason": "Wrong.", "confirm": "yes"})
+    response = editor_client.post(
+        f"/editor/statements/{statement_id}/withdraw", {"reason": "Wrong.", "confirm": "yes"}
+    )
     assert response.status_code == 302 and publisher.get(statement_id).status == "withdrawn"
 
 
