@@ -99,8 +99,10 @@ def editor_pages(page, ids) -> dict[str, str]:
         "preview": f"/editor/statements/{ids['draft']}/preview",
         "history": f"/editor/statements/{ids['published']}/history",
         "diff": diff,
+        "translate": f"/editor/statements/{ids['published']}/translate",
         "audit": "/editor/audit",
         "password": "/editor/password",
+        "second factor": "/editor/second-factor",
     }
 
 
@@ -138,6 +140,14 @@ def test_every_editor_page_fits_a_phone_and_passes_axe(statements, new_context, 
         assert page.goto(path).status == 200, name
         problems += layout_problems(page, name)
         violations += [(name, v) for v in axe_violations(page)]
+
+    # The withdrawal's confirmation step, a page of its own.
+    page.goto(f"/editor/statements/{statements['published']}")
+    page.fill("#reason", "Published by mistake.")
+    page.get_by_role("button", name="Withdraw this statement").click()
+    page.get_by_role("button", name="Yes, withdraw it").wait_for()
+    problems += layout_problems(page, "withdrawal confirmation")
+    violations += [("withdrawal confirmation", v) for v in axe_violations(page)]
 
     # The Markdown help, opened, fits too.
     page.goto("/editor/statements/new")
