@@ -167,6 +167,7 @@ async function savedStatement(url, cached, record, error, network) {
 }
 
 async function navigate(event) {
+  const started = Date.now(); // the reader's wait starts now, not after the lookups below
   const url = new URL(event.request.url);
   const cached = await caches.match(event.request, { cacheName: CACHES.pages });
   const record = Bulletin.isStatementPath(url.pathname) ? await OfflineStore.byUrl(url.pathname) : undefined;
@@ -180,7 +181,7 @@ async function navigate(event) {
   };
   return networkFirst(event, CACHES.pages, {
     ...STRATEGY_OPTIONS,
-    timeoutMs: SETTINGS.networkTimeoutMs,
+    timeoutMs: Math.max(0, SETTINGS.networkTimeoutMs - (Date.now() - started)),
     maxEntries: MAX_PAGES,
     hasCopy,
     storable,

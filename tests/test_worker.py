@@ -33,7 +33,7 @@ def test_precache_lists_revisioned_urls_that_all_exist(client, app):
         assert re.fullmatch(r"[0-9a-f]{8,16}", entry["revision"]), entry
         with client.get(entry["url"]) as response:
             assert response.status_code == 200, entry["url"]
-    assert settings["networkTimeoutMs"] == 800 and settings["keepNewest"] == 50
+    assert settings["networkTimeoutMs"] == 600 and settings["keepNewest"] == 50
 
 
 def test_worker_bytes_change_with_what_it_precaches(app, client):

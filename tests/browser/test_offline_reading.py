@@ -162,6 +162,7 @@ def test_the_offline_line_is_one_line_collapses_and_is_remembered(phone, live_se
     )
     assert line["text"] == "Offline: 7 statements on this device."
     assert line["height"] < 2 * line["lineHeight"] + 16, line  # one line (and its padding)
+    axe_clean(page)
     page.click("#offline-banner button")
     assert page.get_attribute("#offline-banner button", "aria-expanded") == "false"
     assert page.inner_text("#offline-banner") == "Offline"
@@ -242,6 +243,7 @@ def test_a_stalled_link_shows_the_saved_copy_within_a_second_then_offers_the_new
         page, "() => document.getElementById('app-status').textContent.includes('Show newer version')"
     )
     assert page.inner_text("#app-status").startswith("Saved copy from 3 days ago.")
+    axe_clean(page)
     with page.expect_navigation():
         page.click("#app-status button")
     assert "The corrected text." in page.inner_text("article")
