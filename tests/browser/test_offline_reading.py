@@ -102,6 +102,7 @@ def test_tag_and_older_pages_are_built_on_the_device_in_the_servers_order(app, p
             "/tags/nothing",
             "Statements tagged “nothing”: none is on this device, and the list needs a connection.",
         ),
+        ("/tags/%3Cb%3Ex", "Statements tagged “<b>x”: none is on this device, and the list needs a connection."),
         ("/?page=9", "This page of the list is not on this device: it needs a connection."),
         ("/statements/elsewhere", "This statement is not on this device: it needs a connection."),
         ("/somewhere/else", "This page (/somewhere/else) needs a connection."),
@@ -117,6 +118,7 @@ def test_an_address_that_needs_a_connection_says_so_and_lists_what_is_readable(
     page.goto(path)
     reason = harness.poll(page, "() => document.getElementById('offline-reason')?.textContent")
     assert reason == f"{said} What you can read now is listed below."
+    assert page.evaluate("() => document.querySelector('#offline-reason b')") is None  # text, never markup
     harness.poll(page, "() => document.querySelectorAll('#offline-statements a').length === 7")
     axe_clean(page)
 
