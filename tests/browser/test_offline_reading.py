@@ -102,7 +102,10 @@ def test_tag_and_older_pages_are_built_on_the_device_in_the_servers_order(app, p
             "/tags/nothing",
             "Statements tagged “nothing”: none is on this device, and the list needs a connection.",
         ),
-        ("/tags/%3Cb%3Ex", "Statements tagged “<b>x”: none is on this device, and the list needs a connection."),
+        (
+            "/tags/%3Cb%3Ex",
+            "Statements tagged “<b>x”: none is on this device, and the list needs a connection.",
+        ),
         ("/?page=9", "This page of the list is not on this device: it needs a connection."),
         ("/statements/elsewhere", "This statement is not on this device: it needs a connection."),
         ("/somewhere/else", "This page (/somewhere/else) needs a connection."),
