@@ -131,7 +131,8 @@ SETTINGS = (
     # markup, and refuses a stray dump or log before it is read and parsed whole.
     Setting("BULLETIN_IMPORT_MAX_BYTES", "IMPORT_MAX_BYTES", 2 * 1024 * 1024, _positive_int),
     Setting("BULLETIN_OFFLINE_KEEP", "OFFLINE_KEEP", 50, _positive_int),
-    Setting("BULLETIN_NETWORK_TIMEOUT", "NETWORK_TIMEOUT", 3.0, _seconds),
+    # Under a second: on a stalled link the saved copy must show within one (the page then says it is a saved copy).
+    Setting("BULLETIN_NETWORK_TIMEOUT", "NETWORK_TIMEOUT", 0.6, _seconds),
     # How long a request waits for another writer's lock before it says the site is busy (503).
     Setting("BULLETIN_BUSY_TIMEOUT", "BUSY_TIMEOUT", 5.0, _seconds),
     Setting("BULLETIN_SW_KILL_SWITCH", "SW_KILL_SWITCH", False, _flag),

@@ -89,16 +89,21 @@ def date_attribute(value: dt.date | dt.datetime | None) -> str:
 # The page script's strings. A plural is a (singular, plural) pair; the
 # script picks the form with Intl.PluralRules and fills in %(num)d / %(ago)s.
 UI_STRINGS = {
-    "offline": N_("You are currently offline."),
-    "savedNone": N_("No statements saved on this device yet."),
-    "savedCount": (
-        N_("%(num)d statement saved on this device."),
-        N_("%(num)d statements saved on this device."),
+    "offlineLine": (
+        N_("Offline: %(num)d statement on this device."),
+        N_("Offline: %(num)d statements on this device."),
     ),
-    "savedCountUpdated": (
-        N_("%(num)d statement saved on this device, updated %(ago)s."),
-        N_("%(num)d statements saved on this device, updated %(ago)s."),
-    ),
+    "offlineNone": N_("Offline: no statements on this device yet."),
+    "offlineShort": N_("Offline"),
+    "hideNotice": N_("Hide"),
+    "justNow": N_("just now"),
+    "minutesAgo": (N_("%(num)d minute ago"), N_("%(num)d minutes ago")),
+    "hoursAgo": (N_("%(num)d hour ago"), N_("%(num)d hours ago")),
+    "daysAgo": (N_("%(num)d day ago"), N_("%(num)d days ago")),
+    "savedCopyChecking": N_("Saved copy from %(ago)s — checking for a newer one…"),
+    "savedCopy": N_("Saved copy from %(ago)s."),
+    "showNewer": N_("Show newer version"),
+    "isCurrent": N_("This is the current version."),
     "ready": N_("Ready to read offline."),
     "newCount": (N_("%(num)d new statement."), N_("%(num)d new statements.")),
     "show": N_("Show"),
@@ -110,16 +115,11 @@ UI_STRINGS = {
     "unsave": N_("Remove from saved"),
     "savedLabel": N_("Saved for offline."),
     "availableOffline": N_("Available offline"),
-    "withdrawn": N_("Withdrawn"),
     "storageFull": N_("Storage on this device is full."),
     "storageLost": (
         N_("%(num)d statement was removed or could not be kept."),
         N_("%(num)d statements were removed or could not be kept."),
     ),
-    "nothingOffline": N_(
-        "Nothing is saved on this device yet. Statements you open, and the newest ones, are kept here when you are online."
-    ),
-    "noneSaved": N_("You have not saved any statement yet."),
 }
 
 

@@ -79,8 +79,9 @@ async function trimCache(cacheName, maxEntries) {
 // Network first. When the device holds a copy (options.hasCopy), the network
 // gets `timeoutMs` before `fallback` answers (a 2G link that hangs must not
 // hang the reader), and a late response still refreshes the cache. With no
-// copy it waits for the network as long as it takes. `fallback(error)`
-// resolves with a Response or null; `storable(response)` says what the cache
+// copy it waits for the network as long as it takes. `fallback(error,
+// network)` resolves with a Response or null (`network` is the request still
+// under way, for a caller that wants its late answer); `storable(response)` says what the cache
 // may keep (isStorable by default); the cache keeps at most `maxEntries`.
 async function networkFirst(event, cacheName, options) {
   const { timeoutMs, maxEntries, hasCopy, fallback, storable = isStorable } = options;
@@ -103,7 +104,7 @@ async function networkFirst(event, cacheName, options) {
     if (response.status >= 500 && hasCopy) throw new Error(`origin answered ${response.status}`);
     return response;
   } catch (error) {
-    const answer = await fallback(error);
+    const answer = await fallback(error, network);
     if (answer) return answer;
     throw error;
   }

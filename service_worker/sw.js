@@ -1,8 +1,8 @@
 // Bulletin's service worker: the wiring. SETTINGS (version, precache list,
 // timeouts) is injected above this file by the server when /sw.js is served.
 "use strict";
-/* global isStorable, NetworkTimeout, cacheFirst, staleWhileRevalidate, networkFirst, runningSync, syncNow */
-/* exported notifyClients, markNetwork */
+/* global isStorable, NetworkTimeout, cacheFirst, staleWhileRevalidate, networkFirst, runningSync, syncNow, fromListShell */
+/* exported notifyClients, markNetwork, escapeHtml, madePage, CACHES */
 
 const { CACHE_PREFIX, MESSAGE, SYNC_TAG } = Bulletin;
 const CACHES = {
@@ -97,6 +97,14 @@ function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+// A page made on the device from `source` (a shell, a stored page): its CSP
+// and security headers, less what described the source's own bytes.
+function madePage(html, source) {
+  const headers = new Headers(source.headers);
+  ["Content-Length", "Content-Encoding", "ETag", "X-Robots-Tag", REVISION_HEADER].forEach((name) => headers.delete(name));
+  return new Response(html, { status: source.status, headers });
+}
+
 // The server's own statement shell with the server's own <article> in its slot.
 async function fromShell(record) {
   const shell = await caches.match(SETTINGS.shellUrl, { cacheName: CACHES.precache });
@@ -105,20 +113,67 @@ async function fromShell(record) {
   const html = (await shell.text())
     .replace(/<title>[^<]*<\/title>/, () => title)
     .replace(SETTINGS.shellMarker, () => record.article_html);
-  const headers = new Headers(shell.headers); // the shell's CSP and security headers
-  ["Content-Length", "Content-Encoding", "ETag", REVISION_HEADER].forEach((name) => headers.delete(name));
-  return new Response(html, { status: 200, headers });
+  return madePage(html, shell);
 }
 
 async function offlinePage() {
   return caches.match(SETTINGS.offlineUrl, { cacheName: CACHES.precache });
 }
 
+// A saved statement shown because the network stalled: the page is marked
+// with the time of the copy, and the network's late answer is compared with
+// it. `checks` holds, per address, what the comparison found ("newer",
+// "current" or "unreachable") until the page asks (MESSAGE.freshness); one
+// entry per address at most, and gone when the browser stops the idle worker.
+const checks = new Map();
+
+// The <article> of a page: what the reader reads, apart from the page's
+// assets and chrome, which a deploy changes without changing the statement.
+function articleOf(html) {
+  const start = html.indexOf("<article");
+  const end = html.lastIndexOf("</article>");
+  return start >= 0 && end > start ? html.slice(start, end) : html;
+}
+
+function compareLate(path, network, copyArticle) {
+  const found = network
+    .then(async (response) => {
+      if (response.status >= 500) return "unreachable";
+      if (response.status !== 200) return "newer"; // withdrawn (410) or gone: the reader must see it
+      return articleOf(await response.text()) === copyArticle ? "current" : "newer";
+    })
+    .catch(() => "unreachable");
+  checks.set(path, found);
+}
+
+async function markedSavedCopy(response, savedAt) {
+  const meta = `<meta name="bulletin-saved-copy" content="${savedAt}">`;
+  return madePage((await response.text()).replace("<head>", () => `<head>${meta}`), response);
+}
+
+// What answers a statement's address when the network did not: its stored
+// page, else the page built from its synced record. A stall (as opposed to
+// no network) marks it as a saved copy and checks the late answer.
+async function savedStatement(url, cached, record, error, network) {
+  const copy = cached ? cached.clone() : record && record.article_html && (await fromShell(record));
+  if (!copy) return null;
+  if (!(error instanceof NetworkTimeout)) return copy;
+  const copyArticle = cached ? articleOf(await cached.text()) : articleOf(record.article_html);
+  compareLate(url.pathname, network, copyArticle);
+  // A sync forgets every copy whose statement changed, so a copy is known
+  // current as of the last sync, or as of its own download when later.
+  const downloaded = cached ? Date.parse(cached.headers.get("Date")) || 0 : 0;
+  return markedSavedCopy(copy, Math.max(downloaded, (await OfflineStore.getMeta("lastSync")) || 0));
+}
+
 async function navigate(event) {
+  const started = Date.now(); // the reader's wait starts now, not after the lookups below
   const url = new URL(event.request.url);
   const cached = await caches.match(event.request, { cacheName: CACHES.pages });
   const record = Bulletin.isStatementPath(url.pathname) ? await OfflineStore.byUrl(url.pathname) : undefined;
-  const hasCopy = Boolean(cached || (record && record.article_html));
+  // A list the device can build answers a stall as well as a stored page.
+  const built = cached ? null : await fromListShell(url);
+  const hasCopy = Boolean(cached || built || (record && record.article_html));
   const storable = (response) => {
     markNetwork(true); // called for every answer that came from the network
     // Searches stay off the device: what a reader looked for is nobody's business.
@@ -126,13 +181,17 @@ async function navigate(event) {
   };
   return networkFirst(event, CACHES.pages, {
     ...STRATEGY_OPTIONS,
-    timeoutMs: SETTINGS.networkTimeoutMs,
+    timeoutMs: Math.max(0, SETTINGS.networkTimeoutMs - (Date.now() - started)),
     maxEntries: MAX_PAGES,
     hasCopy,
     storable,
-    fallback: async (error) => {
+    fallback: async (error, network) => {
       if (!(error instanceof NetworkTimeout)) markNetwork(false);
-      return cached || (record && record.article_html && (await fromShell(record))) || offlinePage();
+      if (Bulletin.isStatementPath(url.pathname)) {
+        const saved = await savedStatement(url, cached, record, error, network);
+        if (saved) return saved;
+      }
+      return cached || built || offlinePage();
     },
   });
 }
@@ -185,6 +244,15 @@ self.addEventListener("message", (event) => {
     const synced = check && runningSync ? runningSync.then(() => syncNow(lite)) : syncNow(lite);
     event.waitUntil(synced.then(() => {
       if (check && asker) asker.postMessage({ type: MESSAGE.network, online: networkOnline, checked: true });
+    }));
+  } else if (type === MESSAGE.freshness && event.source) {
+    const path = String(event.data.path || "");
+    const found = checks.get(path);
+    if (!found) return;
+    const asker = event.source;
+    event.waitUntil(found.then((state) => {
+      checks.delete(path);
+      asker.postMessage({ type: MESSAGE.freshness, path, state });
     }));
   } else if (type === MESSAGE.status && event.source) {
     event.source.postMessage({ type: MESSAGE.network, online: networkOnline });

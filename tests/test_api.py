@@ -34,7 +34,11 @@ def test_statement_object_has_every_field(client, publisher):
         "correction_note",
         "body_html",
         "article_html",
+        "list_item_html",
+        "list_order",
     ]
+    assert body["list_item_html"].startswith("<li>") and 'href="/statements/orig"' in body["list_item_html"]
+    assert re.fullmatch(r"2022-01-07 \d{12}", body["list_order"])
     assert body["url"] == "/statements/orig" and body["published"] == "2022-01-07"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", body["updated"])
     assert body["translations"][0]["lang"] == "ru" and body["translations"][0]["original"] is False

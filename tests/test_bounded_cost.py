@@ -49,6 +49,8 @@ CANONICAL_AND_STRAYS = [
     ("/api/openapi.json", ["/api/openapi.json?x=1"]),
     ("/manifest.webmanifest", ["/manifest.webmanifest?v=2"]),
     ("/offline/shell", ["/offline/shell?x=1"]),
+    ("/offline/list-shell", ["/offline/list-shell?page=2"]),
+    ("/offline/tag-shell", ["/offline/tag-shell?before=x"]),
 ]
 
 

@@ -38,6 +38,8 @@ ROUTES = (
     "/manifest.webmanifest",
     "/offline",
     "/offline/shell",
+    "/offline/list-shell",
+    "/offline/tag-shell",
     "/healthz",
 )
 # Routes with a segment of their own, written with {} where the hostile value goes.

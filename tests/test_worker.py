@@ -33,7 +33,7 @@ def test_precache_lists_revisioned_urls_that_all_exist(client, app):
         assert re.fullmatch(r"[0-9a-f]{8,16}", entry["revision"]), entry
         with client.get(entry["url"]) as response:
             assert response.status_code == 200, entry["url"]
-    assert settings["networkTimeoutMs"] == 3000 and settings["keepNewest"] == 50
+    assert settings["networkTimeoutMs"] == 600 and settings["keepNewest"] == 50
 
 
 def test_worker_bytes_change_with_what_it_precaches(app, client):
@@ -95,3 +95,55 @@ def test_offline_page_has_its_lists(client):
     html = client.get("/offline").get_data(as_text=True)
     assert 'id="offline-statements"' in html and 'id="saved-statements"' in html
     assert 'id="offline-banner"' in html and 'role="status"' in html
+
+
+def fill_list_shell(
+    shell: str, items: list[str], *, prev: int | None, next_href: str | None, tag: str = ""
+) -> str:
+    """What the worker does with a list shell (service_worker/lists.js), for a page with both links."""
+    markers = worker.LIST_MARKERS
+    html = shell.replace(markers["items"], "\n".join(items))
+    html = html.replace(markers["prev"], str(prev)).replace(markers["next"], next_href)
+    return html.replace(f"/tags/{markers['tag']}", f"/tags/{tag}").replace(markers["tag"], tag)
+
+
+def links_and_list(html: str) -> tuple[str, str]:
+    """The list of statements and the page links of a list page, whitespace folded."""
+    fold = lambda text: re.sub(r">\s+<", "><", re.sub(r"\s+", " ", text)).strip()  # noqa: E731
+    items = re.search(r'<ol class="statements">(.*?)</ol>', html, flags=re.S).group(1)
+    nav = re.search(r"<nav class=\"pages\".*?</nav>", html, flags=re.S).group(0)
+    return fold(items), fold(nav)
+
+
+def test_list_shells_filled_with_list_items_are_the_servers_list_pages(client, app, publisher):
+    import datetime as dt
+
+    from conftest import reconfigure
+
+    reconfigure(app, PAGE_SIZE=2)
+    for n in range(5):
+        # Two on one day: the list order breaks the tie as the server does.
+        publisher.publish(
+            f"S{n}", "<p>x</p>", slug=f"s{n}", tags=["press"], published=dt.date(2022, 1, 1 + n // 2)
+        )
+    synced = client.get("/api/sync?limit=50").get_json()["statements"]
+    ordered = sorted(synced, key=lambda s: s["list_order"], reverse=True)
+    page = client.get("/?page=2").get_data(as_text=True)
+    older = re.search(r'href="\?page=3&amp;before=([^"]+)"', page).group(1)
+    assert older == ordered[3]["id"]
+    for shell_url, page_url, tag in (
+        ("/offline/list-shell", "/?page=2", ""),
+        ("/offline/tag-shell", "/tags/press?page=2", "press"),
+    ):
+        shell = client.get(shell_url)
+        assert shell.status_code == 200 and shell.headers["X-Robots-Tag"] == "noindex"
+        filled = fill_list_shell(
+            shell.get_data(as_text=True),
+            [s["list_item_html"] for s in ordered[2:4]],
+            prev=1,
+            next_href=f"3&amp;before={older}",
+            tag=tag,
+        )
+        assert links_and_list(filled) == links_and_list(client.get(page_url).get_data(as_text=True))
+    tag_shell = client.get("/offline/tag-shell").get_data(as_text=True)
+    assert "Tagged “bulletin-tag-slot”" in tag_shell and "/tags/bulletin-tag-slot/feed.atom" in tag_shell

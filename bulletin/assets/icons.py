@@ -58,6 +58,8 @@ def build_icons() -> list[Path]:
     written.append(
         _save(_resized(source, 180).convert("RGB"), ROOT_DIR / "apple-touch-icon.png", optimize=True)
     )
-    favicon = _rounded(_resized(source, 48))
-    written.append(_save(favicon, ROOT_DIR / "favicon.ico", sizes=[(16, 16), (32, 32), (48, 48)]))
+    # One 32×32 picture, the size the pages declare: every reader pays for the
+    # favicon on the first visit, and browsers scale it for tabs and lists.
+    favicon = _rounded(_resized(source, 32))
+    written.append(_save(favicon, ROOT_DIR / "favicon.ico", sizes=[(32, 32)]))
     return written

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import rjsmin
 from flask import Blueprint, Response, current_app, render_template
+from markupsafe import Markup
 
 from bulletin.assets import bundles
 from bulletin.config import ROOT
@@ -29,8 +30,16 @@ SOURCE_DIR = ROOT / "service_worker"
 # sync tag), and one IndexedDB layer for the page and the worker.
 SHARED_NAMES = ROOT / "static" / "js" / "shared.js"
 SHARED_SOURCES = (SHARED_NAMES, ROOT / "static" / "js" / "offline-store.js")
-WORKER_SOURCES = ("strategies.js", "sync.js", "sw.js")
+WORKER_SOURCES = ("strategies.js", "sync.js", "lists.js", "sw.js")
 SHELL_MARKER = "<!--bulletin:article-->"
+# The list shells' slots: the items, the numbers in the page links, the tag
+# (letters and dashes only, so it reads the same in text and in a URL).
+LIST_MARKERS = {
+    "items": "<!--bulletin:items-->",
+    "prev": "bulletin-prev-page",
+    "next": "bulletin-next-page",
+    "tag": "bulletin-tag-slot",
+}
 THEME_COLOR = "#0b5394"
 BACKGROUND_COLOR = "#fdfdfb"
 
@@ -77,11 +86,19 @@ def manifest() -> dict:
 
 
 def _offline_html() -> str:
-    return render_template("reader/offline.html")
+    return render_template("reader/offline.html", slot=Markup('<span class="slot"></span>'))
 
 
 def _shell_html() -> str:
     return render_template("reader/shell.html", marker=SHELL_MARKER)
+
+
+def _list_shell_html() -> str:
+    return render_template("reader/index.html", list_slot=LIST_MARKERS, statements=[])
+
+
+def _tag_shell_html() -> str:
+    return render_template("reader/tag.html", list_slot=LIST_MARKERS, statements=[], tag=LIST_MARKERS["tag"])
 
 
 def precache_entries() -> list[dict]:
@@ -99,6 +116,8 @@ def precache_entries() -> list[dict]:
         {"url": "/manifest.webmanifest", "revision": _text_revision(json.dumps(manifest()))},
         {"url": "/offline", "revision": _text_revision(_offline_html())},
         {"url": "/offline/shell", "revision": _text_revision(_shell_html())},
+        {"url": "/offline/list-shell", "revision": _text_revision(_list_shell_html())},
+        {"url": "/offline/tag-shell", "revision": _text_revision(_tag_shell_html())},
     ]
 
 
@@ -112,6 +131,10 @@ def worker_settings() -> dict:
         "shellUrl": "/offline/shell",
         "offlineUrl": "/offline",
         "shellMarker": SHELL_MARKER,
+        "listShellUrl": "/offline/list-shell",
+        "tagShellUrl": "/offline/tag-shell",
+        "listMarkers": LIST_MARKERS,
+        "pageSize": config["PAGE_SIZE"],
         "siteName": config["SITE_NAME"],
         "keepNewest": config["OFFLINE_KEEP"],
         "networkTimeoutMs": int(config["NETWORK_TIMEOUT"] * 1000),
@@ -151,6 +174,7 @@ def _settings_key() -> tuple:
         config["NETWORK_TIMEOUT"],
         config["SYNC_LIMIT"],
         config["SW_KILL_SWITCH"],
+        config["PAGE_SIZE"],
     )
 
 
@@ -184,4 +208,20 @@ def statement_shell():
     """The statement page with an empty slot, filled on the device with ``article_html``."""
     return cached_response(
         ("shell", _settings_key()), lambda: (_shell_html(), 200, {"X-Robots-Tag": "noindex"})
+    )
+
+
+@bp.get("/offline/list-shell")
+def list_shell():
+    """The list of latest statements with empty slots, filled on the device with ``list_item_html``."""
+    return cached_response(
+        ("list-shell", _settings_key()), lambda: (_list_shell_html(), 200, {"X-Robots-Tag": "noindex"})
+    )
+
+
+@bp.get("/offline/tag-shell")
+def tag_shell():
+    """A tag's list with empty slots (the tag too), filled on the device with ``list_item_html``."""
+    return cached_response(
+        ("tag-shell", _settings_key()), lambda: (_tag_shell_html(), 200, {"X-Robots-Tag": "noindex"})
     )

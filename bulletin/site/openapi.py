@@ -62,6 +62,8 @@ def _statement_object() -> dict:
         "correction_note": _NULLABLE_TEXT,
         "body_html": {**_TEXT, "description": "Sanitized HTML of the body."},
         "article_html": {**_TEXT, "description": "The <article> exactly as the statement's page holds it."},
+        "list_item_html": {**_TEXT, "description": "The <li> exactly as the lists (home, tags) hold it."},
+        "list_order": {**_TEXT, "description": "Lists are in descending text order of this key."},
     }
     return {"type": "object", "required": list(fields), "properties": fields}
 

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from bulletin.assets import bundles
 from bulletin.i18n import interface_lang
 from bulletin.statements import store
-from bulletin.statements.records import Statement, iso
+from bulletin.statements.records import Statement, iso, stored_time
 
 
 def article_html(statement: Statement, translations: list[Statement]) -> Markup:
@@ -35,6 +35,26 @@ def _rendered_article(_context: tuple, statement: Statement, translations: tuple
     return Markup(
         render_template("reader/_article.html", statement=statement, translations=list(translations)).strip()
     )
+
+
+def list_item_html(statement: Statement) -> Markup:
+    """The statement's ``<li>`` exactly as the server's lists (home, tags, "Older") contain it."""
+    context = (bundles.built(current_app).build_id, interface_lang(), current_app.config["TIMEZONE"])
+    return _rendered_list_item(context, statement)
+
+
+@lru_cache(maxsize=1024)
+def _rendered_list_item(_context: tuple, statement: Statement) -> Markup:
+    return Markup(render_template("reader/_list_item.html", s=statement).strip())
+
+
+def list_order(statement: Statement) -> str:
+    """A key whose descending text order is the server's list order (newest first, then the latest created).
+
+    Devices sort the lists they build by it; the publication time alone
+    cannot break ties between statements of the same day.
+    """
+    return f"{stored_time(statement.published)} {statement.rowid:012d}"
 
 
 def translation_links(translations: list[Statement]) -> list[dict]:
@@ -70,6 +90,8 @@ def statement_object(db: sqlite3.Connection, statement: Statement) -> dict:
         "correction_note": statement.correction_note or None,
         "body_html": statement.body_html,
         "article_html": str(article_html(statement, translations)),
+        "list_item_html": str(list_item_html(statement)),
+        "list_order": list_order(statement),
     }
 
 

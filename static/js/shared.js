@@ -20,6 +20,9 @@ const Bulletin = {
     network: "network", // worker to page: {online, checked}
     synced: "synced", // worker to pages: {fresh, first}
     storageFull: "storage-full", // worker to pages: {lost}
+    // page to worker: {path}, asked by a saved copy shown on a stalled link; worker
+    // to that page once the network answered: {path, state: newer|current|unreachable}
+    freshness: "freshness",
   },
 
   // The only addresses whose statements a device keeps: /statements/<slug>.
@@ -27,6 +30,20 @@ const Bulletin = {
   // must never be stored as something readers can read.
   isStatementPath(pathname) {
     return /^\/statements\/[^/]+$/.test(pathname);
+  },
+
+  // The lists a device can build from the list shells: the latest statements
+  // and a tag's. `prefix` is the part before them ("" today; a language's
+  // "/ru" once interfaces have their own addresses), so one device-side
+  // list serves every prefix. Null for any other address.
+  listRoute(pathname) {
+    const match = /^(\/[a-z]{2})?\/(?:tags\/([^/]+))?$/.exec(pathname);
+    if (!match) return null;
+    let tag = null;
+    if (match[2] !== undefined) {
+      try { tag = decodeURIComponent(match[2]); } catch { return null; } // a malformed escape names no tag
+    }
+    return { prefix: match[1] || "", tag };
   },
 
   // The editor's pages: an editor's, never a reader's, so never on a device.

@@ -5,12 +5,16 @@
 "use strict";
 
 (() => {
-  const { showOffline, hideOffline, requestSync, offerInstall, enhanceStatement, markAvailable, fillOfflinePage, startWorker } =
-    Bulletin;
+  const {
+    showOffline, hideOffline, showSavedCopy, requestSync, offerInstall, enhanceStatement, markAvailable, fillOfflinePage,
+    startWorker,
+  } = Bulletin;
 
   window.addEventListener("offline", showOffline);
   window.addEventListener("online", () => { hideOffline(); requestSync(); });
   if (!navigator.onLine) showOffline();
+  // Before anything else: the reader must know at once what they are reading.
+  const savedCopy = showSavedCopy();
   offerInstall();
   if (typeof indexedDB !== "undefined") {
     // Storage refused (a private window, a blocked site) or failing: the page
@@ -24,7 +28,8 @@
   }
   // The worker and its first sync wait for `load`: the page comes first.
   if (navigator.serviceWorker) {
-    if (document.readyState === "complete") startWorker();
-    else window.addEventListener("load", startWorker);
+    const start = () => startWorker({ savedCopy });
+    if (document.readyState === "complete") start();
+    else window.addEventListener("load", start);
   }
 })();

@@ -1,22 +1,31 @@
 // What the page tells the reader: one message at a time in the status line,
-// and the offline banner with what this device holds. The banner believes
-// the device's own "offline" at once, but a worker's "offline" while the
-// device says it is online only as the answer to a check.
+// the one-line offline notice, and the mark of a saved copy shown because
+// the network stalled. (Where they sit, never over the page's end, is the
+// stylesheet's.) The offline notice believes the device's own "offline" at
+// once, but a worker's "offline" while the device says it is online only as
+// the answer to a check.
 "use strict";
 
 (() => {
   const { t, ago, element } = Bulletin; // strings.js
   const banner = document.getElementById("offline-banner");
   const status = document.getElementById("app-status");
+  const FLEETING_MS = 6000; // how long a message that needs nothing of the reader stays
+  const COLLAPSED_KEY = "bulletin-offline-collapsed";
+  let statusTimer = 0;
 
-  // One message at a time in the status line, with an optional button or link.
-  function announce(text, action) {
+  // One message at a time in the status line, with an optional button or
+  // link; a fleeting one goes away by itself.
+  function announce(text, action, { fleeting = false } = {}) {
+    clearTimeout(statusTimer);
     status.replaceChildren(element("span", {}, text));
     if (action) status.append(" ", action);
     status.hidden = false;
+    if (fleeting) statusTimer = setTimeout(hideStatus, FLEETING_MS);
   }
 
   function hideStatus() {
+    clearTimeout(statusTimer);
     status.hidden = true;
   }
 
@@ -24,16 +33,47 @@
     announce(lost ? `${t("storageFull")} ${t("storageLost", { num: lost })}` : t("storageFull"));
   }
 
-  // ------------------------------------------------------------ offline banner
+  // ------------------------------------------------------------ offline line
+
+  // The reader's choice is kept on the device; where storage is refused the
+  // line shows expanded on each page, the safe side.
+  function isCollapsed() {
+    try {
+      return localStorage.getItem(COLLAPSED_KEY) === "1";
+    } catch {
+      return false;
+    }
+  }
+
+  let bannerText = "";
+
+  function renderBanner() {
+    const collapsed = isCollapsed();
+    const toggle = element(
+      "button",
+      { type: "button", "aria-expanded": String(!collapsed) },
+      collapsed ? t("offlineShort") : t("hideNotice"),
+    );
+    toggle.addEventListener("click", () => {
+      try {
+        localStorage.setItem(COLLAPSED_KEY, collapsed ? "" : "1");
+      } catch {
+        // not remembered: this page still follows the reader
+      }
+      renderBanner();
+      banner.querySelector("button").focus();
+    });
+    banner.classList.toggle("collapsed", collapsed);
+    if (collapsed) banner.replaceChildren(toggle);
+    else banner.replaceChildren(element("span", { class: "banner-text" }, bannerText), toggle);
+  }
 
   async function describeDevice() {
     try {
-      const { count, lastSync } = await OfflineStore.summary();
-      if (!count) return t("savedNone");
-      if (!lastSync) return t("savedCount", { num: count });
-      return t("savedCountUpdated", { num: count, ago: ago(lastSync) });
+      const { count } = await OfflineStore.summary();
+      return count ? t("offlineLine", { num: count }) : t("offlineNone");
     } catch {
-      return t("savedNone"); // storage unavailable (private mode, blocked)
+      return t("offlineNone"); // storage unavailable (private mode, blocked)
     }
   }
 
@@ -41,9 +81,10 @@
 
   async function showOffline() {
     offline = true;
-    const text = `${t("offline")} ${await describeDevice()}`;
+    const text = await describeDevice();
     if (!offline) return;
-    banner.textContent = text;
+    bannerText = text;
+    renderBanner();
     banner.hidden = false;
   }
 
@@ -76,5 +117,35 @@
     }
   }
 
-  Object.assign(Bulletin, { announce, hideStatus, announceFullStorage, showOffline, hideOffline, onNetworkWord });
+  // ------------------------------------------------------------ saved copy
+
+  // When the network stalled, the worker answered with the device's copy and
+  // marked the page with the copy's time (service_worker/sw.js). Null when
+  // the page came from the network.
+  function savedCopyTime() {
+    const meta = document.querySelector('meta[name="bulletin-saved-copy"]');
+    return meta ? Number(meta.content) || Date.now() : null;
+  }
+
+  function showSavedCopy() {
+    const savedAt = savedCopyTime();
+    if (savedAt !== null) announce(t("savedCopyChecking", { ago: ago(savedAt) }));
+    return savedAt !== null;
+  }
+
+  // The worker's word on the network's late answer: a newer version to show,
+  // the copy is current, or no answer after all.
+  function onFreshness(message) {
+    const savedAt = savedCopyTime();
+    if (savedAt === null || message.path !== location.pathname) return;
+    if (message.state === "current") return announce(t("isCurrent"), null, { fleeting: true });
+    if (message.state !== "newer") return announce(t("savedCopy", { ago: ago(savedAt) }));
+    const button = element("button", { type: "button" }, t("showNewer"));
+    button.addEventListener("click", () => location.reload()); // the worker has stored the newer page
+    announce(t("savedCopy", { ago: ago(savedAt) }), button);
+  }
+
+  Object.assign(Bulletin, {
+    announce, hideStatus, announceFullStorage, showOffline, hideOffline, onNetworkWord, showSavedCopy, onFreshness,
+  });
 })();

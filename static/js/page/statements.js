@@ -47,7 +47,7 @@
       button.setAttribute("aria-pressed", String(record.pinned));
       label();
       if (record.pinned) {
-        announce(t("savedLabel"));
+        announce(t("savedLabel"), null, { fleeting: true });
         if (navigator.storage && navigator.storage.persist) navigator.storage.persist();
       }
     });

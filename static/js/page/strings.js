@@ -15,14 +15,14 @@
     return text.replace(/%\((\w+)\)[sd]/g, (_, name) => String(vars[name]));
   }
 
+  // "3 days ago": a time in the past in the interface's words and plurals.
   function ago(timestamp) {
-    const seconds = Math.round((timestamp - Date.now()) / 1000);
-    const format = new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
-    const units = [["day", 86400], ["hour", 3600], ["minute", 60]];
-    for (const [unit, size] of units) {
-      if (Math.abs(seconds) >= size) return format.format(Math.round(seconds / size), unit);
-    }
-    return format.format(seconds, "second");
+    const minutes = Math.round((Date.now() - timestamp) / 60000);
+    if (minutes < 1) return t("justNow");
+    if (minutes < 60) return t("minutesAgo", { num: minutes });
+    const hours = Math.round(minutes / 60);
+    if (hours < 24) return t("hoursAgo", { num: hours });
+    return t("daysAgo", { num: Math.round(hours / 24) });
   }
 
   function element(tag, attributes = {}, text = "") {

@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { MESSAGE, t, element, announce, announceFullStorage, onNetworkWord, markAvailable, fillOfflinePage } =
+  const { MESSAGE, t, element, announce, announceFullStorage, onNetworkWord, onFreshness, markAvailable, fillOfflinePage } =
     Bulletin; // shared.js, strings.js, notices.js, statements.js, offline-page.js
   const worker = navigator.serviceWorker;
   let updateAccepted = false;
@@ -21,12 +21,14 @@
   function onWorkerMessage(event) {
     const message = event.data || {};
     if (message.type === MESSAGE.synced) {
-      if (message.first) announce(t("ready"));
+      if (message.first) announce(t("ready"), null, { fleeting: true });
       else if (message.fresh > 0) announce(t("newCount", { num: message.fresh }), element("a", { href: "/" }, t("show")));
       markAvailable();
       fillOfflinePage();
     } else if (message.type === MESSAGE.network) {
       onNetworkWord(message);
+    } else if (message.type === MESSAGE.freshness) {
+      onFreshness(message);
     } else if (message.type === MESSAGE.storageFull) {
       announceFullStorage(message.lost);
     }
@@ -49,7 +51,9 @@
     }
   }
 
-  async function startWorker() {
+  // `savedCopy`: the worker answered this page with the device's copy on a
+  // stalled link; it is asked what the network's late answer was.
+  async function startWorker({ savedCopy = false } = {}) {
     worker.addEventListener("message", onWorkerMessage);
     worker.addEventListener("controllerchange", () => {
       if (updateAccepted) location.reload();
@@ -64,6 +68,7 @@
       });
     });
     if (worker.controller) {
+      if (savedCopy) worker.controller.postMessage({ type: MESSAGE.freshness, path: location.pathname });
       worker.controller.postMessage({ type: MESSAGE.status });
       requestSync();
     }
