@@ -154,6 +154,7 @@ BUNDLE_INPUTS = (
     "static/css",
     "static/js",
     "static/icons/source.png",
+    "bulletin/assets/icons.py",
     "bulletin/i18n.py",
     "bulletin/translations",
 )

@@ -58,6 +58,8 @@ def build_icons() -> list[Path]:
     written.append(
         _save(_resized(source, 180).convert("RGB"), ROOT_DIR / "apple-touch-icon.png", optimize=True)
     )
-    favicon = _rounded(_resized(source, 48))
-    written.append(_save(favicon, ROOT_DIR / "favicon.ico", sizes=[(16, 16), (32, 32), (48, 48)]))
+    # Pages declare the favicon 32x32 and the manifest carries the large icons:
+    # a 48 px image in it cost every first visit a kilobyte nobody showed.
+    favicon = _rounded(_resized(source, 32))
+    written.append(_save(favicon, ROOT_DIR / "favicon.ico", sizes=[(16, 16), (32, 32)]))
     return written
