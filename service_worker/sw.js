@@ -132,7 +132,9 @@ async function navigate(event) {
     storable,
     fallback: async (error) => {
       if (!(error instanceof NetworkTimeout)) markNetwork(false);
-      return cached || (record && record.article_html && (await fromShell(record))) || offlinePage();
+      // A precached page (/about) answers offline as itself, not as the list of what is readable.
+      const precached = PRECACHED.has(url.pathname) && (await caches.match(url.pathname, { cacheName: CACHES.precache }));
+      return cached || precached || (record && record.article_html && (await fromShell(record))) || offlinePage();
     },
   });
 }

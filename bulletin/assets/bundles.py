@@ -56,10 +56,13 @@ BUNDLES = {
         "js/page/offline-page.js",
         "js/page/worker-client.js",
         "js/page/install.js",
+        "js/page/share.js",
         "js/page/main.js",
         filters="rjsmin",
         output="gen/page.%(version)s.js",
     ),
+    # The about page's own script ("Remove everything from this device"), loaded there only.
+    "about": Bundle("js/about/remove-all.js", filters="rjsmin", output="gen/about.%(version)s.js"),
 }
 
 

@@ -84,6 +84,10 @@ def _shell_html() -> str:
     return render_template("reader/shell.html", marker=SHELL_MARKER)
 
 
+def _about_html() -> str:
+    return render_template("reader/about.html")
+
+
 def precache_entries() -> list[dict]:
     """Every URL the worker stores on install, each with the revision of its bytes.
 
@@ -94,11 +98,14 @@ def precache_entries() -> list[dict]:
     static = bundles.STATIC_DIR
     return [
         {"url": built.urls["js"], "revision": built.urls["js"].rsplit(".", 2)[-2]},
+        {"url": built.urls["about"], "revision": built.urls["about"].rsplit(".", 2)[-2]},
         {"url": "/static/icons/icon-192.png", "revision": _file_revision(static / "icons" / "icon-192.png")},
         {"url": "/favicon.ico", "revision": _file_revision(static / "root" / "favicon.ico")},
         {"url": "/manifest.webmanifest", "revision": _text_revision(json.dumps(manifest()))},
         {"url": "/offline", "revision": _text_revision(_offline_html())},
         {"url": "/offline/shell", "revision": _text_revision(_shell_html())},
+        # Who publishes and how to remove everything: readable without a connection too.
+        {"url": "/about", "revision": _text_revision(_about_html())},
     ]
 
 
@@ -151,6 +158,9 @@ def _settings_key() -> tuple:
         config["NETWORK_TIMEOUT"],
         config["SYNC_LIMIT"],
         config["SW_KILL_SWITCH"],
+        # /about is precached: the operator's text (read at start-up) and contact change the worker.
+        config["CONTACT"],
+        current_app.extensions.get("bulletin_about"),
     )
 
 

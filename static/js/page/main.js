@@ -7,11 +7,13 @@
 (() => {
   const { showOffline, hideOffline, requestSync, offerInstall, enhanceStatement, markAvailable, fillOfflinePage, startWorker } =
     Bulletin;
+  const { enhanceShare } = Bulletin; // share.js
 
   window.addEventListener("offline", showOffline);
   window.addEventListener("online", () => { hideOffline(); requestSync(); });
   if (!navigator.onLine) showOffline();
   offerInstall();
+  enhanceShare();
   if (typeof indexedDB !== "undefined") {
     // Storage refused (a private window, a blocked site) or failing: the page
     // reads on without these additions, and the console says why. A statement
