@@ -314,4 +314,3 @@ def test_one_focus_style_for_every_control(site, phone):
     assert {"A", "INPUT", "BUTTON", "SELECT", "TEXTAREA"} <= set(seen)
     styles = set().union(*seen.values())
     assert len(styles) == 1 and next(iter(styles))[0] == "solid 3px 2px", seen
-
