@@ -64,5 +64,5 @@ def about_html() -> Markup:
 def about():
     """Who publishes, their words, how to reach them, and what this site keeps on the reader's device."""
     config = current_app.config
-    parts = ("about", config["SITE_NAME"], config.get("CONTACT"), current_app.extensions[EXTENSION][1])
+    parts = ("about", config["SITE_NAME"], config["CONTACT"], current_app.extensions[EXTENSION][1])
     return cached_response(parts, lambda: render_template("reader/about.html"))

@@ -69,7 +69,8 @@
       clear();
       persist();
     });
-    if (/iphone|ipad|ipod/i.test(navigator.userAgent)) {
+    // iPads since iPadOS 13 say they are Macs; a Mac with a touch screen is one.
+    if (/iphone|ipad|ipod/i.test(navigator.userAgent) || (/Macintosh/.test(navigator.userAgent) && navigator.maxTouchPoints > 1)) {
       const steps = entry("details", "install");
       steps.append(element("summary", {}, t("iosInstall")), element("p", {}, `${t("installWhy")} ${t("iosSteps")}`));
       footer.before(steps);
