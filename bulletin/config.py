@@ -119,6 +119,9 @@ SETTINGS = (
     Setting("BULLETIN_SECRET_KEY", "SECRET_KEY", None, _text),
     Setting("BULLETIN_SITE_NAME", "SITE_NAME", "Bulletin", _text),
     Setting("BULLETIN_BASE_URL", "BASE_URL", None, _base_url),
+    # The about page: the operator's own text (a Markdown file, read at start-up) and how to reach them.
+    Setting("BULLETIN_ABOUT_FILE", "ABOUT_FILE", None, _text),
+    Setting("BULLETIN_CONTACT", "CONTACT", None, _text),
     Setting("BULLETIN_TIMEZONE", "TIMEZONE", "UTC", _timezone),
     Setting("BULLETIN_DEFAULT_LANG", "DEFAULT_LANG", "en", _language),
     Setting("BULLETIN_PAGE_SIZE", "PAGE_SIZE", 20, _positive_int),

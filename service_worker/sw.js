@@ -191,7 +191,9 @@ async function navigate(event) {
         const saved = await savedStatement(url, cached, record, error, network);
         if (saved) return saved;
       }
-      return cached || built || offlinePage();
+      // A precached page (/about) answers offline as itself, not as the list of what is readable.
+      const precached = PRECACHED.has(url.pathname) && (await caches.match(url.pathname, { cacheName: CACHES.precache }));
+      return cached || precached || built || offlinePage();
     },
   });
 }

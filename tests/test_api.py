@@ -252,7 +252,7 @@ def test_a_translation_retitled_or_relanguaged_reaches_the_devices_holding_the_o
     publisher.save(translation, title="Liberen a la periodista", correction_note="She, not he.")
     articles = synced_articles(client, cursor)
     assert set(articles) == {original, translation}
-    assert ">Liberen a la periodista</a>" in articles[original]
+    assert 'title="Liberen a la periodista">Español</a>' in articles[original]
 
     cursor = sync(client)["cursor"]
     publisher.save(translation, lang="pt")  # no new revision: only the language changed

@@ -39,6 +39,7 @@ PUBLIC_URLS = [
     "/api/statements",
     "/api/statements/release",
     "/api/sync",
+    "/about",
 ]
 
 

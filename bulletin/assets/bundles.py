@@ -59,6 +59,7 @@ BUNDLES = {
         "js/page/offline-page.js",
         "js/page/worker-client.js",
         "js/page/install.js",
+        "js/page/share.js",
         "js/page/main.js",
         filters="rjsmin",
         output="gen/page.%(version)s.js",
@@ -73,6 +74,8 @@ BUNDLES = {
         filters="rjsmin",
         output="gen/editor.%(version)s.js",
     ),
+    # The about page's own script ("Remove everything from this device"), loaded there only.
+    "about": Bundle("js/about/remove-all.js", filters="rjsmin", output="gen/about.%(version)s.js"),
 }
 
 
@@ -167,6 +170,7 @@ BUNDLE_INPUTS = (
     "static/css",
     "static/js",
     "static/icons/source.png",
+    "bulletin/assets/icons.py",
     "bulletin/i18n.py",
     "bulletin/translations",
 )

@@ -99,6 +99,8 @@ def _list_shell_html() -> str:
 
 def _tag_shell_html() -> str:
     return render_template("reader/tag.html", list_slot=LIST_MARKERS, statements=[], tag=LIST_MARKERS["tag"])
+def _about_html() -> str:
+    return render_template("reader/about.html")
 
 
 def precache_entries() -> list[dict]:
@@ -111,6 +113,7 @@ def precache_entries() -> list[dict]:
     static = bundles.STATIC_DIR
     return [
         {"url": built.urls["js"], "revision": built.urls["js"].rsplit(".", 2)[-2]},
+        {"url": built.urls["about"], "revision": built.urls["about"].rsplit(".", 2)[-2]},
         {"url": "/static/icons/icon-192.png", "revision": _file_revision(static / "icons" / "icon-192.png")},
         {"url": "/favicon.ico", "revision": _file_revision(static / "root" / "favicon.ico")},
         {"url": "/manifest.webmanifest", "revision": _text_revision(json.dumps(manifest()))},
@@ -118,6 +121,8 @@ def precache_entries() -> list[dict]:
         {"url": "/offline/shell", "revision": _text_revision(_shell_html())},
         {"url": "/offline/list-shell", "revision": _text_revision(_list_shell_html())},
         {"url": "/offline/tag-shell", "revision": _text_revision(_tag_shell_html())},
+        # Who publishes and how to remove everything: readable without a connection too.
+        {"url": "/about", "revision": _text_revision(_about_html())},
     ]
 
 
@@ -175,6 +180,9 @@ def _settings_key() -> tuple:
         config["SYNC_LIMIT"],
         config["SW_KILL_SWITCH"],
         config["PAGE_SIZE"],
+        # /about is precached: the operator's text (read at start-up) and contact change the worker.
+        config["CONTACT"],
+        current_app.extensions.get("bulletin_about"),
     )
 
 

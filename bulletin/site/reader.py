@@ -17,9 +17,13 @@ from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
 from bulletin.site.render import article_html
 from bulletin.statements import store
+from bulletin.statements.labels import language_name, tag_label
 from bulletin.statements.records import Statement
 
 bp = Blueprint("reader", __name__)
+# Names readers read: a translation's language in itself, a tag as words (templates/reader/_article.html).
+bp.add_app_template_filter(language_name, "language_name")
+bp.add_app_template_filter(tag_label, "tag_label")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 

@@ -23,9 +23,11 @@ from bulletin.statements.records import Statement, iso, stored_time
 def article_html(statement: Statement, translations: list[Statement]) -> Markup:
     """The statement's ``<article>`` element exactly as its page contains it."""
     # Everything the template's output depends on, besides the two records:
-    # the build (templates), the interface language and the time zone dates
-    # are shown in. Records are immutable, so a change is a new key.
-    context = (bundles.built(current_app).build_id, interface_lang(), current_app.config["TIMEZONE"])
+    # the build (templates), the interface language, the time zone dates
+    # are shown in, and the site's address its share link may carry.
+    # Records are immutable, so a change is a new key.
+    config = current_app.config
+    context = (bundles.built(current_app).build_id, interface_lang(), config["TIMEZONE"], config["BASE_URL"])
     return _rendered_article(context, statement, tuple(translations))
 
 

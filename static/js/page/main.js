@@ -9,6 +9,7 @@
     showOffline, hideOffline, showSavedCopy, requestSync, offerInstall, enhanceStatement, markAvailable, fillOfflinePage,
     startWorker,
   } = Bulletin;
+  const { enhanceShare } = Bulletin; // share.js
 
   window.addEventListener("offline", showOffline);
   window.addEventListener("online", () => { hideOffline(); requestSync(); });
@@ -16,6 +17,7 @@
   // Before anything else: the reader must know at once what they are reading.
   const savedCopy = showSavedCopy();
   offerInstall();
+  enhanceShare();
   if (typeof indexedDB !== "undefined") {
     // Storage refused (a private window, a blocked site) or failing: the page
     // reads on without these additions, and the console says why. A statement

@@ -1,0 +1,68 @@
+"""``/about``: who publishes, the operator's own words, how to reach them, what the app keeps.
+
+The operator's text is a Markdown file (``BULLETIN_ABOUT_FILE``) read once,
+when the app starts, and sanitized like a statement's body. A missing or
+unreadable file leaves the page without it and says so in the log: the
+page must work whatever the operator's file does. The view assumes no
+interface language, so a per-language twin can render the same template.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from flask import Blueprint, Flask, current_app, render_template
+from markupsafe import Markup
+
+from bulletin.http.caching import cached_response
+from bulletin.statements.bodies import render_body
+from bulletin.statements.sanitize import clean
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("about", __name__)
+
+EXTENSION = "bulletin_about"  # (the sanitized operator's text, its digest), kept on the app
+MAX_BYTES = 256 * 1024  # a page of text; a larger file is a mistake, not an about page
+
+
+def operator_text(path: str | None) -> str:
+    """The operator's Markdown file as sanitized HTML; empty, with a warning logged, when it cannot be read."""
+    if not path:
+        return ""
+    try:
+        with open(path, "rb") as file:
+            raw = file.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
+            raise ValueError(f"it is larger than {MAX_BYTES} bytes")
+        text = raw.decode("utf-8")
+    except (OSError, ValueError) as e:  # UnicodeDecodeError is a ValueError
+        log.warning("BULLETIN_ABOUT_FILE %s could not be read (%s): /about is shown without it", path, e)
+        return ""
+    return clean(render_body(text, "markdown"))
+
+
+def _load(app: Flask) -> None:
+    text = operator_text(app.config.get("ABOUT_FILE"))
+    app.extensions[EXTENSION] = (text, hashlib.sha256(text.encode("utf-8")).hexdigest()[:16])
+
+
+@bp.record_once
+def _on_register(state) -> None:
+    # Read at start-up, so a bad file is in the log when the site starts, not at a reader's visit.
+    _load(state.app)
+
+
+@bp.app_template_global()
+def about_html() -> Markup:
+    """The operator's about text, sanitized (empty when there is none)."""
+    return Markup(current_app.extensions[EXTENSION][0])
+
+
+@bp.get("/about")
+def about():
+    """Who publishes, their words, how to reach them, and what this site keeps on the reader's device."""
+    config = current_app.config
+    parts = ("about", config["SITE_NAME"], config["CONTACT"], current_app.extensions[EXTENSION][1])
+    return cached_response(parts, lambda: render_template("reader/about.html"))
