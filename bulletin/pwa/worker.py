@@ -99,6 +99,8 @@ def _list_shell_html() -> str:
 
 def _tag_shell_html() -> str:
     return render_template("reader/tag.html", list_slot=LIST_MARKERS, statements=[], tag=LIST_MARKERS["tag"])
+
+
 def _about_html() -> str:
     return render_template("reader/about.html")
 
