@@ -55,8 +55,34 @@ def test_public_responses_are_cacheable_and_set_no_cookie(client, site, url):
     assert again.status_code == 304 and again.data == b""
 
 
-@pytest.mark.parametrize("url", PUBLIC_URLS + ["/nope", "/statements/mistake", "/favicon.ico"])
-def test_security_headers_everywhere(client, site, url):
+DOCUMENTS = [url for url in PUBLIC_URLS if not url.startswith("/api/")] + [
+    "/nope",
+    "/statements/mistake",
+    "/sw.js",
+]
+SUBRESOURCES = ["/api/statements", "/api/sync", "/api/nope", "/manifest.webmanifest", "/favicon.ico"]
+DOCUMENT_ONLY = ("Content-Security-Policy", "Referrer-Policy", "Permissions-Policy", "X-Frame-Options")
+
+
+@pytest.mark.parametrize("url", SUBRESOURCES)
+def test_answers_that_are_no_document_carry_only_the_headers_they_need(client, site, url):
+    with client.get(url) as response:
+        headers = response.headers
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    assert not [name for name in DOCUMENT_ONLY if name in headers]
+
+
+def test_the_page_script_and_stylesheets_carry_only_the_headers_they_need(client, site):
+    page = client.get("/").get_data(as_text=True)
+    script = page.split('<script src="', 1)[1].split('"', 1)[0]
+    with client.get(script) as response:
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert not [name for name in DOCUMENT_ONLY if name in response.headers]
+
+
+@pytest.mark.parametrize("url", DOCUMENTS)
+def test_security_headers_on_every_document(client, site, url):
     with client.get(url) as response:
         headers = response.headers
     csp = headers["Content-Security-Policy"]
