@@ -29,7 +29,12 @@ def statements(editor_client):
     make("Dated draft", "A draft about power.", published="2022-05-05", lang="ru")
     gone = make("Gone", "Withdrawn text.", published="2023-07-07", lang="en", action="publish")
     editor_client.get(f"/editor/statements/{gone}")
-    assert editor_client.post(f"/editor/statements/{gone}/withdraw", {"reason": "Wrong."}).status_code == 302
+    assert (
+        editor_client.post(
+            f"/editor/statements/{gone}/withdraw", {"reason": "Wrong.", "confirm": "yes"}
+        ).status_code
+        == 302
+    )
 
 
 def test_the_list_is_sorted_by_publication_date_by_default(editor_client, statements):
