@@ -149,8 +149,8 @@ def test_the_last_link_of_a_long_page_stays_clickable_offline(phone, live_server
         )
         assert where == {"inView": True, "clear": True}, selector
     page.click("footer.site a:last-of-type")  # Playwright refuses a click on a covered element
-    page.wait_for_url("**/offline")
-    assert page.inner_text("h1") == "Readable offline"
+    page.wait_for_url("**/about")  # the footer's last link, precached: it opens offline too
+    assert page.inner_text("h1").startswith("About ")
 
 
 def test_the_offline_line_is_one_line_collapses_and_is_remembered(phone, live_server):
