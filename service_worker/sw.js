@@ -12,7 +12,16 @@ const CACHES = {
 };
 const MAX_PAGES = 150;
 const MAX_STATIC = 30;
-const PRECACHED = new Set(SETTINGS.precache.map((entry) => entry.url));
+// Each interface language's precache entries: its page script, then its
+// manifest, offline page and statement shell (SETTINGS.languagePages under
+// the language's prefix, none for the default's), these three of one revision.
+const LANGUAGES = {};
+Object.entries(SETTINGS.languages).forEach(([lang, [script, revision]]) => {
+  const prefix = lang === SETTINGS.defaultLang ? "" : `/${lang}`;
+  LANGUAGES[lang] = [{ url: script, revision: script.split(".")[2] }]
+    .concat(SETTINGS.languagePages.map((path) => ({ url: prefix + path, revision })));
+});
+const PRECACHED = new Set(SETTINGS.precache.concat(...Object.values(LANGUAGES)).map((entry) => entry.url));
 const REVISION_HEADER = "X-Bulletin-Revision";
 
 let networkOnline = true;
@@ -45,26 +54,53 @@ async function withRevision(response, revision) {
   return new Response(await response.blob(), { status: response.status, headers });
 }
 
-// An entry whose revision is unchanged is copied from the previous precache
+// An entry whose revision is unchanged is copied from a precache
 // instead of being downloaded again: readers pay for changed bytes only.
 async function previousCopy(url, revision) {
   for (const name of await caches.keys()) {
-    if (!name.startsWith(`${CACHE_PREFIX}precache-`) || name === CACHES.precache) continue;
+    // The current precache too: a language's entries kept already are not fetched again.
+    if (!name.startsWith(`${CACHE_PREFIX}precache-`)) continue;
     const hit = await (await caches.open(name)).match(url);
     if (hit && hit.headers.get(REVISION_HEADER) === revision) return hit;
   }
   return null;
 }
 
-async function precache() {
+async function precacheEntries(entries) {
   const cache = await caches.open(CACHES.precache);
-  await Promise.all(SETTINGS.precache.map(async ({ url, revision }) => {
+  await Promise.all(entries.map(async ({ url, revision }) => {
     const copy = await previousCopy(url, revision);
     if (copy) return cache.put(url, copy);
     const response = await fetch(url, { cache: "no-cache" });
     if (!response.ok) throw new Error(`precache of ${url} answered ${response.status}`);
     return cache.put(url, await withRevision(response, revision));
   }));
+}
+
+// What every reader needs, the default language's pages, and those of the
+// languages an earlier worker kept (the reader's, kept through updates);
+// another language's come when a page in it is shown (keepLanguage).
+async function precache() {
+  const names = (await caches.keys()).filter((name) => name.startsWith(`${CACHE_PREFIX}precache-`));
+  const earlier = await Promise.all(names.map((name) => caches.open(name)));
+  const entries = SETTINGS.precache.concat(LANGUAGES[SETTINGS.defaultLang]);
+  for (const [lang, language] of Object.entries(LANGUAGES)) {
+    for (const cache of lang === SETTINGS.defaultLang ? [] : earlier) {
+      if (await cache.match(language[3].url)) { entries.push(...language); break; }
+    }
+  }
+  await precacheEntries(entries);
+}
+
+const keptLanguages = new Set();
+
+async function keepLanguage(lang) {
+  if (!(lang in LANGUAGES) || keptLanguages.has(lang)) return;
+  keptLanguages.add(lang);
+  await precacheEntries(LANGUAGES[lang]).catch((error) => {
+    keptLanguages.delete(lang); // tried again at the next page in this language
+    console.warn(`[bulletin-sw] the offline pages in ${lang} were not kept`, error);
+  });
 }
 
 async function deleteOutdatedCaches() {
@@ -97,9 +133,18 @@ function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+// A page of the interface language of a statement (its own, when it has
+// one) or of an address's prefix (/ru/...), else of the default language:
+// LANGUAGES' entry 2, the offline page, or 3, the shell.
+async function precached(entry, pathname, record) {
+  const lang = [record && record.lang, pathname.split("/")[1]].find((code) => code in LANGUAGES);
+  const match = (code) => caches.match(LANGUAGES[code][entry].url, { cacheName: CACHES.precache });
+  return (lang && (await match(lang))) || match(SETTINGS.defaultLang);
+}
+
 // The server's own statement shell with the server's own <article> in its slot.
-async function fromShell(record) {
-  const shell = await caches.match(SETTINGS.shellUrl, { cacheName: CACHES.precache });
+async function fromShell(record, pathname) {
+  const shell = await precached(3, pathname, record);
   if (!shell) return null;
   const title = `<title>${escapeHtml(record.title)} · ${escapeHtml(SETTINGS.siteName)}</title>`;
   const html = (await shell.text())
@@ -110,8 +155,8 @@ async function fromShell(record) {
   return new Response(html, { status: 200, headers });
 }
 
-async function offlinePage() {
-  return caches.match(SETTINGS.offlineUrl, { cacheName: CACHES.precache });
+async function offlinePage(pathname) {
+  return precached(2, pathname);
 }
 
 async function navigate(event) {
@@ -122,7 +167,7 @@ async function navigate(event) {
   const storable = (response) => {
     markNetwork(true); // called for every answer that came from the network
     // Searches stay off the device: what a reader looked for is nobody's business.
-    return url.pathname !== "/search" && isStorable(response);
+    return !/^(\/[a-z]{2})?\/search$/.test(url.pathname) && isStorable(response);
   };
   return networkFirst(event, CACHES.pages, {
     ...STRATEGY_OPTIONS,
@@ -132,7 +177,7 @@ async function navigate(event) {
     storable,
     fallback: async (error) => {
       if (!(error instanceof NetworkTimeout)) markNetwork(false);
-      return cached || (record && record.article_html && (await fromShell(record))) || offlinePage();
+      return cached || (record && record.article_html && (await fromShell(record, url.pathname))) || offlinePage(url.pathname);
     },
   });
 }
@@ -186,6 +231,8 @@ self.addEventListener("message", (event) => {
     event.waitUntil(synced.then(() => {
       if (check && asker) asker.postMessage({ type: MESSAGE.network, online: networkOnline, checked: true });
     }));
+  } else if (type === MESSAGE.language) {
+    event.waitUntil(keepLanguage(event.data.lang));
   } else if (type === MESSAGE.status && event.source) {
     event.source.postMessage({ type: MESSAGE.network, online: networkOnline });
     pendingNotices.splice(0).forEach((notice) => event.source.postMessage(notice));

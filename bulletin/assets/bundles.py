@@ -28,7 +28,7 @@ from whitenoise.compress import Compressor
 from bulletin.assets.files import compressed, write_if_changed
 from bulletin.assets.icons import build_icons
 from bulletin.config import ROOT
-from bulletin.i18n import ui_strings
+from bulletin.i18n import INTERFACE_LANGS, catalogs_compiled, compile_catalogs, ui_strings
 
 log = logging.getLogger(__name__)
 
@@ -38,28 +38,36 @@ STATIC_URL = "/static"
 UNVERSIONED_MAX_AGE = 86400
 SUFFIXES = {"br": "br", "gzip": "gz"}  # the names WhiteNoise looks for
 
+# shared.js and offline-store.js are shared with the service worker (see
+# bulletin.pwa.worker); the interface strings are written by build() from
+# the gettext catalogs, so they are paid for once per deploy, not on every page:
+# one page script per interface language ("js-ru"), each starting with its strings.
+# The page script is one file per concern, concatenated in this order into
+# one script: each adds its part to the Bulletin namespace that shared.js
+# starts, and main.js, last, starts it all.
+PAGE_SCRIPT = (
+    "js/shared.js",
+    "js/offline-store.js",
+    "js/page/strings.js",
+    "js/page/languages.js",
+    "js/page/notices.js",
+    "js/page/statements.js",
+    "js/page/offline-page.js",
+    "js/page/worker-client.js",
+    "js/page/install.js",
+    "js/page/main.js",
+)
 BUNDLES = {
     "css": Bundle("css/site.css", filters="rcssmin", output="gen/site.%(version)s.css"),
-    # shared.js and offline-store.js are shared with the service worker (see
-    # bulletin.pwa.worker); the interface strings are written by build() from
-    # the gettext catalog, so they are paid for once per deploy, not on every page.
-    # The page script is one file per concern, concatenated in this order into
-    # one script: each adds its part to the Bulletin namespace that shared.js
-    # starts, and main.js, last, starts it all.
-    "js": Bundle(
-        "gen/src/ui-strings.js",
-        "js/shared.js",
-        "js/offline-store.js",
-        "js/page/strings.js",
-        "js/page/notices.js",
-        "js/page/statements.js",
-        "js/page/offline-page.js",
-        "js/page/worker-client.js",
-        "js/page/install.js",
-        "js/page/main.js",
-        filters="rjsmin",
-        output="gen/page.%(version)s.js",
-    ),
+    **{
+        f"js-{lang}": Bundle(
+            f"gen/src/ui-strings.{lang}.js",
+            *PAGE_SCRIPT,
+            filters="rjsmin",
+            output=f"gen/page.{lang}.%(version)s.js",
+        )
+        for lang in INTERFACE_LANGS
+    },
 }
 
 
@@ -92,6 +100,7 @@ def build(app: Flask) -> list[str]:
     """Build every bundle and pre-compress static files; return the files built."""
     env = app.extensions["bulletin_assets_env"]
     built = [str(path) for path in build_icons()]
+    built.extend(str(path) for path in compile_catalogs())
     with app.app_context():
         _write_ui_strings()
         for name in BUNDLES:
@@ -108,10 +117,16 @@ def build(app: Flask) -> list[str]:
 
 
 def _write_ui_strings() -> None:
-    """The page script's interface strings as a script the bundle starts with."""
-    strings = json.dumps(ui_strings(), ensure_ascii=False, separators=(",", ":"))
-    script = f"const UI_STRINGS = {strings};\n"
-    write_if_changed(STATIC_DIR / "gen" / "src" / "ui-strings.js", script.encode("utf-8"))
+    """Each language's page script strings, as the script its bundle starts with."""
+    for lang in INTERFACE_LANGS:
+        strings = json.dumps(ui_strings(lang), ensure_ascii=False, separators=(",", ":"))
+        script = f"const UI_STRINGS = {strings};\n"
+        write_if_changed(STATIC_DIR / "gen" / "src" / f"ui-strings.{lang}.js", script.encode("utf-8"))
+
+
+def script_url(built_assets: BuiltAssets, lang: str) -> str:
+    """The versioned URL of the page script in ``lang``'s interface."""
+    return built_assets.urls[f"js-{lang}"]
 
 
 def _output_paths(env: Environment, name: str) -> list[str]:
@@ -177,6 +192,7 @@ def is_built() -> bool:
         (STATIC_DIR / "gen" / "manifest.json").exists()
         and (STATIC_DIR / "root" / "favicon.ico").exists()
         and SOURCES_STAMP.exists()
+        and catalogs_compiled()
         and SOURCES_STAMP.read_text(encoding="ascii") == _sources_digest()
     )
 

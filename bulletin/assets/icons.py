@@ -58,6 +58,8 @@ def build_icons() -> list[Path]:
     written.append(
         _save(_resized(source, 180).convert("RGB"), ROOT_DIR / "apple-touch-icon.png", optimize=True)
     )
-    favicon = _rounded(_resized(source, 48))
-    written.append(_save(favicon, ROOT_DIR / "favicon.ico", sizes=[(16, 16), (32, 32), (48, 48)]))
+    # 16 and 32 px, what tabs and bookmarks show (the page's link names 32x32):
+    # a 48 px image too cost every first visit another kilobyte.
+    favicon = _rounded(_resized(source, 32))
+    written.append(_save(favicon, ROOT_DIR / "favicon.ico", sizes=[(16, 16), (32, 32)]))
     return written

@@ -15,18 +15,20 @@ from flask import current_app, render_template
 from markupsafe import Markup
 
 from bulletin.assets import bundles
-from bulletin.i18n import interface_lang
+from bulletin.i18n import interface, statement_interface
 from bulletin.statements import store
 from bulletin.statements.records import Statement, iso
 
 
 def article_html(statement: Statement, translations: list[Statement]) -> Markup:
-    """The statement's ``<article>`` element exactly as its page contains it."""
+    """The statement's ``<article>`` element exactly as its page contains it, in its page's interface language."""
     # Everything the template's output depends on, besides the two records:
     # the build (templates), the interface language and the time zone dates
     # are shown in. Records are immutable, so a change is a new key.
-    context = (bundles.built(current_app).build_id, interface_lang(), current_app.config["TIMEZONE"])
-    return _rendered_article(context, statement, tuple(translations))
+    lang = statement_interface(statement.lang)
+    context = (bundles.built(current_app).build_id, lang, current_app.config["TIMEZONE"])
+    with interface(lang):
+        return _rendered_article(context, statement, tuple(translations))
 
 
 @lru_cache(maxsize=1024)  # about 20 MB at 10 KB statements
@@ -75,7 +77,8 @@ def statement_object(db: sqlite3.Connection, statement: Statement) -> dict:
 
 def withdrawal_notice_html(statement: Statement) -> Markup:
     """The withdrawal notice exactly as the withdrawn statement's page (410) shows it."""
-    return Markup(render_template("reader/_withdrawn.html", statement=statement).strip())
+    with interface(statement_interface(statement.lang)):
+        return Markup(render_template("reader/_withdrawn.html", statement=statement).strip())
 
 
 def withdrawal_object(statement: Statement) -> dict:

@@ -20,6 +20,7 @@ const Bulletin = {
     network: "network", // worker to page: {online, checked}
     synced: "synced", // worker to pages: {fresh, first}
     storageFull: "storage-full", // worker to pages: {lost}
+    language: "language", // page to worker: {lang}, an interface language whose offline pages to keep
   },
 
   // The only addresses whose statements a device keeps: /statements/<slug>.

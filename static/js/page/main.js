@@ -8,6 +8,8 @@
   const { showOffline, hideOffline, requestSync, offerInstall, enhanceStatement, markAvailable, fillOfflinePage, startWorker } =
     Bulletin;
 
+  Bulletin.startLanguages();
+
   window.addEventListener("offline", showOffline);
   window.addEventListener("online", () => { hideOffline(); requestSync(); });
   if (!navigator.onLine) showOffline();
