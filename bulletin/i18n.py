@@ -25,7 +25,7 @@ from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Blueprint, Flask, current_app, g, has_app_context, request, url_for
+from flask import Blueprint, Flask, current_app, g, has_app_context, has_request_context, request, url_for
 from werkzeug.routing import BaseConverter
 
 from bulletin.statements.languages import text_direction
@@ -46,6 +46,8 @@ LANGUAGE_NAMES = {
 # Dates as statements write them: day, month name, year (CLDR's own order
 # and month forms for each language; English says "7 January 2022").
 DATE_PATTERNS = {"en": "d MMMM y"}
+
+EDITOR_PREFIX = "/editor"
 
 # Endpoints registered through localized(): url_for fills in their language.
 LOCALIZED_ENDPOINTS: set[str] = set()
@@ -68,7 +70,12 @@ def interface_lang() -> str:
     """The interface language of the current request: its URL's, else the default; outside an app, English."""
     if not has_app_context():
         return "en"
-    return g.get("interface_lang") or default_lang()
+    if g.get("interface_lang"):
+        return g.interface_lang
+    # The editor's pages are written in English only: they say so (lang="en") whatever the default.
+    if has_request_context() and request.path.startswith(EDITOR_PREFIX):
+        return "en"
+    return default_lang()
 
 
 def default_lang() -> str:

@@ -2,7 +2,7 @@
 // timeouts) is injected above this file by the server when /sw.js is served.
 "use strict";
 /* global isStorable, NetworkTimeout, cacheFirst, staleWhileRevalidate, networkFirst, runningSync, syncNow */
-/* exported notifyClients, markNetwork */
+/* exported notifyClients, markNetwork, keepShells */
 
 const { CACHE_PREFIX, MESSAGE, SYNC_TAG } = Bulletin;
 const CACHES = {
@@ -77,31 +77,38 @@ async function precacheEntries(entries) {
   }));
 }
 
-// What every reader needs, the default language's pages, and those of the
-// languages an earlier worker kept (the reader's, kept through updates);
-// another language's come when a page in it is shown (keepLanguage).
+// What every reader needs, the default language's pages, and what an earlier
+// worker kept (kept through updates): all of a language the reader read in,
+// the shell of one of statements on the device; another language's pages
+// come when a page in it is shown (keep).
 async function precache() {
   const names = (await caches.keys()).filter((name) => name.startsWith(`${CACHE_PREFIX}precache-`));
   const earlier = await Promise.all(names.map((name) => caches.open(name)));
   const entries = SETTINGS.precache.concat(LANGUAGES[SETTINGS.defaultLang]);
+  const keptBefore = async (url) => (await Promise.all(earlier.map((cache) => cache.match(url)))).some(Boolean);
   for (const [lang, language] of Object.entries(LANGUAGES)) {
-    for (const cache of lang === SETTINGS.defaultLang ? [] : earlier) {
-      if (await cache.match(language[3].url)) { entries.push(...language); break; }
-    }
+    if (lang === SETTINGS.defaultLang) continue;
+    if (await keptBefore(language[2].url)) entries.push(...language);
+    else if (await keptBefore(language[3].url)) entries.push(language[3]);
   }
   await precacheEntries(entries);
 }
 
-const keptLanguages = new Set();
+// Precache entries kept on demand, each once per worker: a language's pages
+// when a page in it is shown, the statement shell of each language of
+// statements on the device (sync.js), so one opened offline has its own
+// language's interface.
+const kept = new Set();
 
-async function keepLanguage(lang) {
-  if (!(lang in LANGUAGES) || keptLanguages.has(lang)) return;
-  keptLanguages.add(lang);
-  await precacheEntries(LANGUAGES[lang]).catch((error) => {
-    keptLanguages.delete(lang); // tried again at the next page in this language
-    console.warn(`[bulletin-sw] the offline pages in ${lang} were not kept`, error);
+async function keep(entries) {
+  const wanted = entries.filter((entry) => !kept.has(entry.url) && kept.add(entry.url));
+  await precacheEntries(wanted).catch((error) => {
+    wanted.forEach((entry) => kept.delete(entry.url)); // tried again next time
+    console.warn("[bulletin-sw] offline pages were not kept", error);
   });
 }
+
+const keepShells = (langs) => keep(langs.filter((lang) => lang in LANGUAGES).map((lang) => LANGUAGES[lang][3]));
 
 async function deleteOutdatedCaches() {
   const expected = new Set(Object.values(CACHES));
@@ -220,6 +227,8 @@ self.addEventListener("fetch", (event) => {
 
 self.addEventListener("message", (event) => {
   const type = event.data && event.data.type;
+  // A page's status and sync requests name its interface language: keep its pages.
+  if (type && event.data.lang in LANGUAGES) event.waitUntil(keep(LANGUAGES[event.data.lang]));
   if (type === MESSAGE.skipWaiting) {
     self.skipWaiting();
   } else if (type === MESSAGE.sync) {
@@ -231,8 +240,6 @@ self.addEventListener("message", (event) => {
     event.waitUntil(synced.then(() => {
       if (check && asker) asker.postMessage({ type: MESSAGE.network, online: networkOnline, checked: true });
     }));
-  } else if (type === MESSAGE.language) {
-    event.waitUntil(keepLanguage(event.data.lang));
   } else if (type === MESSAGE.status && event.source) {
     event.source.postMessage({ type: MESSAGE.network, online: networkOnline });
     pendingNotices.splice(0).forEach((notice) => event.source.postMessage(notice));

@@ -231,6 +231,8 @@ def test_sitemap_lists_every_language_home(client):
 
 def test_another_default_language(make_app):
     client = make_app(DEFAULT_LANG="ru").test_client()
+    # The editor's pages stay English, and say so.
+    assert _html_tag(client.get("/editor/login").get_data(as_text=True)) == '<html lang="en" dir="ltr">'
     assert _html_tag(client.get("/").get_data(as_text=True)) == '<html lang="ru" dir="ltr">'
     assert _html_tag(client.get("/en/").get_data(as_text=True)) == '<html lang="en" dir="ltr">'
     assert client.get("/ru/").status_code in (301, 308)

@@ -2,12 +2,12 @@
 // each page is one cacheable file); the reader's choice, made with the
 // picker at the foot of every page, is kept on this device and steers the
 // home page "/", the installed app's start page (its manifest), the links of
-// statement pages (which speak their statement's language), and tells the
-// worker which language's offline pages to keep.
+// statement pages (which speak their statement's language). (The worker
+// hears the page's language with each status and sync request.)
 "use strict";
 
 (() => {
-  const { MESSAGE, lang } = Bulletin; // shared.js, strings.js
+  const { lang } = Bulletin; // strings.js
   const KEY = "bulletin-lang";
 
   function startLanguages() {
@@ -46,9 +46,6 @@
         document.querySelector("form.search").action = `${home}/search`;
         document.querySelector('footer a[href$="/offline"]').href = `${home}/offline`;
       }
-    }
-    if (navigator.serviceWorker) {
-      navigator.serviceWorker.ready.then((registration) => registration.active.postMessage({ type: MESSAGE.language, lang }));
     }
   }
 

@@ -33,7 +33,7 @@
   }
 
   function requestSync(check = false) {
-    if (navigator.onLine && worker && worker.controller) worker.controller.postMessage({ type: MESSAGE.sync, lite: Bulletin.liteMode(), check });
+    if (navigator.onLine && worker && worker.controller) worker.controller.postMessage({ type: MESSAGE.sync, lite: Bulletin.liteMode(), check, lang: Bulletin.lang });
   }
 
   async function registerPeriodicSync(registration) {
@@ -64,7 +64,7 @@
       });
     });
     if (worker.controller) {
-      worker.controller.postMessage({ type: MESSAGE.status });
+      worker.controller.postMessage({ type: MESSAGE.status, lang: Bulletin.lang });
       requestSync();
     }
     registerPeriodicSync(registration);
