@@ -236,3 +236,14 @@ def test_another_default_language(make_app):
     assert _html_tag(client.get("/").get_data(as_text=True)) == '<html lang="ru" dir="ltr">'
     assert _html_tag(client.get("/en/").get_data(as_text=True)) == '<html lang="en" dir="ltr">'
     assert client.get("/ru/").status_code in (301, 308)
+
+
+def test_prepare_compiles_every_catalog():
+    from babel.support import Translations
+
+    written = i18n.compile_catalogs()  # what `prepare` does; unchanged catalogs are left as they are
+    assert {path.parent.parent.name for path in written} == set(i18n.INTERFACE_LANGS)
+    assert i18n.catalogs_compiled()
+    russian = Translations.load(str(i18n.CATALOG_DIR), ["ru"])
+    assert russian.gettext("Latest statements") == "Последние заявления"
+    assert russian.ngettext("%(num)s statement", "%(num)s statements", 22) == "%(num)s заявления"
