@@ -196,6 +196,7 @@ def test_offline_pages_in_the_reader_language(counted, phone):
         phone.goto("/ru/tags/n3")
         assert phone.evaluate("document.documentElement.lang") == "ru"
         assert phone.inner_text("main h1") == "Доступно без сети"
+        assert not axe_violations(phone), format_axe(axe_violations(phone))
         # A synced Arabic statement never opened: built in the Arabic shell.
         phone.goto("/statements/s18")
         assert phone.evaluate("() => [document.documentElement.lang, document.documentElement.dir]") == [
@@ -203,5 +204,6 @@ def test_offline_pages_in_the_reader_language(counted, phone):
             "rtl",
         ]
         assert "بيان رقم 18" in phone.inner_text("article h1")
+        assert not axe_violations(phone), format_axe(axe_violations(phone))
     finally:
         harness.go_online(phone.context)
