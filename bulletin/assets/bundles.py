@@ -109,9 +109,15 @@ def build(app: Flask) -> list[str]:
     compressor = Compressor(quiet=True)  # only for its list of formats not worth compressing
     for path in sorted(STATIC_DIR.rglob("*")):
         if path.is_file() and not path.name.startswith(".") and compressor.should_compress(path.name):
-            for encoding, data in compressed(path.read_bytes()).items():
-                if encoding != "identity":
-                    write_if_changed(path.with_name(f"{path.name}.{SUFFIXES[encoding]}"), data)
+            forms = compressed(path.read_bytes())
+            for encoding, suffix in SUFFIXES.items():
+                sibling = path.with_name(f"{path.name}.{suffix}")
+                if encoding in forms:
+                    write_if_changed(sibling, forms[encoding])
+                elif sibling.exists():
+                    # Not worth compressing any more: a copy left by an earlier build
+                    # would still be served in its place, the old bytes.
+                    sibling.unlink()
     write_if_changed(SOURCES_STAMP, _sources_digest().encode("ascii"))
     return built
 
@@ -169,7 +175,8 @@ BUNDLE_INPUTS = (
     "static/css",
     "static/js",
     "static/icons/source.png",
-    "bulletin/i18n.py",
+    "bulletin/assets/icons.py",
+    "bulletin/i18n",
     "bulletin/translations",
 )
 SOURCES_STAMP = STATIC_DIR / "gen" / "sources.sha256"
