@@ -247,3 +247,14 @@ def test_prepare_compiles_every_catalog():
     russian = Translations.load(str(i18n.CATALOG_DIR), ["ru"])
     assert russian.gettext("Latest statements") == "Последние заявления"
     assert russian.ngettext("%(num)s statement", "%(num)s statements", 22) == "%(num)s заявления"
+
+
+def test_hostile_input_under_a_language_prefix_gets_a_clear_answer_in_it(client):
+    response = client.get("/ru/search?q=x&page=abc")
+    assert response.status_code == 400 and "Не удалось понять запрос." in response.get_data(as_text=True)
+    asked = client.get("/ru/search?q=x&page=abc", headers={"Accept": "application/json"})
+    assert asked.status_code == 400 and asked.get_json()["error"]["message"].startswith("page должно быть")
+    assert client.get("/ru/search?q=%00%01").status_code == 200
+    assert client.get("/ru/tags/" + "x" * 5000).status_code == 404
+    assert client.get("/zz/search").status_code == 404
+    assert client.get("/ru/ru/").status_code == 404

@@ -187,7 +187,8 @@ def _sources_digest() -> str:
     for name in BUNDLE_INPUTS:
         root = ROOT / name
         for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
-            if path.is_file():
+            # Python's bytecode is written whenever a module is imported: no source of anything built.
+            if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(path.relative_to(ROOT).as_posix().encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import flask_babel
@@ -70,12 +71,18 @@ def ui_strings(lang: str) -> dict:
     return strings
 
 
+FIXED_DATE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+
 def compile_catalogs() -> list[Path]:
     """Write each catalog's ``.mo`` beside its ``.po`` (only when its bytes change); return the files."""
     written = []
     for po_path in sorted(CATALOG_DIR.glob("*/LC_MESSAGES/messages.po")):
         with po_path.open("rb") as source:
             catalog = read_po(source, locale=po_path.parent.parent.name)
+        # Babel stamps a catalog without dates with "now": the same .po must give
+        # the same bytes, or every build would look stale to the next one.
+        catalog.creation_date = catalog.revision_date = FIXED_DATE
         mo_path = po_path.with_suffix(".mo")
         with mo_path.with_suffix(".mo.tmp").open("wb") as out:
             write_mo(out, catalog)
