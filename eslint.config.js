@@ -25,7 +25,7 @@ export default defineConfig([
     languageOptions: {
       globals: {
         ...globals.browser,
-        UI_STRINGS: "readonly", // static/gen/src/ui-strings.js, written by `prepare`, starts the bundle
+        UI_STRINGS: "readonly", // static/gen/src/ui-strings.<lang>.js, written by `prepare`, starts each language's bundle
         Bulletin: "readonly", // static/js/shared.js: the namespace each file adds to
         OfflineStore: "readonly", // static/js/offline-store.js
       },

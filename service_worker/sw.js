@@ -2,7 +2,7 @@
 // timeouts) is injected above this file by the server when /sw.js is served.
 "use strict";
 /* global isStorable, NetworkTimeout, cacheFirst, staleWhileRevalidate, networkFirst, runningSync, syncNow, fromListShell */
-/* exported notifyClients, markNetwork, escapeHtml, madePage, CACHES */
+/* exported notifyClients, markNetwork, escapeHtml, madePage, CACHES, keepShells */
 
 const { CACHE_PREFIX, MESSAGE, SYNC_TAG } = Bulletin;
 const CACHES = {
@@ -12,7 +12,16 @@ const CACHES = {
 };
 const MAX_PAGES = 150;
 const MAX_STATIC = 30;
-const PRECACHED = new Set(SETTINGS.precache.map((entry) => entry.url));
+// Each interface language's precache entries: its page script, then its
+// manifest, offline page and statement shell (SETTINGS.languagePages under
+// the language's prefix, none for the default's), these three of one revision.
+const LANGUAGES = {};
+Object.entries(SETTINGS.languages).forEach(([lang, [script, revision]]) => {
+  const prefix = lang === SETTINGS.defaultLang ? "" : `/${lang}`;
+  LANGUAGES[lang] = [{ url: script, revision: script.split(".")[2] }]
+    .concat(SETTINGS.languagePages.map((path) => ({ url: prefix + path, revision })));
+});
+const PRECACHED = new Set(SETTINGS.precache.concat(...Object.values(LANGUAGES)).map((entry) => entry.url));
 const REVISION_HEADER = "X-Bulletin-Revision";
 
 let networkOnline = true;
@@ -45,20 +54,21 @@ async function withRevision(response, revision) {
   return new Response(await response.blob(), { status: response.status, headers });
 }
 
-// An entry whose revision is unchanged is copied from the previous precache
+// An entry whose revision is unchanged is copied from a precache
 // instead of being downloaded again: readers pay for changed bytes only.
 async function previousCopy(url, revision) {
   for (const name of await caches.keys()) {
-    if (!name.startsWith(`${CACHE_PREFIX}precache-`) || name === CACHES.precache) continue;
+    // The current precache too: a language's entries kept already are not fetched again.
+    if (!name.startsWith(`${CACHE_PREFIX}precache-`)) continue;
     const hit = await (await caches.open(name)).match(url);
     if (hit && hit.headers.get(REVISION_HEADER) === revision) return hit;
   }
   return null;
 }
 
-async function precache() {
+async function precacheEntries(entries) {
   const cache = await caches.open(CACHES.precache);
-  await Promise.all(SETTINGS.precache.map(async ({ url, revision }) => {
+  await Promise.all(entries.map(async ({ url, revision }) => {
     const copy = await previousCopy(url, revision);
     if (copy) return cache.put(url, copy);
     const response = await fetch(url, { cache: "no-cache" });
@@ -66,6 +76,39 @@ async function precache() {
     return cache.put(url, await withRevision(response, revision));
   }));
 }
+
+// What every reader needs, the default language's pages, and what an earlier
+// worker kept (kept through updates): all of a language the reader read in,
+// the shell of one of statements on the device; another language's pages
+// come when a page in it is shown (keep).
+async function precache() {
+  const names = (await caches.keys()).filter((name) => name.startsWith(`${CACHE_PREFIX}precache-`));
+  const earlier = await Promise.all(names.map((name) => caches.open(name)));
+  const entries = SETTINGS.precache.concat(LANGUAGES[SETTINGS.defaultLang]);
+  const keptBefore = async (url) => (await Promise.all(earlier.map((cache) => cache.match(url)))).some(Boolean);
+  for (const [lang, language] of Object.entries(LANGUAGES)) {
+    if (lang === SETTINGS.defaultLang) continue;
+    if (await keptBefore(language[2].url)) entries.push(...language);
+    else if (await keptBefore(language[3].url)) entries.push(language[3]);
+  }
+  await precacheEntries(entries);
+}
+
+// Precache entries kept on demand, each once per worker: a language's pages
+// when a page in it is shown, the statement shell of each language of
+// statements on the device (sync.js), so one opened offline has its own
+// language's interface.
+const kept = new Set();
+
+async function keep(entries) {
+  const wanted = entries.filter((entry) => !kept.has(entry.url) && kept.add(entry.url));
+  await precacheEntries(wanted).catch((error) => {
+    wanted.forEach((entry) => kept.delete(entry.url)); // tried again next time
+    console.warn("[bulletin-sw] offline pages were not kept", error);
+  });
+}
+
+const keepShells = (langs) => keep(langs.filter((lang) => lang in LANGUAGES).map((lang) => LANGUAGES[lang][3]));
 
 async function deleteOutdatedCaches() {
   const expected = new Set(Object.values(CACHES));
@@ -105,9 +148,18 @@ function madePage(html, source) {
   return new Response(html, { status: source.status, headers });
 }
 
+// A page of the interface language of a statement (its own, when it has
+// one) or of an address's prefix (/ru/...), else of the default language:
+// LANGUAGES' entry 2, the offline page, or 3, the shell.
+async function precached(entry, pathname, record) {
+  const lang = [record && record.lang, pathname.split("/")[1]].find((code) => code in LANGUAGES);
+  const match = (code) => caches.match(LANGUAGES[code][entry].url, { cacheName: CACHES.precache });
+  return (lang && (await match(lang))) || match(SETTINGS.defaultLang);
+}
+
 // The server's own statement shell with the server's own <article> in its slot.
-async function fromShell(record) {
-  const shell = await caches.match(SETTINGS.shellUrl, { cacheName: CACHES.precache });
+async function fromShell(record, pathname) {
+  const shell = await precached(3, pathname, record);
   if (!shell) return null;
   const title = `<title>${escapeHtml(record.title)} · ${escapeHtml(SETTINGS.siteName)}</title>`;
   const html = (await shell.text())
@@ -116,8 +168,8 @@ async function fromShell(record) {
   return madePage(html, shell);
 }
 
-async function offlinePage() {
-  return caches.match(SETTINGS.offlineUrl, { cacheName: CACHES.precache });
+async function offlinePage(pathname) {
+  return precached(2, pathname);
 }
 
 // A saved statement shown because the network stalled: the page is marked
@@ -155,7 +207,7 @@ async function markedSavedCopy(response, savedAt) {
 // page, else the page built from its synced record. A stall (as opposed to
 // no network) marks it as a saved copy and checks the late answer.
 async function savedStatement(url, cached, record, error, network) {
-  const copy = cached ? cached.clone() : record && record.article_html && (await fromShell(record));
+  const copy = cached ? cached.clone() : record && record.article_html && (await fromShell(record, url.pathname));
   if (!copy) return null;
   if (!(error instanceof NetworkTimeout)) return copy;
   const copyArticle = cached ? articleOf(await cached.text()) : articleOf(record.article_html);
@@ -177,7 +229,7 @@ async function navigate(event) {
   const storable = (response) => {
     markNetwork(true); // called for every answer that came from the network
     // Searches stay off the device: what a reader looked for is nobody's business.
-    return url.pathname !== "/search" && isStorable(response);
+    return !/^(\/[a-z]{2})?\/search$/.test(url.pathname) && isStorable(response);
   };
   return networkFirst(event, CACHES.pages, {
     ...STRATEGY_OPTIONS,
@@ -192,8 +244,8 @@ async function navigate(event) {
         if (saved) return saved;
       }
       // A precached page (/about) answers offline as itself, not as the list of what is readable.
-      const precached = PRECACHED.has(url.pathname) && (await caches.match(url.pathname, { cacheName: CACHES.precache }));
-      return cached || precached || built || offlinePage();
+      const precachedPage = PRECACHED.has(url.pathname) && (await caches.match(url.pathname, { cacheName: CACHES.precache }));
+      return cached || precachedPage || built || offlinePage(url.pathname);
     },
   });
 }
@@ -236,6 +288,8 @@ self.addEventListener("fetch", (event) => {
 
 self.addEventListener("message", (event) => {
   const type = event.data && event.data.type;
+  // A page's status and sync requests name its interface language: keep its pages.
+  if (type && event.data.lang in LANGUAGES) event.waitUntil(keep(LANGUAGES[event.data.lang]));
   if (type === MESSAGE.skipWaiting) {
     self.skipWaiting();
   } else if (type === MESSAGE.sync) {

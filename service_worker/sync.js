@@ -1,7 +1,7 @@
 // Delta sync: bring the device up to date with /api/sync, a page at a time,
 // resuming from the stored cursor, so a dropped connection loses nothing.
 "use strict";
-/* global notifyClients, markNetwork */
+/* global notifyClients, markNetwork, keepShells */
 /* exported runningSync, syncNow */
 
 const MAX_SYNC_PAGES = 200; // bound on one sync run: 200 pages of changes
@@ -62,6 +62,7 @@ async function applyChanges(body, { first, lite }) {
     }));
   }
   const lost = await OfflineStore.putAll(records);
+  await keepShells(records.map((record) => record.lang));
   if (lost) notifyClients({ type: Bulletin.MESSAGE.storageFull, lost });
   // A corrected or withdrawn page must not be shown from an old copy.
   await OfflineStore.forgetPages(stalePages);

@@ -325,6 +325,8 @@ def test_arguments_the_app_does_not_read_share_one_copy_in_nginx(stack):
     for path, other in (
         ("/statements/second?utm_source=a", "/statements/second?utm_source=b"),
         ("/?page=1&fbclid=a", "/?page=1&fbclid=b"),
+        ("/ru/?page=1&fbclid=a", "/ru/?page=1&fbclid=b"),  # an interface language's list
+        ("/ar/offline?x=1", "/ar/offline?x=2"),
         ("/api/sync?limit=5&x=1", "/api/sync?limit=5&x=2"),
     ):
         for _attempt in range(3):

@@ -26,10 +26,14 @@ def test_service_worker_is_served_for_revalidation(client):
 
 def test_precache_lists_revisioned_urls_that_all_exist(client, app):
     settings = worker_settings(client)
-    urls = [entry["url"] for entry in settings["precache"]]
-    assert bundles.built(app).urls["js"] in urls
+    # The default language's entries are stored on install with the rest (the worker builds them from "languages").
+    script, revision = settings["languages"][settings["defaultLang"]]
+    entries = settings["precache"] + [{"url": script, "revision": script.split(".")[2]}]
+    entries += [{"url": path, "revision": revision} for path in settings["languagePages"]]
+    urls = [entry["url"] for entry in entries]
+    assert bundles.script_url(bundles.built(app), "en") in urls
     assert {"/offline", "/offline/shell", "/manifest.webmanifest", "/static/icons/icon-192.png"} <= set(urls)
-    for entry in settings["precache"]:
+    for entry in entries:
         assert re.fullmatch(r"[0-9a-f]{8,16}", entry["revision"]), entry
         with client.get(entry["url"]) as response:
             assert response.status_code == 200, entry["url"]

@@ -29,7 +29,7 @@ from whitenoise.compress import Compressor
 from bulletin.assets.files import compressed, write_if_changed
 from bulletin.assets.icons import build_icons
 from bulletin.config import ROOT
-from bulletin.i18n import ui_strings
+from bulletin.i18n import INTERFACE_LANGS, catalogs_compiled, compile_catalogs, ui_strings
 
 log = logging.getLogger(__name__)
 
@@ -39,31 +39,39 @@ STATIC_URL = "/static"
 UNVERSIONED_MAX_AGE = 86400
 SUFFIXES = {"br": "br", "gzip": "gz"}  # the names WhiteNoise looks for
 
+# shared.js and offline-store.js are shared with the service worker (see
+# bulletin.pwa.worker); the interface strings are written by build() from
+# the gettext catalogs, so they are paid for once per deploy, not on every page:
+# one page script per interface language ("js-ru"), each starting with its strings.
+# The page script is one file per concern, concatenated in this order into
+# one script: each adds its part to the Bulletin namespace that shared.js
+# starts, and main.js, last, starts it all.
+PAGE_SCRIPT = (
+    "js/shared.js",
+    "js/offline-store.js",
+    "js/page/strings.js",
+    "js/page/languages.js",
+    "js/page/notices.js",
+    "js/page/statements.js",
+    "js/page/offline-page.js",
+    "js/page/worker-client.js",
+    "js/page/install.js",
+    "js/page/share.js",
+    "js/page/main.js",
+)
 BUNDLES = {
     "css": Bundle("css/site.css", filters="rcssmin", output="gen/site.%(version)s.css"),
     # Editor pages only, linked rather than inlined: readers never pay for it.
     "editor_css": Bundle("css/editor.css", filters="rcssmin", output="gen/editor.%(version)s.css"),
-    # shared.js and offline-store.js are shared with the service worker (see
-    # bulletin.pwa.worker); the interface strings are written by build() from
-    # the gettext catalog, so they are paid for once per deploy, not on every page.
-    # The page script is one file per concern, concatenated in this order into
-    # one script: each adds its part to the Bulletin namespace that shared.js
-    # starts, and main.js, last, starts it all.
-    "js": Bundle(
-        "gen/src/ui-strings.js",
-        "js/shared.js",
-        "js/offline-store.js",
-        "js/page/strings.js",
-        "js/page/notices.js",
-        "js/page/statements.js",
-        "js/page/offline-page.js",
-        "js/page/worker-client.js",
-        "js/page/install.js",
-        "js/page/share.js",
-        "js/page/main.js",
-        filters="rjsmin",
-        output="gen/page.%(version)s.js",
-    ),
+    **{
+        f"js-{lang}": Bundle(
+            f"gen/src/ui-strings.{lang}.js",
+            *PAGE_SCRIPT,
+            filters="rjsmin",
+            output=f"gen/page.{lang}.%(version)s.js",
+        )
+        for lang in INTERFACE_LANGS
+    },
     # The editor's own script, only on the statement form (templates/editor/edit.html):
     # working copies on the server and the device, saves that wait for the
     # connection or a new login, the question before leaving unsaved text.
@@ -108,6 +116,7 @@ def build(app: Flask) -> list[str]:
     """Build every bundle and pre-compress static files; return the files built."""
     env = app.extensions["bulletin_assets_env"]
     built = [str(path) for path in build_icons()]
+    built.extend(str(path) for path in compile_catalogs())
     with app.app_context():
         _write_ui_strings()
         for name in BUNDLES:
@@ -116,18 +125,30 @@ def build(app: Flask) -> list[str]:
     compressor = Compressor(quiet=True)  # only for its list of formats not worth compressing
     for path in sorted(STATIC_DIR.rglob("*")):
         if path.is_file() and not path.name.startswith(".") and compressor.should_compress(path.name):
-            for encoding, data in compressed(path.read_bytes()).items():
-                if encoding != "identity":
-                    write_if_changed(path.with_name(f"{path.name}.{SUFFIXES[encoding]}"), data)
+            forms = compressed(path.read_bytes())
+            for encoding, suffix in SUFFIXES.items():
+                sibling = path.with_name(f"{path.name}.{suffix}")
+                if encoding in forms:
+                    write_if_changed(sibling, forms[encoding])
+                elif sibling.exists():
+                    # Not worth compressing any more: a copy left by an earlier build
+                    # would still be served in its place, the old bytes.
+                    sibling.unlink()
     write_if_changed(SOURCES_STAMP, _sources_digest().encode("ascii"))
     return built
 
 
 def _write_ui_strings() -> None:
-    """The page script's interface strings as a script the bundle starts with."""
-    strings = json.dumps(ui_strings(), ensure_ascii=False, separators=(",", ":"))
-    script = f"const UI_STRINGS = {strings};\n"
-    write_if_changed(STATIC_DIR / "gen" / "src" / "ui-strings.js", script.encode("utf-8"))
+    """Each language's page script strings, as the script its bundle starts with."""
+    for lang in INTERFACE_LANGS:
+        strings = json.dumps(ui_strings(lang), ensure_ascii=False, separators=(",", ":"))
+        script = f"const UI_STRINGS = {strings};\n"
+        write_if_changed(STATIC_DIR / "gen" / "src" / f"ui-strings.{lang}.js", script.encode("utf-8"))
+
+
+def script_url(built_assets: BuiltAssets, lang: str) -> str:
+    """The versioned URL of the page script in ``lang``'s interface."""
+    return built_assets.urls[f"js-{lang}"]
 
 
 def _output_paths(env: Environment, name: str) -> list[str]:
@@ -171,7 +192,7 @@ BUNDLE_INPUTS = (
     "static/js",
     "static/icons/source.png",
     "bulletin/assets/icons.py",
-    "bulletin/i18n.py",
+    "bulletin/i18n",
     "bulletin/translations",
 )
 SOURCES_STAMP = STATIC_DIR / "gen" / "sources.sha256"
@@ -182,7 +203,8 @@ def _sources_digest() -> str:
     for name in BUNDLE_INPUTS:
         root = ROOT / name
         for path in sorted(root.rglob("*")) if root.is_dir() else [root]:
-            if path.is_file():
+            # Python's bytecode is written whenever a module is imported: no source of anything built.
+            if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(path.relative_to(ROOT).as_posix().encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -194,6 +216,7 @@ def is_built() -> bool:
         (STATIC_DIR / "gen" / "manifest.json").exists()
         and (STATIC_DIR / "root" / "favicon.ico").exists()
         and SOURCES_STAMP.exists()
+        and catalogs_compiled()
         and SOURCES_STAMP.read_text(encoding="ascii") == _sources_digest()
     )
 

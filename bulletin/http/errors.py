@@ -8,7 +8,7 @@ import sqlite3
 from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from bulletin.i18n import gettext
+from bulletin.i18n import INTERFACE_LANGS, N_, gettext, use_interface
 from bulletin.statements import db
 
 log = logging.getLogger(__name__)
@@ -51,13 +51,20 @@ def handle_api_error(error: ApiError):
 
 
 HTTP_MESSAGES = {
-    400: "The request could not be understood.",
-    404: "There is nothing at this address.",
-    405: "This address does not accept that method.",
-    410: "This page has been removed.",
-    413: "The request is too large.",
-    500: "Something went wrong on our side.",
+    400: N_("The request could not be understood."),
+    404: N_("There is nothing at this address."),
+    405: N_("This address does not accept that method."),
+    410: N_("This page has been removed."),
+    413: N_("The request is too large."),
+    500: N_("Something went wrong on our side."),
 }
+
+
+def _interface_of_path() -> None:
+    # An address no route knows under /ru/ still answers in Russian.
+    first = request.path.split("/")[1]
+    if request.url_rule is None and first in INTERFACE_LANGS:
+        use_interface(first)
 
 
 def handle_http_error(error: HTTPException):
@@ -67,7 +74,8 @@ def handle_http_error(error: HTTPException):
         message = error.description if status == 400 else HTTP_MESSAGES.get(status, error.name)
         response = _json_error(status, code, message)
     else:
-        message = gettext(HTTP_MESSAGES.get(status, "Something went wrong."))
+        _interface_of_path()
+        message = gettext(HTTP_MESSAGES.get(status, N_("Something went wrong.")))
         try:
             html = render_template("errors/error.html", status=status, message=message)
         except Exception:
@@ -81,11 +89,11 @@ def handle_http_error(error: HTTPException):
     return _cacheable(response, status)
 
 
-BUSY_MESSAGE = "The site is busy saving a change. Please try again in a moment."
-READ_ONLY_MESSAGE = (
+BUSY_MESSAGE = N_("The site is busy saving a change. Please try again in a moment.")
+READ_ONLY_MESSAGE = N_(
     "Changes cannot be saved at the moment: the site's database is read-only. Reading still works."
 )
-FULL_MESSAGE = "Changes cannot be saved at the moment: the server's disk is full. Reading still works."
+FULL_MESSAGE = N_("Changes cannot be saved at the moment: the server's disk is full. Reading still works.")
 
 
 def database_trouble(error: BaseException) -> str | None:

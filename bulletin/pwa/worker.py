@@ -15,13 +15,22 @@ from functools import lru_cache
 from pathlib import Path
 
 import rjsmin
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template, url_for
 from markupsafe import Markup
 
 from bulletin.assets import bundles
 from bulletin.config import ROOT
 from bulletin.http.caching import cached_response
-from bulletin.i18n import gettext, interface_dir, interface_lang
+from bulletin.i18n import (
+    INTERFACE_LANGS,
+    default_lang,
+    gettext,
+    interface,
+    interface_dir,
+    interface_lang,
+    localized,
+    prefix,
+)
 
 bp = Blueprint("worker", __name__)
 
@@ -53,8 +62,9 @@ def _text_revision(text: str) -> str:
 
 
 def manifest() -> dict:
-    """The web app manifest: what the home-screen app is called and looks like."""
+    """The web app manifest in the interface language: the app's name, look, and start page in that language."""
     site = current_app.config["SITE_NAME"]
+    home = prefix(interface_lang()) + "/"
     icon = lambda name, size, purpose: {  # noqa: E731
         "src": f"/static/icons/{name}",
         "sizes": f"{size}x{size}",
@@ -68,7 +78,7 @@ def manifest() -> dict:
         "description": gettext("Public statements of %(site)s, readable offline.", site=site),
         "lang": interface_lang(),
         "dir": interface_dir(),
-        "start_url": "/",
+        "start_url": home,
         "scope": "/",
         "display": "standalone",
         "theme_color": THEME_COLOR,
@@ -79,8 +89,12 @@ def manifest() -> dict:
             icon("icon-maskable-512.png", 512, "maskable"),
         ],
         "shortcuts": [
-            {"name": gettext("Latest"), "url": "/", "icons": [icon("icon-192.png", 192, "any")]},
-            {"name": gettext("Saved"), "url": "/offline#saved", "icons": [icon("icon-192.png", 192, "any")]},
+            {"name": gettext("Latest"), "url": home, "icons": [icon("icon-192.png", 192, "any")]},
+            {
+                "name": gettext("Saved"),
+                "url": url_for("worker.offline_page") + "#saved",
+                "icons": [icon("icon-192.png", 192, "any")],
+            },
         ],
     }
 
@@ -105,8 +119,8 @@ def _about_html() -> str:
     return render_template("reader/about.html")
 
 
-def precache_entries() -> list[dict]:
-    """Every URL the worker stores on install, each with the revision of its bytes.
+def common_entries() -> list[dict]:
+    """What the worker stores on install whatever the reader's language, each with the revision of its bytes.
 
     Large icons are left out: they are only needed by the install prompt,
     which the browser fetches itself.
@@ -114,29 +128,68 @@ def precache_entries() -> list[dict]:
     built = bundles.built(current_app)
     static = bundles.STATIC_DIR
     return [
-        {"url": built.urls["js"], "revision": built.urls["js"].rsplit(".", 2)[-2]},
         {"url": built.urls["about"], "revision": built.urls["about"].rsplit(".", 2)[-2]},
         {"url": "/static/icons/icon-192.png", "revision": _file_revision(static / "icons" / "icon-192.png")},
         {"url": "/favicon.ico", "revision": _file_revision(static / "root" / "favicon.ico")},
-        {"url": "/manifest.webmanifest", "revision": _text_revision(json.dumps(manifest()))},
-        {"url": "/offline", "revision": _text_revision(_offline_html())},
-        {"url": "/offline/shell", "revision": _text_revision(_shell_html())},
-        {"url": "/offline/list-shell", "revision": _text_revision(_list_shell_html())},
-        {"url": "/offline/tag-shell", "revision": _text_revision(_tag_shell_html())},
-        # Who publishes and how to remove everything: readable without a connection too.
-        {"url": "/about", "revision": _text_revision(_about_html())},
     ]
 
 
+# A language's own pages, as url_for names them in the default language; the
+# worker puts a language's prefix before them (worker_settings' "languages").
+# The worker knows them by position: new pages go at the end.
+LANGUAGE_PAGES = (
+    "worker.web_manifest",
+    "worker.offline_page",
+    "worker.statement_shell",
+    "worker.list_shell",
+    "worker.tag_shell",
+    "about.about",
+)
+
+
+def _language_pages_html() -> str:
+    return "".join(
+        (json.dumps(manifest()), _offline_html(), _shell_html(), _list_shell_html(), _tag_shell_html(), _about_html())
+    )
+
+
+def language_entries(lang: str) -> list[dict]:
+    """What one interface language adds: its page script, manifest, offline page, shells and about page."""
+    script = bundles.script_url(bundles.built(current_app), lang)
+    with interface(lang):
+        revision = _text_revision(_language_pages_html())[:8]
+        return [{"url": script, "revision": script.rsplit(".", 2)[-2]}] + [
+            {"url": url_for(endpoint), "revision": revision} for endpoint in LANGUAGE_PAGES
+        ]
+
+
+def precache_entries(lang: str | None = None) -> list[dict]:
+    """Every URL the worker stores on install for a reader of ``lang`` (the default language when None)."""
+    return common_entries() + language_entries(lang or default_lang())
+
+
 def worker_settings() -> dict:
-    """Settings the worker runs with, injected at the top of ``/sw.js``."""
+    """Settings the worker runs with, injected at the top of ``/sw.js``.
+
+    ``precache`` and the default language's entries are stored on install.
+    ``languages`` gives, compactly (every byte of the worker is paid on a
+    first visit), each interface language's page script and one revision of
+    its manifest, offline page and shell (``languagePages`` under its
+    prefix); the worker adds a language's entries once a page in it is
+    shown, and keeps them through updates: a reader pays for their language only.
+    """
     config = current_app.config
     entries = precache_entries()
+    languages = {}
+    for lang in INTERFACE_LANGS:
+        script, page, *_ = language_entries(lang)
+        languages[lang] = [script["url"], page["revision"]]
     return {
-        "version": _text_revision(json.dumps(entries) + _worker_source()),
-        "precache": entries,
-        "shellUrl": "/offline/shell",
-        "offlineUrl": "/offline",
+        "version": _text_revision(json.dumps([entries, languages]) + _worker_source()),
+        "precache": common_entries(),
+        "defaultLang": default_lang(),
+        "languages": languages,
+        "languagePages": [url_for(endpoint, lang=default_lang()) for endpoint in LANGUAGE_PAGES],
         "shellMarker": SHELL_MARKER,
         "listShellUrl": "/offline/list-shell",
         "tagShellUrl": "/offline/tag-shell",
@@ -198,7 +251,7 @@ def service_worker():
     )
 
 
-@bp.get("/manifest.webmanifest")
+@localized(bp, "/manifest.webmanifest")
 def web_manifest():
     """The install manifest."""
     return cached_response(
@@ -207,13 +260,13 @@ def web_manifest():
     )
 
 
-@bp.get("/offline")
+@localized(bp, "/offline")
 def offline_page():
     """The page listing everything readable on this device (filled by the page script)."""
     return cached_response(("offline", _settings_key()), _offline_html)
 
 
-@bp.get("/offline/shell")
+@localized(bp, "/offline/shell", picker_links_home=True)
 def statement_shell():
     """The statement page with an empty slot, filled on the device with ``article_html``."""
     return cached_response(
@@ -221,7 +274,7 @@ def statement_shell():
     )
 
 
-@bp.get("/offline/list-shell")
+@localized(bp, "/offline/list-shell", picker_links_home=True)
 def list_shell():
     """The list of latest statements with empty slots, filled on the device with ``list_item_html``."""
     return cached_response(
@@ -229,7 +282,7 @@ def list_shell():
     )
 
 
-@bp.get("/offline/tag-shell")
+@localized(bp, "/offline/tag-shell", picker_links_home=True)
 def tag_shell():
     """A tag's list with empty slots (the tag too), filled on the device with ``list_item_html``."""
     return cached_response(

@@ -16,6 +16,7 @@ from flask import Blueprint, Flask, current_app, render_template
 from markupsafe import Markup
 
 from bulletin.http.caching import cached_response
+from bulletin.i18n import localized
 from bulletin.statements.bodies import render_body
 from bulletin.statements.sanitize import clean
 
@@ -60,7 +61,7 @@ def about_html() -> Markup:
     return Markup(current_app.extensions[EXTENSION][0])
 
 
-@bp.get("/about")
+@localized(bp, "/about")
 def about():
     """Who publishes, their words, how to reach them, and what this site keeps on the reader's device."""
     config = current_app.config

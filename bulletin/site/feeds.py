@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
+from bulletin.i18n import INTERFACE_LANGS
 from bulletin.statements import store
 
 bp = Blueprint("feeds", __name__)
@@ -62,12 +63,13 @@ def tag_feed(tag: str):
 
 @bp.get("/sitemap.xml")
 def sitemap():
-    """Every published statement's page, for search engines."""
+    """Every interface language's home page and every published statement's page, for search engines."""
     db = get_db()
 
     def render():
         statements = store.list_published(db, limit=SITEMAP_SIZE)
-        body = render_template("feeds/sitemap.xml", statements=statements, base_url=base_url())
+        homes = [url_for("reader.index", lang=lang) for lang in INTERFACE_LANGS]
+        body = render_template("feeds/sitemap.xml", statements=statements, homes=homes, base_url=base_url())
         return body, 200, {"Content-Type": "application/xml; charset=utf-8"}
 
     base = base_url()

@@ -30,6 +30,7 @@ from urllib.parse import quote, urlsplit
 
 from flask import Flask
 
+from bulletin.i18n import INTERFACE_LANGS
 from bulletin.statements import store
 from bulletin.statements.records import Statement
 
@@ -57,11 +58,15 @@ def affected_paths(db: sqlite3.Connection, statement: Statement, *, sync_limits:
     # Their translation links name it.
     for other in store.translations_of(db, statement):
         paths += [other.url, "/api" + other.url]
-    # A list's first page is also reached as ?page=1 (its "Newer" link from page 2).
+    # A list's first page is also reached as ?page=1 (its "Newer" link from page 2),
+    # and lists exist once per interface language (/ru/tags/...).
+    lists = ["/", "/?page=1"]
     for tag in statement.tags:
         listing = "/tags/" + quote(tag, safe="")
-        paths += [listing, listing + "?page=1", listing + "/feed.atom"]
-    paths += ["/", "/?page=1", "/api/statements", "/api/statements?page=1", "/feed.atom", "/sitemap.xml"]
+        lists += [listing, listing + "?page=1"]
+        paths.append(listing + "/feed.atom")
+    paths += lists + [f"/{lang}{path}" for lang in INTERFACE_LANGS for path in lists]
+    paths += ["/api/statements", "/api/statements?page=1", "/feed.atom", "/sitemap.xml"]
     # The snapshots the service worker starts from (deploy/nginx.conf serves no stale sync).
     paths += [f"/api/sync?limit={limit}" for limit in sync_limits]
     return list(dict.fromkeys(paths))

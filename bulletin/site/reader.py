@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from bulletin.http.arguments import page_number, pages_for, text
 from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
+from bulletin.i18n import localized, use_interface
 from bulletin.site.render import article_html
 from bulletin.statements import store
 from bulletin.statements.labels import language_name, tag_label
@@ -96,18 +97,19 @@ def page_of_statements(
     return StatementPage(listed[:size], listed[size - 1].id if len(listed) > size else None)
 
 
-@bp.get("/")
+@localized(bp, "/")
 def index():
     """Newest statements first."""
     return _listing("reader/index.html")
 
 
-@bp.get("/tags/<tag>")
+@localized(bp, "/tags/<tag>")
 def tag(tag: str):
     """Statements with one tag, newest first."""
-    if store.count_published(get_db(), tag) == 0:
+    count = store.count_published(get_db(), tag)
+    if count == 0:
         abort(404)
-    return _listing("reader/tag.html", tag=tag)
+    return _listing("reader/tag.html", tag=tag, count=count)
 
 
 @bp.get("/statements/<slug>")
@@ -119,6 +121,8 @@ def statement(slug: str):
         return redirect(url_for("reader.statement", slug=current), 301)
     if found is None:
         abort(404)
+    # A statement's page speaks its own language: its URL names the statement, and so the language.
+    use_interface(found.lang)
 
     def render():
         if found.is_withdrawn:
@@ -133,7 +137,7 @@ def statement(slug: str):
     return cached_response(lambda db: (found.id, store.group_change_seq(db, found)), render)
 
 
-@bp.get("/search")
+@localized(bp, "/search")
 def search():
     """Full-text search over published statements."""
     # Control characters are no words (a NUL would end FTS5's quoted string): searched as spaces.

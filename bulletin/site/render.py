@@ -15,20 +15,22 @@ from flask import current_app, render_template
 from markupsafe import Markup
 
 from bulletin.assets import bundles
-from bulletin.i18n import interface_lang
+from bulletin.i18n import interface, interface_lang, statement_interface
 from bulletin.statements import store
 from bulletin.statements.records import Statement, iso, stored_time
 
 
 def article_html(statement: Statement, translations: list[Statement]) -> Markup:
-    """The statement's ``<article>`` element exactly as its page contains it."""
+    """The statement's ``<article>`` element exactly as its page contains it, in its page's interface language."""
     # Everything the template's output depends on, besides the two records:
     # the build (templates), the interface language, the time zone dates
     # are shown in, and the site's address its share link may carry.
     # Records are immutable, so a change is a new key.
     config = current_app.config
-    context = (bundles.built(current_app).build_id, interface_lang(), config["TIMEZONE"], config["BASE_URL"])
-    return _rendered_article(context, statement, tuple(translations))
+    lang = statement_interface(statement.lang)
+    context = (bundles.built(current_app).build_id, lang, config["TIMEZONE"], config["BASE_URL"])
+    with interface(lang):
+        return _rendered_article(context, statement, tuple(translations))
 
 
 @lru_cache(maxsize=1024)  # about 20 MB at 10 KB statements
@@ -99,7 +101,8 @@ def statement_object(db: sqlite3.Connection, statement: Statement) -> dict:
 
 def withdrawal_notice_html(statement: Statement) -> Markup:
     """The withdrawal notice exactly as the withdrawn statement's page (410) shows it."""
-    return Markup(render_template("reader/_withdrawn.html", statement=statement).strip())
+    with interface(statement_interface(statement.lang)):
+        return Markup(render_template("reader/_withdrawn.html", statement=statement).strip())
 
 
 def withdrawal_object(statement: Statement) -> dict:

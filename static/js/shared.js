@@ -15,8 +15,8 @@ const Bulletin = {
   // The `type` of every message between the page and the worker.
   MESSAGE: {
     skipWaiting: "skip-waiting", // page to the waiting worker: the reader accepted the update
-    sync: "sync", // page to worker: sync now ({lite, check})
-    status: "status", // page to worker: send the network's state and the notices kept for pages
+    sync: "sync", // page to worker: sync now ({lite, check, lang})
+    status: "status", // page to worker: send the network's state and the notices kept for pages ({lang})
     network: "network", // worker to page: {online, checked}
     synced: "synced", // worker to pages: {fresh, first}
     storageFull: "storage-full", // worker to pages: {lost}

@@ -349,7 +349,7 @@ def test_editor_and_search_never_enter_a_cache(page, live_server):
         " return out; }"
     )
     allowed = re.compile(
-        r"^(/static/gen/(page|about)\.\w+\.js|/static/icons/icon-192\.png|/favicon\.ico|"
+        r"^(/static/gen/(page\.(\w+\.)?|about\.)\w+\.js|/static/icons/icon-192\.png|/favicon\.ico|"
         r"/manifest\.webmanifest|/offline|/offline/shell|/offline/list-shell|/offline/tag-shell|/about|/|/statements/[^/]+)$"
     )
     assert urls and all(allowed.match(url) for url in urls), urls

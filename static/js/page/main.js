@@ -11,6 +11,8 @@
   } = Bulletin;
   const { enhanceShare } = Bulletin; // share.js
 
+  Bulletin.startLanguages();
+
   window.addEventListener("offline", showOffline);
   window.addEventListener("online", () => { hideOffline(); requestSync(); });
   if (!navigator.onLine) showOffline();

@@ -35,7 +35,7 @@
   }
 
   function requestSync(check = false) {
-    if (navigator.onLine && worker && worker.controller) worker.controller.postMessage({ type: MESSAGE.sync, lite: Bulletin.liteMode(), check });
+    if (navigator.onLine && worker && worker.controller) worker.controller.postMessage({ type: MESSAGE.sync, lite: Bulletin.liteMode(), check, lang: Bulletin.lang });
   }
 
   async function registerPeriodicSync(registration) {
@@ -69,7 +69,7 @@
     });
     if (worker.controller) {
       if (savedCopy) worker.controller.postMessage({ type: MESSAGE.freshness, path: location.pathname });
-      worker.controller.postMessage({ type: MESSAGE.status });
+      worker.controller.postMessage({ type: MESSAGE.status, lang: Bulletin.lang });
       requestSync();
     }
     registerPeriodicSync(registration);
