@@ -15,7 +15,9 @@ from bulletin.i18n.interface import CATALOG_DIR, N_, Nn_, gettext, interface
 # The page script's strings. A plural is a (singular, plural) pair; the
 # script picks the form with Intl.PluralRules and fills in %(num)d / %(ago)s.
 UI_STRINGS = {
-    "offlineLine": Nn_("Offline: %(num)d statement on this device.", "Offline: %(num)d statements on this device."),
+    "offlineLine": Nn_(
+        "Offline: %(num)d statement on this device.", "Offline: %(num)d statements on this device."
+    ),
     "offlineNone": N_("Offline: no statements on this device yet."),
     "offlineShort": N_("Offline"),
     "hideNotice": N_("Hide"),

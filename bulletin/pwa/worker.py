@@ -149,7 +149,14 @@ LANGUAGE_PAGES = (
 
 def _language_pages_html() -> str:
     return "".join(
-        (json.dumps(manifest()), _offline_html(), _shell_html(), _list_shell_html(), _tag_shell_html(), _about_html())
+        (
+            json.dumps(manifest()),
+            _offline_html(),
+            _shell_html(),
+            _list_shell_html(),
+            _tag_shell_html(),
+            _about_html(),
+        )
     )
 
 
