@@ -38,7 +38,7 @@ def reader_messages() -> dict:
 def test_the_extractor_finds_the_reader_strings():
     messages = reader_messages()
     assert "Skip to content" in messages  # templates
-    assert "You are currently offline." in messages  # the page script's strings
+    assert "Ready to read offline." in messages  # the page script's strings
     assert messages["%(num)d new statement."] == "%(num)d new statements."  # a plural pair
     assert "There is nothing at this address." in messages  # error pages
     assert len(messages) > 60

@@ -112,7 +112,9 @@ def _list_shell_html() -> str:
 
 
 def _tag_shell_html() -> str:
-    return render_template("reader/tag.html", list_slot=LIST_MARKERS, statements=[], tag=LIST_MARKERS["tag"])
+    return render_template(
+        "reader/tag.html", list_slot=LIST_MARKERS, statements=[], tag=LIST_MARKERS["tag"], count=None
+    )
 
 
 def _about_html() -> str:
