@@ -120,6 +120,15 @@ UI_STRINGS = {
         "Nothing is saved on this device yet. Statements you open, and the newest ones, are kept here when you are online."
     ),
     "noneSaved": N_("You have not saved any statement yet."),
+    # The device's own search (static/js/search/), offline or when the server is slow.
+    "searchFound": N_("Statements on this device containing “%(query)s”:"),
+    "searchNone": N_("No statement on this device contains “%(query)s”."),
+    "searchCovered": (
+        N_("The search covered the %(num)d statement on this device."),
+        N_("The search covered the %(num)d statements on this device."),
+    ),
+    "searchMore": N_("More results"),
+    "searchFailed": N_("The statements on this device could not be searched."),
 }
 
 

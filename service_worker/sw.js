@@ -114,11 +114,18 @@ async function offlinePage() {
   return caches.match(SETTINGS.offlineUrl, { cacheName: CACHES.precache });
 }
 
+// The search page without a query: the page script then searches the device.
+async function searchPage(url) {
+  if (url.pathname !== SETTINGS.searchUrl) return null;
+  return caches.match(SETTINGS.searchUrl, { cacheName: CACHES.precache });
+}
+
 async function navigate(event) {
   const url = new URL(event.request.url);
   const cached = await caches.match(event.request, { cacheName: CACHES.pages });
   const record = Bulletin.isStatementPath(url.pathname) ? await OfflineStore.byUrl(url.pathname) : undefined;
-  const hasCopy = Boolean(cached || (record && record.article_html));
+  // A search always has an answer on the device: the server gets the timeout, no longer.
+  const hasCopy = Boolean(cached || (record && record.article_html) || url.pathname === SETTINGS.searchUrl);
   const storable = (response) => {
     markNetwork(true); // called for every answer that came from the network
     // Searches stay off the device: what a reader looked for is nobody's business.
@@ -132,7 +139,8 @@ async function navigate(event) {
     storable,
     fallback: async (error) => {
       if (!(error instanceof NetworkTimeout)) markNetwork(false);
-      return cached || (record && record.article_html && (await fromShell(record))) || offlinePage();
+      return cached || (record && record.article_html && (await fromShell(record))) || (await searchPage(url))
+        || offlinePage();
     },
   });
 }

@@ -54,11 +54,20 @@ BUNDLES = {
         "js/page/notices.js",
         "js/page/statements.js",
         "js/page/offline-page.js",
+        "js/page/search-page.js",
         "js/page/worker-client.js",
         "js/page/install.js",
         "js/page/main.js",
         filters="rjsmin",
         output="gen/page.%(version)s.js",
+    ),
+    # The device's search, loaded by js/page/search-page.js at the first search
+    # only: pages that never search never pay for it.
+    "search": Bundle(
+        "js/search/words.js",
+        "js/search/device-search.js",
+        filters="rjsmin",
+        output="gen/search.%(version)s.js",
     ),
 }
 

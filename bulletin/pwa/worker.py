@@ -84,6 +84,10 @@ def _shell_html() -> str:
     return render_template("reader/shell.html", marker=SHELL_MARKER)
 
 
+def _search_html() -> str:
+    return render_template("reader/search.html", query="", results=[], page=1, has_next=False)
+
+
 def precache_entries() -> list[dict]:
     """Every URL the worker stores on install, each with the revision of its bytes.
 
@@ -94,11 +98,14 @@ def precache_entries() -> list[dict]:
     static = bundles.STATIC_DIR
     return [
         {"url": built.urls["js"], "revision": built.urls["js"].rsplit(".", 2)[-2]},
+        {"url": built.urls["search"], "revision": built.urls["search"].rsplit(".", 2)[-2]},
         {"url": "/static/icons/icon-192.png", "revision": _file_revision(static / "icons" / "icon-192.png")},
         {"url": "/favicon.ico", "revision": _file_revision(static / "root" / "favicon.ico")},
         {"url": "/manifest.webmanifest", "revision": _text_revision(json.dumps(manifest()))},
         {"url": "/offline", "revision": _text_revision(_offline_html())},
         {"url": "/offline/shell", "revision": _text_revision(_shell_html())},
+        # Answers every search the server cannot: the device searches (static/js/search/).
+        {"url": "/search", "revision": _text_revision(_search_html())},
     ]
 
 
@@ -111,6 +118,7 @@ def worker_settings() -> dict:
         "precache": entries,
         "shellUrl": "/offline/shell",
         "offlineUrl": "/offline",
+        "searchUrl": "/search",
         "shellMarker": SHELL_MARKER,
         "siteName": config["SITE_NAME"],
         "keepNewest": config["OFFLINE_KEEP"],

@@ -66,6 +66,11 @@ const OfflineStore = (() => {
     return box.value;
   }
 
+  async function count() {
+    const box = await transact("readonly", (s) => collect(s.statements.count()));
+    return box.value || 0;
+  }
+
   async function getMeta(key) {
     const box = await transact("readonly", (s) => collect(s.meta.get(key)));
     return box.value ? box.value.value : undefined;
@@ -167,7 +172,7 @@ const OfflineStore = (() => {
   }
 
   return {
-    PAGES_CACHE, all, byUrl, get, getMeta, setMeta, putAll, evict, enforceBudget,
+    PAGES_CACHE, all, byUrl, get, count, getMeta, setMeta, putAll, evict, enforceBudget,
     forgetPages, forgetUnder, readable, newestFirst, summary, isQuotaError,
   };
 })();

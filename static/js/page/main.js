@@ -5,8 +5,10 @@
 "use strict";
 
 (() => {
-  const { showOffline, hideOffline, requestSync, offerInstall, enhanceStatement, markAvailable, fillOfflinePage, startWorker } =
-    Bulletin;
+  const {
+    showOffline, hideOffline, requestSync, offerInstall, enhanceStatement, markAvailable, fillOfflinePage, deviceSearch,
+    startWorker,
+  } = Bulletin;
 
   window.addEventListener("offline", showOffline);
   window.addEventListener("online", () => { hideOffline(); requestSync(); });
@@ -21,6 +23,7 @@
       .then(markAvailable)
       .then(fillOfflinePage)
       .catch((error) => console.warn("[bulletin] the statements on this device could not be listed", error));
+    deviceSearch();
   }
   // The worker and its first sync wait for `load`: the page comes first.
   if (navigator.serviceWorker) {
