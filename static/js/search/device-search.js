@@ -14,7 +14,8 @@
   const { t, element } = Bulletin; // strings.js
   const INDEX_KEY = "searchIndex";
   const INDEX_VERSION = 1;
-  const SHOWN = 20; // results shown at a time; "More results" shows the next ones
+  const SHOWN = 10; // results shown at a time (a phone's screen or two); "More results" shows the next ones
+  const REMEMBERED = 20000; // words whose keys a page keeps between searches, and statements' texts (a tenth)
 
   // ------------------------------------------------ text of a stored statement
 
@@ -71,21 +72,35 @@
     return { stamp, docs, terms, postings: terms.map((term) => encode(postings.get(term))) };
   }
 
-  let current = null; // the index this page built or read
+  // Kept as four strings: read back, a few long strings cost far less than
+  // thousands of short ones (each is copied out of the store on its own).
+  function packed(idx) {
+    return { stamp: idx.stamp, docs: JSON.stringify(idx.docs), terms: idx.terms.join("\n"), postings: idx.postings.join("\n") };
+  }
 
-  async function index() {
+  function unpacked(kept) {
+    return { stamp: kept.stamp, docs: JSON.parse(kept.docs), terms: kept.terms.split("\n"), postings: kept.postings.split("\n") };
+  }
+
+  let current = null; // the index this page built or read
+  const texts = new Map(); // statement id -> the text its snippets come from, for this index
+
+  // The index of what the device holds now: read from storage, or built when the statements changed.
+  async function freshIndex() {
     const stamp = await stampOfStore();
     if (current && current.stamp === stamp) return current;
+    texts.clear();
     const kept = await OfflineStore.getMeta(INDEX_KEY);
     if (kept && kept.stamp === stamp) {
-      current = kept;
+      current = unpacked(kept);
       return current;
     }
     // Newest first: statement numbers in that order make results newest first.
     const records = (await OfflineStore.all()).filter(OfflineStore.readable).sort(OfflineStore.newestFirst);
     current = build(records, stamp);
     // A full storage keeps no index: this page's copy still answers.
-    await OfflineStore.setMeta(INDEX_KEY, current).catch((error) => console.warn("[bulletin] search index not kept", error));
+    await OfflineStore.setMeta(INDEX_KEY, packed(current))
+      .catch((error) => console.warn("[bulletin] search index not kept", error));
     return current;
   }
 
@@ -137,8 +152,23 @@
   const BEFORE = 8;
   const AFTER = 24;
 
-  function isMatch(word, lang, wanted) {
-    return SearchWords.keys(word, lang).some((key) => wanted.some((prefixes) => SearchWords.matches(key, prefixes)));
+  // A word's keys, remembered: the same words recur from one statement and one search to the next.
+  const keysOfWord = new Map();
+
+  function wordKeys(word, lang) {
+    const asked = `${lang}|${word}`;
+    let found = keysOfWord.get(asked);
+    if (!found) {
+      if (keysOfWord.size >= REMEMBERED) keysOfWord.clear();
+      found = SearchWords.keys(word, lang);
+      keysOfWord.set(asked, found);
+    }
+    return found;
+  }
+
+  // Whether a word as written matches the query.
+  function matcher(wanted) {
+    return (word, lang) => wordKeys(word, lang).some((key) => wanted.some((prefixes) => SearchWords.matches(key, prefixes)));
   }
 
   // `text` into nodes, the words matching the query in <mark>.
@@ -157,23 +187,23 @@
     return nodes;
   }
 
-  function titleNodes(title, lang, wanted) {
+  function titleNodes(title, lang, isMatch) {
     const spans = spansOf(title);
     if (!spans.length) return [document.createTextNode(title)];
-    const flags = spans.map((span) => isMatch(span[0], lang, wanted));
+    const flags = spans.map((span) => isMatch(span[0], lang));
     const head = document.createTextNode(title.slice(0, spans[0].index));
     const last = spans[spans.length - 1];
     const tail = document.createTextNode(title.slice(last.index + last[0].length));
     return [head, ...marked(title, spans, flags, 0, spans.length), tail];
   }
 
-  function snippetNodes(text, lang, wanted) {
+  function snippetNodes(text, lang, isMatch) {
     const spans = spansOf(text);
     if (!spans.length) return [];
-    const first = Math.max(0, spans.findIndex((span) => isMatch(span[0], lang, wanted)));
+    const first = Math.max(0, spans.findIndex((span) => isMatch(span[0], lang)));
     const from = Math.max(0, first - BEFORE);
     const to = Math.min(spans.length, first + AFTER);
-    const flags = spans.map((span, i) => i >= from && i < to && isMatch(span[0], lang, wanted));
+    const flags = spans.map((span, i) => i >= from && i < to && isMatch(span[0], lang));
     const nodes = marked(text, spans, flags, from, to);
     if (from > 0) nodes.unshift(document.createTextNode("… "));
     if (to < spans.length) nodes.push(document.createTextNode(" …"));
@@ -182,42 +212,68 @@
 
   // ------------------------------------------------ the results
 
-  async function resultItem(doc, wanted) {
-    const record = await OfflineStore.get(doc.id);
+  function resultItem(doc, text, isMatch) {
     const item = element("li");
     const heading = element("h2", { lang: doc.lang || "", dir: doc.dir || "auto" });
     const link = element("a", { href: doc.url });
-    link.append(...titleNodes(doc.title, doc.lang, wanted));
+    link.append(...titleNodes(doc.title, doc.lang, isMatch));
     heading.append(link);
     item.append(heading, element("p", { class: "meta" }, doc.date));
-    if (record && record.article_html) {
+    if (text) {
       const snippet = element("p", { class: "snippet", lang: doc.lang || "", dir: doc.dir || "auto" });
-      snippet.append(...snippetNodes(bodyText(parsed(record)), doc.lang, wanted));
+      snippet.append(...snippetNodes(text, doc.lang, isMatch));
       item.append(snippet);
     }
     return item;
   }
 
-  async function showMore(list, idx, hits, wanted, button) {
+  async function showMore(list, idx, hits, isMatch, button) {
     const shown = list.children.length;
-    const items = await Promise.all(hits.slice(shown, shown + SHOWN).map((n) => resultItem(idx.docs[n], wanted)));
+    const docs = hits.slice(shown, shown + SHOWN).map((n) => idx.docs[n]);
+    await textsOf(docs);
+    const items = docs.map((doc) => resultItem(doc, texts.get(doc.id), isMatch));
     list.append(...items);
     button.hidden = list.children.length >= hits.length;
   }
 
-  // Search the statements on this device for `query` and show the results in `box`.
-  async function searchOnDevice(box, query) {
-    const idx = await index();
+  // The snippets' texts of `docs`, read from the stored statements unless this page has them.
+  async function textsOf(docs) {
+    const missing = docs.filter((doc) => !texts.has(doc.id));
+    if (!missing.length) return;
+    if (texts.size >= REMEMBERED / 10) texts.clear();
+    const records = await OfflineStore.getMany(missing.map((doc) => doc.id));
+    missing.forEach((doc, i) => {
+      const record = records[i];
+      texts.set(doc.id, record && record.article_html ? bodyText(parsed(record)) : "");
+    });
+  }
+
+  function show(box, idx, query) {
     const wanted = SearchWords.queryCandidates(query);
     const hits = search(idx, wanted);
     const list = element("ol", { class: "statements" });
     const more = element("button", { type: "button", class: "more" }, t("searchMore"));
-    more.addEventListener("click", () => showMore(list, idx, hits, wanted, more));
+    const isMatch = matcher(wanted);
+    more.addEventListener("click", () => showMore(list, idx, hits, isMatch, more));
     const intro = element("p", {}, t(hits.length ? "searchFound" : "searchNone", { query }));
     const covered = element("p", { class: "meta", id: "search-covered" }, t("searchCovered", { num: idx.docs.length }));
     box.replaceChildren(intro, list, more, covered);
-    await showMore(list, idx, hits, wanted, more);
-    return hits.length;
+    return showMore(list, idx, hits, isMatch, more);
+  }
+
+  // Search the statements on this device for `query` and show the results in `box`.
+  // A later search in the same page answers at once from the index it holds,
+  // then checks the device's statements: when they changed, it searches again.
+  async function searchOnDevice(box, query) {
+    if (!current) {
+      await show(box, await freshIndex(), query);
+      return;
+    }
+    const held = current;
+    await show(box, held, query);
+    freshIndex()
+      .then((latest) => (latest === held ? null : show(box, latest, query)))
+      .catch((error) => console.warn("[bulletin] the statements on this device could not be searched again", error));
   }
 
   Object.assign(Bulletin, { searchOnDevice });
