@@ -217,3 +217,10 @@ def test_the_device_stems_and_folds_as_the_server_does():
     differing = [(w, d) for w, d in zip(word_list, device["stems"], strict=True) if stemmer.stemWord(w) != d]
     assert differing == []
     assert device["keys"] == [words.keys(text, lang) for text, lang in texts]
+
+
+def test_short_words_match_whole_keys_only(app, client, publisher):
+    publisher.publish("Theory", "<p>A theory of them.</p>", lang="en")
+    publisher.publish("The end", "<p>The end.</p>", lang="en")
+    assert titles_found(client, "the") == ["The end"]
+    assert titles_found(client, "theories") == ["Theory"]

@@ -6,7 +6,8 @@ Arabic alef forms written as a bare alef and a leading article dropped, then
 the Snowball stem of the statement's language where there is one (Russian,
 English, French, Spanish). A query word matches a key that starts with the
 word or with one of its stems, so Kazakh (no stemmer) is found by the start
-of its words and "Kazakh" finds "Kazakhstan".
+of its words and "Kazakh" finds "Kazakhstan"; a word or stem shorter than
+``MIN_PREFIX`` matches whole keys only.
 
 The device's search (``static/js/search/words.js``) does the same for
 Russian, Kazakh and Arabic; keep the two in step (tests compare them).
@@ -20,6 +21,9 @@ from functools import lru_cache
 
 import snowballstemmer
 
+# Shorter words and stems match whole keys only: "a" or "the" as a prefix would
+# match most of the words of every statement, and cost a search as much.
+MIN_PREFIX = 4
 # Languages with a Snowball stemmer on the server; the device has Russian only.
 STEMMERS = {"ru": "russian", "en": "english", "fr": "french", "es": "spanish"}
 # Which stemmers a query word is tried with, by its script.
@@ -33,11 +37,29 @@ _ARABIC_LAM_LAM = "\u0644\u0644"  # li-l-
 _WORD = re.compile(r"[^\W_]+")
 
 
+def _marks() -> re.Pattern:
+    """Every combining mark (Unicode category M) but the breve, as one character class.
+
+    Built once, by asking unicodedata about the planes that have marks, so that
+    folding a long body is one regular-expression pass instead of a Python loop.
+    """
+    ranges: list[tuple[int, int]] = []
+    for code in (*range(0x300, 0x20000), *range(0xE0100, 0xE01F0)):
+        if code != ord(_BREVE) and unicodedata.category(chr(code)).startswith("M"):
+            if ranges and ranges[-1][1] == code - 1:
+                ranges[-1] = (ranges[-1][0], code)
+            else:
+                ranges.append((code, code))
+    return re.compile("[" + "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges) + "]+")
+
+
+_MARKS = _marks()
+
+
 def fold(text: str) -> str:
     """``text`` in lower case without diacritics, tashkeel or tatweel, alef forms as alef."""
     decomposed = unicodedata.normalize("NFD", text.lower())
-    kept = "".join(c for c in decomposed if c == _BREVE or not unicodedata.category(c).startswith("M"))
-    return unicodedata.normalize("NFC", kept).translate(_ARABIC_LETTERS)
+    return unicodedata.normalize("NFC", _MARKS.sub("", decomposed)).translate(_ARABIC_LETTERS)
 
 
 def words(text: str) -> list[str]:
@@ -69,6 +91,7 @@ def _stemmer(lang: str):
     return snowballstemmer.stemmer(STEMMERS[lang])
 
 
+@lru_cache(maxsize=100_000)  # a body repeats its words: a long one stems in a fraction of the time
 def stem(word: str, lang: str) -> str:
     """The Snowball stem of a folded ``word`` in ``lang``; the word itself for other languages."""
     if lang not in STEMMERS:
@@ -108,8 +131,11 @@ def query_candidates(query: str) -> list[frozenset[str]]:
 
 
 def matches(word_key: str, options: frozenset[str]) -> bool:
-    """Whether a key matches one query word's prefixes."""
-    return any(word_key.startswith(prefix) for prefix in options)
+    """Whether a key matches one query word's prefixes (a short one only as the whole key)."""
+    return any(
+        word_key == prefix or (len(prefix) >= MIN_PREFIX and word_key.startswith(prefix))
+        for prefix in options
+    )
 
 
 def index_row(title: str, summary: str | None, body_text: str, lang: str) -> tuple[str, str]:
@@ -125,5 +151,6 @@ def match_expression(query: str) -> str:
     """
     groups = []
     for options in query_candidates(query):
-        groups.append("(" + " OR ".join(f'"{prefix}"*' for prefix in sorted(options)) + ")")
+        terms = (f'"{prefix}"*' if len(prefix) >= MIN_PREFIX else f'"{prefix}"' for prefix in sorted(options))
+        groups.append("(" + " OR ".join(terms) + ")")
     return " AND ".join(groups)

@@ -120,7 +120,8 @@
     const found = new Set();
     prefixes.forEach((prefix) => {
       for (let i = firstAtOrAfter(idx.terms, prefix); i < idx.terms.length && idx.terms[i].startsWith(prefix); i += 1) {
-        decode(idx.postings[i], found);
+        if (SearchWords.matches(idx.terms[i], [prefix])) decode(idx.postings[i], found);
+        if (prefix.length < SearchWords.MIN_PREFIX) break; // the whole key only: the first term, if any
       }
     });
     return found;

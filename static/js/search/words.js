@@ -3,8 +3,9 @@
 // alef forms as alef, й kept), Russian words stemmed by the Snowball
 // algorithm, Arabic words without a leading article; a query word matches a
 // key that starts with the word or its stem, so Kazakh (no stemmer) is found
-// by the start of its words. The server also stems English, French and
-// Spanish; the device matches those by the start of the word only.
+// by the start of its words (a word or stem under 4 letters: the whole key).
+// The server also stems English, French and Spanish; the device matches
+// those by the start of the word only.
 // Part of the search script (static/js/search/), loaded at the first search.
 "use strict";
 /* exported SearchWords */
@@ -153,9 +154,12 @@ const SearchWords = (() => {
     return Array.from(seen.values());
   }
 
+  // Shorter words and stems match whole keys only (as on the server: MIN_PREFIX).
+  const MIN_PREFIX = 4;
+
   function matches(wordKey, options) {
-    return options.some((prefix) => wordKey.startsWith(prefix));
+    return options.some((prefix) => wordKey === prefix || (prefix.length >= MIN_PREFIX && wordKey.startsWith(prefix)));
   }
 
-  return { fold, words, stemRussian, key, keys, candidates, queryCandidates, matches };
+  return { MIN_PREFIX, fold, words, stemRussian, key, keys, candidates, queryCandidates, matches };
 })();
