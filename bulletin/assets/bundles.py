@@ -66,6 +66,7 @@ BUNDLES = {
     "search": Bundle(
         "js/search/words.js",
         "js/search/device-search.js",
+        "js/search/start.js",
         filters="rjsmin",
         output="gen/search.%(version)s.js",
     ),
