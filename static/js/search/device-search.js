@@ -1,7 +1,7 @@
 // The device's own search: every statement stored on this device (titles and
-// bodies), searched when the server cannot answer. The page script loads this
-// file at the first search (Bulletin.searchOnDevice, static/js/page/search-page.js);
-// the worker precaches it.
+// bodies), searched when the server cannot answer: Bulletin.searchOnDevice,
+// called by start.js. The page script loads the search script at the first
+// search (static/js/page/search-page.js); the worker precaches it.
 //
 // The index is built from the stored statements at the first search after
 // they changed (a sync, a statement opened or evicted) and kept in the
