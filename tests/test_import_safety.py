@@ -204,7 +204,7 @@ def test_keys_of_an_earlier_release_are_migrated_and_still_recognise_their_file(
         # As the previous release stored it after `import statements/`, before migration 0007.
         connection.execute("UPDATE statements SET source_key = 'statements/2022/call.txt'")
         connection.execute("PRAGMA user_version = 6")
-        assert db.migrate(connection) == ["0007_legacy_source_keys.sql"]
+        assert "0007_legacy_source_keys.sql" in db.migrate(connection)
         key = connection.execute("SELECT source_key FROM statements").fetchone()[0]
         assert key == "legacy:statements/2022/call.txt"
     finally:

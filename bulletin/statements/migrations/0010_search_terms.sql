@@ -3,8 +3,8 @@
 -- spelling variants. FTS5 cannot call Python, so the keys are computed in
 -- Python and stored here as space-separated words; the backfill of
 -- migration 10 fills it for the statements published so far.
-DROP TABLE statements_fts;
-CREATE VIRTUAL TABLE statements_terms USING fts5 (
+DROP TABLE IF EXISTS statements_fts;
+CREATE VIRTUAL TABLE IF NOT EXISTS statements_terms USING fts5 (
     title, body,
     tokenize = 'ascii'
 );

@@ -21,6 +21,7 @@ def _revision_descriptions(db: sqlite3.Connection) -> None:
 
 
 def _search_terms(db: sqlite3.Connection) -> None:
+    db.execute("DELETE FROM statements_terms")  # run again over a database that had it: rebuilt, not doubled
     rows = db.execute(
         "SELECT s.rowid, s.lang, r.title, r.summary, r.body_html FROM statements s"
         " JOIN revisions r ON r.id = s.current_revision WHERE s.status = 'published'"
