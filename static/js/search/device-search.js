@@ -249,7 +249,8 @@
     });
   }
 
-  function show(box, idx, query) {
+  // The results replace the page's at once, the first ones filled in.
+  async function show(box, idx, query) {
     const wanted = SearchWords.queryCandidates(query);
     const hits = search(idx, wanted);
     const list = element("ol", { class: "statements" });
@@ -258,8 +259,8 @@
     more.addEventListener("click", () => showMore(list, idx, hits, isMatch, more));
     const intro = element("p", {}, t(hits.length ? "searchFound" : "searchNone", { query }));
     const covered = element("p", { class: "meta", id: "search-covered" }, t("searchCovered", { num: idx.docs.length }));
+    await showMore(list, idx, hits, isMatch, more);
     box.replaceChildren(intro, list, more, covered);
-    return showMore(list, idx, hits, isMatch, more);
   }
 
   // Search the statements on this device for `query` and show the results in `box`.
