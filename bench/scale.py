@@ -150,15 +150,20 @@ def database_size(app) -> dict:
     return {"bytes": size, "statements": count, "per_statement": size / max(count, 1)}
 
 
+def hits(connection, word: str) -> int:
+    """How many statements the search index finds ``word`` in (as the search matches it)."""
+    from bulletin.statements import words
+
+    return connection.execute(
+        "SELECT count(*) FROM statements_terms WHERE statements_terms MATCH ?",
+        (words.match_expression(word),),
+    ).fetchone()[0]
+
+
 def common_word(connection) -> tuple[str, int]:
     """The word of the seed's vocabulary found in the most statements, and how many."""
     candidates = ["the", "and", "of", "violence", "government", "protests", "Kazakhstan"]
-    counts = {
-        word: connection.execute(
-            "SELECT count(*) FROM statements_fts WHERE statements_fts MATCH ?", (f'"{word}"',)
-        ).fetchone()[0]
-        for word in candidates
-    }
+    counts = {word: hits(connection, word) for word in candidates}
     word = max(counts, key=counts.get)
     return word, counts[word]
 
@@ -174,9 +179,7 @@ def query_latencies(app, args) -> tuple[dict, dict]:
     offset = (last_page - 1) * PAGE_SIZE
     anchor = store.list_published(connection, limit=1, offset=offset - 1)[0].id
     word, common_hits = common_word(connection)
-    rare_hits = connection.execute(
-        "SELECT count(*) FROM statements_fts WHERE statements_fts MATCH ?", (f'"{RARE_WORD}"',)
-    ).fetchone()[0]
+    rare_hits = hits(connection, RARE_WORD)
     recent = store.latest_change_seq(connection) - 10
     words = {"common": (word, common_hits), "rare": (RARE_WORD, rare_hits), "last_page": last_page}
     calls = {

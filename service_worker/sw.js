@@ -218,18 +218,32 @@ async function savedStatement(url, cached, record, error, network) {
   return markedSavedCopy(copy, Math.max(downloaded, (await OfflineStore.getMeta("lastSync")) || 0));
 }
 
+// The search page without a query: the page script then searches the device.
+const SEARCH_PATH = /^(\/[a-z]{2})?\/search$/;
+// LANGUAGES' entry of the empty search page (after the script and the pages
+// before it in worker.LANGUAGE_PAGES).
+const SEARCH_ENTRY = 7;
+
+// The empty search page the device's search fills, in the address's language
+// when the device keeps it, else in the default's.
+async function searchPage(url) {
+  if (!SEARCH_PATH.test(url.pathname)) return null;
+  return precached(SEARCH_ENTRY, url.pathname);
+}
+
 async function navigate(event) {
   const started = Date.now(); // the reader's wait starts now, not after the lookups below
   const url = new URL(event.request.url);
   const cached = await caches.match(event.request, { cacheName: CACHES.pages });
   const record = Bulletin.isStatementPath(url.pathname) ? await OfflineStore.byUrl(url.pathname) : undefined;
-  // A list the device can build answers a stall as well as a stored page.
+  // A list the device can build answers a stall as well as a stored page;
+  // a search always has an answer on the device: the server gets the timeout, no longer.
   const built = cached ? null : await fromListShell(url);
-  const hasCopy = Boolean(cached || built || (record && record.article_html));
+  const hasCopy = Boolean(cached || built || (record && record.article_html) || SEARCH_PATH.test(url.pathname));
   const storable = (response) => {
     markNetwork(true); // called for every answer that came from the network
     // Searches stay off the device: what a reader looked for is nobody's business.
-    return !/^(\/[a-z]{2})?\/search$/.test(url.pathname) && isStorable(response);
+    return !SEARCH_PATH.test(url.pathname) && isStorable(response);
   };
   return networkFirst(event, CACHES.pages, {
     ...STRATEGY_OPTIONS,
@@ -245,7 +259,7 @@ async function navigate(event) {
       }
       // A precached page (/about) answers offline as itself, not as the list of what is readable.
       const precachedPage = PRECACHED.has(url.pathname) && (await caches.match(url.pathname, { cacheName: CACHES.precache }));
-      return cached || precachedPage || built || offlinePage(url.pathname);
+      return cached || precachedPage || built || (await searchPage(url)) || offlinePage(url.pathname);
     },
   });
 }

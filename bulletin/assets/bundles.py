@@ -54,6 +54,7 @@ PAGE_SCRIPT = (
     "js/page/notices.js",
     "js/page/statements.js",
     "js/page/offline-page.js",
+    "js/page/search-page.js",
     "js/page/worker-client.js",
     "js/page/install.js",
     "js/page/share.js",
@@ -84,6 +85,15 @@ BUNDLES = {
     ),
     # The about page's own script ("Remove everything from this device"), loaded there only.
     "about": Bundle("js/about/remove-all.js", filters="rjsmin", output="gen/about.%(version)s.js"),
+    # The device's search, loaded by js/page/search-page.js at the first search
+    # only: pages that never search never pay for it.
+    "search": Bundle(
+        "js/search/words.js",
+        "js/search/device-search.js",
+        "js/search/start.js",
+        filters="rjsmin",
+        output="gen/search.%(version)s.js",
+    ),
 }
 
 

@@ -46,6 +46,15 @@ UI_STRINGS = {
     "savedLabel": N_("Saved for offline."),
     "availableOffline": N_("Available offline"),
     "storageFull": N_("Storage on this device is full."),
+    # The device's own search (static/js/search/), offline or when the server is slow.
+    "searchFound": N_("Statements on this device containing “%(query)s”:"),
+    "searchNone": N_("No statement on this device contains “%(query)s”."),
+    "searchCovered": Nn_(
+        "The search covered the %(num)d statement on this device.",
+        "The search covered the %(num)d statements on this device.",
+    ),
+    "searchMore": N_("More results"),
+    "searchFailed": N_("The statements on this device could not be searched."),
     "storageLost": Nn_(
         "%(num)d statement was removed or could not be kept.",
         "%(num)d statements were removed or could not be kept.",

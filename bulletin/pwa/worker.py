@@ -121,6 +121,10 @@ def _about_html() -> str:
     return render_template("reader/about.html")
 
 
+def _search_html() -> str:
+    return render_template("reader/search.html", query="", results=[], page=1, has_next=False)
+
+
 def common_entries() -> list[dict]:
     """What the worker stores on install whatever the reader's language, each with the revision of its bytes.
 
@@ -131,6 +135,7 @@ def common_entries() -> list[dict]:
     static = bundles.STATIC_DIR
     return [
         {"url": built.urls["about"], "revision": built.urls["about"].rsplit(".", 2)[-2]},
+        {"url": built.urls["search"], "revision": built.urls["search"].rsplit(".", 2)[-2]},
         {"url": "/static/icons/icon-192.png", "revision": _file_revision(static / "icons" / "icon-192.png")},
         {"url": "/favicon.ico", "revision": _file_revision(static / "root" / "favicon.ico")},
     ]
@@ -146,6 +151,7 @@ LANGUAGE_PAGES = (
     "worker.list_shell",
     "worker.tag_shell",
     "about.about",
+    "reader.search",
 )
 
 

@@ -17,7 +17,7 @@ from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
 from bulletin.i18n import localized, use_interface
 from bulletin.site.render import article_html
-from bulletin.statements import store
+from bulletin.statements import sanitize, snippets, store, words
 from bulletin.statements.labels import language_name, tag_label
 from bulletin.statements.records import Statement
 
@@ -137,6 +137,27 @@ def statement(slug: str):
     return cached_response(lambda db: (found.id, store.group_change_seq(db, found)), render)
 
 
+@dataclass(frozen=True)
+class SearchResult:
+    """A statement found, with its title and a snippet in pieces, the matching words marked."""
+
+    statement: Statement
+    title: snippets.Pieces
+    snippet: snippets.Pieces
+
+
+def _search_results(query: str, found: list[Statement]) -> list[SearchResult]:
+    wanted = words.query_candidates(query)
+    return [
+        SearchResult(
+            s,
+            snippets.marked(s.title, s.lang, wanted),
+            snippets.snippet(sanitize.plain_text(s.body_html), s.lang, wanted),
+        )
+        for s in found
+    ]
+
+
 @localized(bp, "/search")
 def search():
     """Full-text search over published statements."""
@@ -151,8 +172,9 @@ def search():
         found = store.search_recent(db, query, limit=size + 1, offset=(page - 1) * size) if query else []
         if page > 1 and not found:
             abort(404)
+        results = _search_results(query, found[:size])
         return render_template(
-            "reader/search.html", query=query, statements=found[:size], page=page, has_next=len(found) > size
+            "reader/search.html", query=query, results=results, page=page, has_next=len(found) > size
         )
 
     return cached_response(

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
-from bulletin.statements import clock, sanitize, slugs
+from bulletin.statements import clock, sanitize, slugs, words
 from bulletin.statements.records import Statement, parse_stored_time, stored_time
 
 
@@ -145,26 +145,16 @@ def list_published_older_than(
     return _many(db, f"WHERE {where} {_NEWEST} LIMIT ?", (*params, limit))
 
 
-def _match_expression(query: str) -> str:
-    """An FTS5 query matching every word of the reader's text, operators disarmed.
-
-    Each word becomes a quoted string, so that a reader typing ``AND``, ``*``,
-    ``"`` or ``NEAR(`` searches for words instead of writing FTS syntax.
-    """
-    words = [word.replace('"', "") for word in query.split()]
-    return " ".join(f'"{word}"' for word in words if word)
-
-
 def search(db: sqlite3.Connection, query: str, *, limit: int, offset: int = 0) -> list[Statement]:
-    """Published statements matching every word of ``query``, best match first."""
-    expression = _match_expression(query)
+    """Published statements matching every word of ``query`` (by its keys, :mod:`words`), best match first."""
+    expression = words.match_expression(query)
     if not expression:
         return []
     return _many(
         db,
-        "JOIN (SELECT rowid AS hit, rank FROM statements_fts WHERE statements_fts MATCH ?"
-        " ORDER BY rank LIMIT ? OFFSET ?) f ON f.hit = s.rowid"
-        " WHERE s.status = 'published' ORDER BY f.rank",
+        "JOIN (SELECT rowid AS hit, bm25(statements_terms, 5.0, 1.0) AS score FROM statements_terms"
+        " WHERE statements_terms MATCH ? ORDER BY score LIMIT ? OFFSET ?) f ON f.hit = s.rowid"
+        " WHERE s.status = 'published' ORDER BY f.score",
         (expression, limit, offset),
     )
 
@@ -182,13 +172,14 @@ def search_recent(
     only the newest thousand takes a few. Results past ``window`` are not
     reachable; the index keeps statements in creation order (their rowid).
     """
-    expression = _match_expression(query)
+    expression = words.match_expression(query)
     if not expression:
         return []
     return _many(
         db,
-        "JOIN (SELECT hit, score FROM (SELECT rowid AS hit, bm25(statements_fts) AS score FROM statements_fts"
-        " WHERE statements_fts MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY score LIMIT ? OFFSET ?) f"
+        "JOIN (SELECT hit, score FROM (SELECT rowid AS hit, bm25(statements_terms, 5.0, 1.0) AS score"
+        " FROM statements_terms WHERE statements_terms MATCH ? ORDER BY rowid DESC LIMIT ?)"
+        " ORDER BY score LIMIT ? OFFSET ?) f"
         " ON f.hit = s.rowid WHERE s.status = 'published' ORDER BY f.score",
         (expression, window, limit, offset),
     )
@@ -673,11 +664,13 @@ def _links_kept_true(db: sqlite3.Connection, statement_id: str) -> Iterator[None
 
 
 def _reindex(db: sqlite3.Connection, statement_id: str) -> None:
-    """Keep the full-text index equal to the published statements' current text."""
+    """Keep the search index equal to the published statements' current text, as keys."""
     statement = get_by_id(db, statement_id)
-    db.execute("DELETE FROM statements_fts WHERE rowid = ?", (statement.rowid,))
+    db.execute("DELETE FROM statements_terms WHERE rowid = ?", (statement.rowid,))
     if statement.status == "published":
+        row = words.index_row(
+            statement.title, statement.summary, sanitize.plain_text(statement.body_html), statement.lang
+        )
         db.execute(
-            "INSERT INTO statements_fts (rowid, title, summary, body) VALUES (?, ?, ?, ?)",
-            (statement.rowid, statement.title, statement.summary, sanitize.plain_text(statement.body_html)),
+            "INSERT INTO statements_terms (rowid, title, body) VALUES (?, ?, ?)", (statement.rowid, *row)
         )

@@ -66,6 +66,17 @@ const OfflineStore = (() => {
     return box.value;
   }
 
+  // The records of `ids` (undefined where none), read in one transaction.
+  async function getMany(ids) {
+    const boxes = await transact("readonly", (s) => ids.map((id) => collect(s.statements.get(id))));
+    return boxes.map((box) => box.value);
+  }
+
+  async function count() {
+    const box = await transact("readonly", (s) => collect(s.statements.count()));
+    return box.value || 0;
+  }
+
   async function getMeta(key) {
     const box = await transact("readonly", (s) => collect(s.meta.get(key)));
     return box.value ? box.value.value : undefined;
@@ -167,7 +178,7 @@ const OfflineStore = (() => {
   }
 
   return {
-    PAGES_CACHE, all, byUrl, get, getMeta, setMeta, putAll, evict, enforceBudget,
+    PAGES_CACHE, all, byUrl, get, getMany, count, getMeta, setMeta, putAll, evict, enforceBudget,
     forgetPages, forgetUnder, readable, newestFirst, summary, isQuotaError,
   };
 })();

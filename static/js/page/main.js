@@ -7,7 +7,7 @@
 (() => {
   const {
     showOffline, hideOffline, showSavedCopy, requestSync, offerInstall, enhanceStatement, markAvailable, fillOfflinePage,
-    startWorker,
+    deviceSearch, startWorker,
   } = Bulletin;
   const { enhanceShare } = Bulletin; // share.js
 
@@ -29,6 +29,7 @@
       .then(markAvailable)
       .then(fillOfflinePage)
       .catch((error) => console.warn("[bulletin] the statements on this device could not be listed", error));
+    deviceSearch();
   }
   // The worker and its first sync wait for `load`: the page comes first.
   if (navigator.serviceWorker) {
