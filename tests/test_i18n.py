@@ -109,7 +109,7 @@ def test_page_script_strings_carry_every_plural_category():
     assert set(strings["ru"]["newCount"]) >= {"one", "few", "many"}
     assert strings["ru"]["newCount"]["few"] == "%(num)d новых заявления."
     assert set(strings["ar"]["newCount"]) == {"zero", "one", "two", "few", "many", "other"}
-    assert strings["en"]["offline"] == "You are currently offline."
+    assert strings["en"]["ready"] == "Ready to read offline."
 
 
 def _script_strings(lang: str) -> dict:
@@ -211,7 +211,15 @@ def test_the_worker_knows_every_language_offline_pages(client, app):
     assert set(settings["languages"]) == set(i18n.INTERFACE_LANGS)
     script, revision = settings["languages"]["ru"]
     assert script == bundles.script_url(bundles.built(app), "ru") and re.fullmatch(r"[0-9a-f]{8}", revision)
-    assert settings["languagePages"] == ["/manifest.webmanifest", "/offline", "/offline/shell"]
+    assert settings["languagePages"] == [
+        "/manifest.webmanifest",
+        "/offline",
+        "/offline/shell",
+        "/offline/list-shell",
+        "/offline/tag-shell",
+        "/about",
+        "/search",
+    ]
     for url in [script] + ["/ru" + path for path in settings["languagePages"]]:
         with client.get(url) as response:
             assert response.status_code == 200, url
