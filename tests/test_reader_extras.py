@@ -22,7 +22,7 @@ def test_translations_are_named_in_their_own_language_under_the_title(client, pu
     html = article(client, "/statements/liberen")
     nav = re.search(r'<nav class="translations".*?</nav>', html, re.S).group(0)
     assert html.index(nav) < html.index('class="meta"')  # under the title, before the date
-    assert "Also in:" in nav
+    assert "También en:" in nav  # the Spanish statement's page has the Spanish interface
     assert '<a href="/statements/release" lang="en" hreflang="en"' in nav
     assert ">English</a> (original)" in nav
     assert 'hreflang="ru" dir="ltr" title="Освободите журналистку">Русский</a>' in nav
@@ -135,7 +135,8 @@ def test_an_unreadable_about_file_leaves_the_page_working_and_warns(make_app, tm
 
 def test_about_is_in_the_footer_and_precached(client):
     assert '<a href="/about">About</a>' in client.get("/").get_data(as_text=True)
-    assert '"url":"/about"' in client.get("/sw.js").get_data(as_text=True)
+    worker = client.get("/sw.js").get_data(as_text=True)
+    assert '"/about"' in re.search(r'"languagePages":\[[^]]*\]', worker).group(0)
 
 
 def test_the_worker_changes_with_the_about_text(make_app, tmp_path):

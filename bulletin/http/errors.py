@@ -58,6 +58,8 @@ HTTP_MESSAGES = {
     413: N_("The request is too large."),
     500: N_("Something went wrong on our side."),
 }
+# Any other status (a name for the extractor, which reads no N_ inside another call).
+OTHER_HTTP_MESSAGE = N_("Something went wrong.")
 
 
 def _interface_of_path() -> None:
@@ -75,7 +77,7 @@ def handle_http_error(error: HTTPException):
         response = _json_error(status, code, message)
     else:
         _interface_of_path()
-        message = gettext(HTTP_MESSAGES.get(status, N_("Something went wrong.")))
+        message = gettext(HTTP_MESSAGES.get(status, OTHER_HTTP_MESSAGE))
         try:
             html = render_template("errors/error.html", status=status, message=message)
         except Exception:
