@@ -26,6 +26,7 @@ from werkzeug.local import LocalProxy
 from whitenoise import WhiteNoise
 from whitenoise.compress import Compressor
 
+from bulletin.assets import scripts
 from bulletin.assets.files import compressed, write_if_changed
 from bulletin.assets.icons import build_icons
 from bulletin.config import ROOT
@@ -53,7 +54,6 @@ PAGE_SCRIPT = (
     "js/page/languages.js",
     "js/page/notices.js",
     "js/page/statements.js",
-    "js/page/offline-page.js",
     "js/page/search-page.js",
     "js/page/worker-client.js",
     "js/page/install.js",
@@ -64,11 +64,13 @@ BUNDLES = {
     "css": Bundle("css/site.css", filters="rcssmin", output="gen/site.%(version)s.css"),
     # Editor pages only, linked rather than inlined: readers never pay for it.
     "editor_css": Bundle("css/editor.css", filters="rcssmin", output="gen/editor.%(version)s.css"),
+    # The preview's bar, over the reader's page as served.
+    "preview_css": Bundle("css/preview.css", filters="rcssmin", output="gen/preview.%(version)s.css"),
     **{
         f"js-{lang}": Bundle(
             f"gen/src/ui-strings.{lang}.js",
             *PAGE_SCRIPT,
-            filters="rjsmin",
+            filters=scripts.FILTER,
             output=f"gen/page.{lang}.%(version)s.js",
         )
         for lang in INTERFACE_LANGS
@@ -80,18 +82,28 @@ BUNDLES = {
     "editor_js": Bundle(
         "js/editor/local-copies.js",
         "js/editor/working-copy.js",
-        filters="rjsmin",
+        filters=scripts.FILTER,
         output="gen/editor.%(version)s.js",
     ),
+    # The "Readable offline" page's own script (its lists), loaded there only:
+    # every other first visit would pay for it. Precached with the page.
+    "offline": Bundle(
+        "js/offline/offline-page.js", filters=scripts.FILTER, output="gen/offline.%(version)s.js"
+    ),
+    # Installing's entries and card, fetched by js/page/install.js only when
+    # the browser offers installation or on an iPhone. Precached.
+    "install": Bundle(
+        "js/install/install-entries.js", filters=scripts.FILTER, output="gen/install.%(version)s.js"
+    ),
     # The about page's own script ("Remove everything from this device"), loaded there only.
-    "about": Bundle("js/about/remove-all.js", filters="rjsmin", output="gen/about.%(version)s.js"),
+    "about": Bundle("js/about/remove-all.js", filters=scripts.FILTER, output="gen/about.%(version)s.js"),
     # The device's search, loaded by js/page/search-page.js at the first search
     # only: pages that never search never pay for it.
     "search": Bundle(
         "js/search/words.js",
         "js/search/device-search.js",
         "js/search/start.js",
-        filters="rjsmin",
+        filters=scripts.FILTER,
         output="gen/search.%(version)s.js",
     ),
 }
@@ -135,7 +147,7 @@ def build(app: Flask) -> list[str]:
     compressor = Compressor(quiet=True)  # only for its list of formats not worth compressing
     for path in sorted(STATIC_DIR.rglob("*")):
         if path.is_file() and not path.name.startswith(".") and compressor.should_compress(path.name):
-            forms = compressed(path.read_bytes())
+            forms = compressed(path.read_bytes(), thorough=True)
             for encoding, suffix in SUFFIXES.items():
                 sibling = path.with_name(f"{path.name}.{suffix}")
                 if encoding in forms:
@@ -202,6 +214,7 @@ BUNDLE_INPUTS = (
     "static/js",
     "static/icons/source.png",
     "bulletin/assets/icons.py",
+    "bulletin/assets/scripts.py",
     "bulletin/i18n",
     "bulletin/translations",
 )

@@ -47,9 +47,7 @@ def content_security_policy() -> str:
             f"style-src 'self' {style_hash}",
             "img-src 'self' data:",
             "font-src 'none'",
-            "connect-src 'self'",
-            "manifest-src 'self'",
-            "worker-src 'self'",
+            # connect-, manifest- and worker-src fall back to default-src.
             "object-src 'none'",
             "base-uri 'none'",
             "frame-ancestors 'none'",
@@ -81,8 +79,10 @@ SECURITY_HEADER_NAMES = tuple(_security_headers("").keys())
 # were 1,200 bytes of a 2G reader's 20,000.
 SUBRESOURCE_HEADERS = {"X-Content-Type-Options": "nosniff", "Cross-Origin-Resource-Policy": "same-origin"}
 SUBRESOURCE_TYPES = ("image/", "text/css", "text/javascript", "application/javascript", "application/json")
-# A worker's script is its document: its CSP and referrer policy govern the worker.
+# A worker's script is its document: its CSP and referrer policy govern the
+# worker, and nothing frames, opens or grants permissions to a worker.
 WORKER_SCRIPTS = ("/sw.js",)
+WORKER_ONLY = ("Content-Security-Policy", "Referrer-Policy")
 
 
 def is_subresource(mimetype: str, path: str) -> bool:
@@ -140,10 +140,12 @@ def _epoch() -> str:
     return epochs.current(get_db()) or ""
 
 
-def _render(render: Callable, *, best: bool) -> Rendered:
+def _render(render: Callable, *, best: bool, thorough: bool = False) -> Rendered:
     response = current_app.make_response(render())
     headers = tuple((name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers)
-    return Rendered(response.status_code, headers, compressed(response.get_data(), best=best))
+    return Rendered(
+        response.status_code, headers, compressed(response.get_data(), best=best, thorough=thorough)
+    )
 
 
 EtagParts = tuple | Callable[[sqlite3.Connection], tuple]
@@ -156,6 +158,7 @@ def cached_response(
     reads: Iterable[str] = (),
     cache_control: str | None = None,
     one_off: bool = False,
+    thorough: bool = False,
 ) -> Response:
     """A public response keyed by everything it shows: 304, a kept copy, or rendered once.
 
@@ -172,6 +175,8 @@ def cached_response(
     ``one_off``: an answer to a value few readers send alike (a search's
     words, a device's own cursor), compressed cheaply; the best levels are
     spent on answers whose number is bounded by what is published.
+    ``thorough``: an answer made once per deploy and asked for on every
+    first visit (the worker's script): gzip by Zopfli as well.
     """
     canonical = canonical_query(request.args.items(multi=True), reads)
     recheck = etag_parts if callable(etag_parts) else None
@@ -189,7 +194,7 @@ def cached_response(
     if unchanged is not None:
         return unchanged
     cache = current_app.extensions["bulletin_rendered"].cache_for(one_off=one_off)
-    entry = cache.get_or_make(etag, lambda: _render(render, best=not one_off))
+    entry = cache.get_or_make(etag, lambda: _render(render, best=not one_off, thorough=thorough))
     encoding = negotiate(request, entry.bodies)
     response = Response(entry.bodies[encoding], status=entry.status, headers=list(entry.headers))
     if encoding != "identity":
@@ -219,6 +224,8 @@ def _after_request(response: Response) -> Response:
         chosen = SUBRESOURCE_HEADERS
     else:
         chosen = _security_headers(content_security_policy())
+        if request.path in WORKER_SCRIPTS:
+            chosen = SUBRESOURCE_HEADERS | {name: chosen[name] for name in WORKER_ONLY}
     for name, value in chosen.items():
         response.headers.setdefault(name, value)
     if request.is_secure:

@@ -14,11 +14,10 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-import rjsmin
 from flask import Blueprint, Response, current_app, render_template, url_for
 from markupsafe import Markup
 
-from bulletin.assets import bundles
+from bulletin.assets import bundles, scripts
 from bulletin.config import ROOT
 from bulletin.http.caching import cached_response
 from bulletin.i18n import (
@@ -135,6 +134,8 @@ def common_entries() -> list[dict]:
     static = bundles.STATIC_DIR
     return [
         {"url": built.urls["about"], "revision": built.urls["about"].rsplit(".", 2)[-2]},
+        {"url": built.urls["offline"], "revision": built.urls["offline"].rsplit(".", 2)[-2]},
+        {"url": built.urls["install"], "revision": built.urls["install"].rsplit(".", 2)[-2]},
         {"url": built.urls["search"], "revision": built.urls["search"].rsplit(".", 2)[-2]},
         {"url": "/static/icons/icon-192.png", "revision": _file_revision(static / "icons" / "icon-192.png")},
         {"url": "/favicon.ico", "revision": _file_revision(static / "root" / "favicon.ico")},
@@ -228,12 +229,18 @@ def _worker_source(kill_switch: bool = False) -> str:
     return _read_sources((*SHARED_SOURCES, *(SOURCE_DIR / name for name in WORKER_SOURCES)))
 
 
+@lru_cache(maxsize=2)
+def _minified_worker_source() -> str:
+    return scripts.minified(_worker_source())
+
+
 def build_worker() -> str:
     """The bytes of ``/sw.js``: settings, then the sources, minified."""
     if current_app.config["SW_KILL_SWITCH"]:
-        return rjsmin.jsmin(_worker_source(kill_switch=True))
+        return scripts.minified(_worker_source(kill_switch=True))
     settings = json.dumps(worker_settings(), ensure_ascii=False, separators=(",", ":"))
-    return rjsmin.jsmin(f"const SETTINGS = {settings};\n{_worker_source()}")
+    # The settings stay JSON as written (tests and tools read them back); the sources are minified.
+    return f"const SETTINGS={settings};\n{_minified_worker_source()}"
 
 
 # These only change with a deploy (the build id, added by cached_response,
@@ -263,6 +270,7 @@ def service_worker():
         ("sw", _settings_key()),
         lambda: Response(build_worker(), mimetype="text/javascript"),
         cache_control="no-cache",
+        thorough=True,  # made once per deploy, fetched on every first visit
     )
 
 

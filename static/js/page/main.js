@@ -6,8 +6,8 @@
 
 (() => {
   const {
-    showOffline, hideOffline, showSavedCopy, requestSync, offerInstall, enhanceStatement, markAvailable, fillOfflinePage,
-    deviceSearch, startWorker,
+    showOffline, hideOffline, showSavedCopy, requestSync, offerInstall, enhanceStatement, markAvailable, deviceSearch,
+    startWorker,
   } = Bulletin;
   const { enhanceShare } = Bulletin; // share.js
 
@@ -24,11 +24,10 @@
     // Storage refused (a private window, a blocked site) or failing: the page
     // reads on without these additions, and the console says why. A statement
     // not recorded still leaves the lists to mark and fill.
-    enhanceStatement()
+    // The offline page's own script (static/js/offline/) fills its lists once this is done.
+    Bulletin.pageReady = enhanceStatement()
       .catch((error) => console.warn("[bulletin] this statement was not kept on the device", error))
-      .then(markAvailable)
-      .then(fillOfflinePage)
-      .catch((error) => console.warn("[bulletin] the statements on this device could not be listed", error));
+      .then(markAvailable);
     deviceSearch();
   }
   // The worker and its first sync wait for `load`: the page comes first.

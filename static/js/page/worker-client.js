@@ -4,8 +4,8 @@
 "use strict";
 
 (() => {
-  const { MESSAGE, t, element, announce, announceFullStorage, onNetworkWord, onFreshness, markAvailable, fillOfflinePage } =
-    Bulletin; // shared.js, strings.js, notices.js, statements.js, offline-page.js
+  const { MESSAGE, t, element, announce, announceFullStorage, onNetworkWord, onFreshness, markAvailable } =
+    Bulletin; // shared.js, strings.js, notices.js, statements.js
   const worker = navigator.serviceWorker;
   let updateAccepted = false;
 
@@ -24,7 +24,7 @@
       if (message.first) announce(t("ready"), null, { fleeting: true });
       else if (message.fresh > 0) announce(t("newCount", { num: message.fresh }), element("a", { href: "/" }, t("show")));
       markAvailable();
-      fillOfflinePage();
+      if (Bulletin.fillOfflinePage) Bulletin.fillOfflinePage(); // on the offline page only
     } else if (message.type === MESSAGE.network) {
       onNetworkWord(message);
     } else if (message.type === MESSAGE.freshness) {

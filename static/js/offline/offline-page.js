@@ -77,4 +77,8 @@
   }
 
   Object.assign(Bulletin, { fillOfflinePage });
+  // After the page script (loaded before this one) has marked what is on the device.
+  (Bulletin.pageReady || Promise.resolve())
+    .then(fillOfflinePage)
+    .catch((error) => console.warn("[bulletin] the statements on this device could not be listed", error));
 })();
