@@ -47,8 +47,10 @@ const Bulletin = {
   },
 
   // The editor's pages: an editor's, never a reader's, so never on a device.
+  // The editor's pages and its own bundles (static/gen/editor.*): nothing of
+  // the editor is kept on a device.
   isEditorPath(pathname) {
-    return pathname === "/editor" || pathname.startsWith("/editor/");
+    return pathname === "/editor" || pathname.startsWith("/editor/") || pathname.startsWith("/static/gen/editor.");
   },
 
   // Save-Data or a 2G link, as this side sees the connection now: the worker

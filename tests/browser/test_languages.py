@@ -192,8 +192,12 @@ def test_offline_pages_in_the_reader_language(counted, phone):
     harness.wait_for_cached(phone, "/ar/offline/shell")  # the shell of the statements' other language
     harness.go_offline(phone.context)
     try:
-        # A Russian page not on the device: the Russian "readable offline" page.
+        # A Russian tag page: built on the device in the Russian list shell.
         phone.goto("/ru/tags/n3")
+        assert phone.evaluate("document.documentElement.lang") == "ru"
+        assert phone.inner_text("main h1") == "Тег «n3»"
+        # A Russian page not on the device: the Russian "readable offline" page.
+        phone.goto("/ru/tags/nowhere")
         assert phone.evaluate("document.documentElement.lang") == "ru"
         assert phone.inner_text("main h1") == "Доступно без сети"
         assert not axe_violations(phone), format_axe(axe_violations(phone))
