@@ -111,8 +111,11 @@ def test_preview_is_the_readers_page_without_the_page_script(editor_client, read
     # Less the preview's own bar and title, the preview is the reader's page.
     bar = re.search(r'<section class="preview-bar".*?</section>', preview, re.S).group(0)
     assert "Preview — this version is published" in bar
-    preview = preview.replace(bar, "").replace("<title>Preview: ", "<title>")
-    assert preview == page.replace(script, "").replace(notices, "")
+    stylesheet = re.search(r'<link rel="stylesheet" href="/static/gen/preview\.\w+\.css">', preview).group(0)
+    preview = preview.replace(bar, "").replace("<title>Preview: ", "<title>").replace(stylesheet, "")
+    # Less what only the page script uses (the install script's address).
+    install = re.search(r' data-install-script="[^"]+"', page).group(0)
+    assert preview == page.replace(script, "").replace(notices, "").replace(install, "")
     assert (
         editor_client.get(f"/editor/statements/{statement_id}/preview").headers["Cache-Control"] == "no-store"
     )

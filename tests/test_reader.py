@@ -58,7 +58,6 @@ def test_public_responses_are_cacheable_and_set_no_cookie(client, site, url):
 DOCUMENTS = [url for url in PUBLIC_URLS if not url.startswith("/api/")] + [
     "/nope",
     "/statements/mistake",
-    "/sw.js",
 ]
 SUBRESOURCES = ["/api/statements", "/api/sync", "/api/nope", "/manifest.webmanifest", "/favicon.ico"]
 DOCUMENT_ONLY = ("Content-Security-Policy", "Referrer-Policy", "Permissions-Policy", "X-Frame-Options")
@@ -79,6 +78,21 @@ def test_the_page_script_and_stylesheets_carry_only_the_headers_they_need(client
     with client.get(script) as response:
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert not [name for name in DOCUMENT_ONLY if name in response.headers]
+
+
+def test_the_workers_script_carries_the_policies_that_govern_a_worker(client, site):
+    with client.get("/sw.js") as response:
+        headers = response.headers
+    assert "object-src 'none'" in headers["Content-Security-Policy"]
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    # Nothing frames, opens or grants permissions to a worker.
+    assert not [
+        name
+        for name in ("Permissions-Policy", "X-Frame-Options", "Cross-Origin-Opener-Policy")
+        if name in headers
+    ]
 
 
 @pytest.mark.parametrize("url", DOCUMENTS)
