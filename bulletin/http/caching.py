@@ -28,7 +28,7 @@ KEPT_HEADERS = ("Content-Type", "X-Robots-Tag", "Location")
 # answers get a small share of their own (see compress.RenderedCaches). With
 # the hot path's and the article cache's, these keep a gunicorn worker under
 # 200 MB however many distinct queries arrive (bench/load.py measures it).
-RENDERED_CACHE_BYTES = 32 * 1024 * 1024
+RENDERED_CACHE_BYTES = 24 * 1024 * 1024
 RENDERED_CACHE_ENTRIES = 4096
 ONE_OFF_CACHE_BYTES = 4 * 1024 * 1024
 ONE_OFF_CACHE_ENTRIES = 1024

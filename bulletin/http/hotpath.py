@@ -62,7 +62,7 @@ CANONICAL = "bulletin.query"  # the query arguments the route read, as cached_re
 RECHECK = "bulletin.recheck"  # (function of a connection, the ETag parts it gave), when the route has one
 ONE_OFF = "bulletin.one_off"  # set when the answer is one-off (a search, a device's own cursor)
 MAX_ENTRIES = 4096
-MAX_BYTES = 24 * 1024 * 1024
+MAX_BYTES = 16 * 1024 * 1024
 # A one-off answer is replayed only when small: the answer every up-to-date
 # device gets ("nothing new since your cursor") is asked for again and
 # again, a search's or an old cursor's long answer hardly ever.

@@ -33,7 +33,7 @@ def article_html(statement: Statement, translations: list[Statement]) -> Markup:
         return _rendered_article(context, statement, tuple(translations))
 
 
-@lru_cache(maxsize=1024)  # about 20 MB at 10 KB statements
+@lru_cache(maxsize=512)  # about 10 MB at 10 KB statements; the rendered pages are kept apart
 def _rendered_article(_context: tuple, statement: Statement, translations: tuple[Statement, ...]) -> Markup:
     # A sync snapshot of 50 statements spent two thirds of its time here.
     return Markup(
