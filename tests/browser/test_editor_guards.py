@@ -28,9 +28,15 @@ def editor_page(account, new_context):
     page.goto("/editor/login")
     page.fill("#email", EMAIL)
     page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    follow(page, page.get_by_role("button", name="Log in", exact=True))
     assert page.url.endswith("/editor/")
     return page
+
+
+def follow(page, target) -> None:
+    """Click ``target`` and wait for the page it leads to: what comes next reads that page."""
+    with page.expect_navigation():
+        target.click()
 
 
 def banners(page) -> str:
@@ -67,14 +73,14 @@ def test_preview_publish_then_a_confirmed_withdrawal_undone_reaches_a_device(
     page.fill("#title", "Water for the district")
     page.fill("#body", TEXT)
     page.fill("#slug", "water")
-    page.get_by_role("button", name="Save draft").click()
+    follow(page, page.get_by_role("button", name="Save draft"))
     statement_id = page.url.rsplit("/", 1)[1]
 
     # The preview says it is not published, and publishes from there.
-    page.get_by_role("link", name="Preview", exact=True).click()
+    follow(page, page.get_by_role("link", name="Preview", exact=True))
     assert page.inner_text(".preview-bar").startswith("Preview — not published")
     no_violations(page, ".preview-bar")
-    page.get_by_role("button", name="Publish", exact=True).click()
+    follow(page, page.get_by_role("button", name="Publish", exact=True))
     assert page.url.endswith(f"/editor/statements/{statement_id}") and "Published" in banners(page)
     assert status_of(new_context, "/statements/water") == 200
 
@@ -86,19 +92,19 @@ def test_preview_publish_then_a_confirmed_withdrawal_undone_reaches_a_device(
 
     # Withdrawing asks first; nothing changes until the editor confirms.
     page.fill("#reason", "Published by mistake.")
-    page.get_by_role("button", name="Withdraw this statement").click()
+    follow(page, page.get_by_role("button", name="Withdraw this statement"))
     assert page.inner_text("h1") == "Withdraw “Water for the district”?"
     assert "Published by mistake." in page.inner_text("main")
     no_violations(page, "main")
     assert status_of(new_context, "/statements/water") == 200
-    page.get_by_role("button", name="Yes, withdraw it").click()
+    follow(page, page.get_by_role("button", name="Yes, withdraw it"))
     assert "Withdrawn" in banners(page)
     assert status_of(new_context, "/statements/water") == 410
     device.goto("/")  # a visit while online syncs
     device_record(device, statement_id, "r.withdrawn")
 
     # Undone: public again, and the device that synced the withdrawal gets it back.
-    page.get_by_role("button", name="Undo the withdrawal").click()
+    follow(page, page.get_by_role("button", name="Undo the withdrawal"))
     assert "Published again" in banners(page)
     assert status_of(new_context, "/statements/water") == 200
     device.goto("/")
@@ -123,9 +129,9 @@ def test_translate_this_shows_the_original_beside_the_form(
     page.goto("/editor/login")
     page.fill("#email", EMAIL)
     page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    follow(page, page.get_by_role("button", name="Log in", exact=True))
     page.goto(f"/editor/statements/{original}")
-    page.get_by_role("link", name="Translate this").click()
+    follow(page, page.get_by_role("link", name="Translate this"))
 
     source = page.locator("section.original").bounding_box()
     form = page.locator(".translating form").bounding_box()
@@ -142,7 +148,7 @@ def test_translate_this_shows_the_original_beside_the_form(
     page.fill("#body", "Las bombas se detuvieron el lunes.")
     page.fill("#lang", "es")
     page.fill("#published", "2031-05-01T09:30")
-    page.get_by_role("button", name="Save draft").click()
+    follow(page, page.get_by_role("button", name="Save draft"))
     assert "Saved." in banners(page)
     assert page.input_value("#published") == "2031-05-01T09:30"
     errors.assert_clean()
