@@ -49,7 +49,8 @@ def editor_page(account, new_context):
     assert "/editor/login?next=" in page.url
     page.fill("#email", EMAIL)
     page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    with page.expect_navigation():  # read the page the click leads to, not the one before
+        page.get_by_role("button", name="Log in", exact=True).click()
     assert page.url.endswith("/editor/")
     return page
 
@@ -67,14 +68,16 @@ def test_create_preview_publish_correct_withdraw(editor_page, reader):
     page.fill("#body", "The pumps stopped on **Monday**.\n\n<script>alert('x')</script>")
     page.fill("#tags", "water")
     page.fill("#slug", "water")
-    page.get_by_role("button", name="Save draft").click()
+    with page.expect_navigation():  # read the page the click leads to, not the one before
+        page.get_by_role("button", name="Save draft").click()
     assert "Saved." in banners(page)
     assert "Scripts were removed" in banners(page)
     edit_url = page.url
     assert reader("/statements/water")[0] == 404
 
     # Preview: the reader's page, under /editor/, never stored by a cache.
-    page.get_by_role("link", name="Preview", exact=True).click()
+    with page.expect_navigation():  # read the page the click leads to, not the one before
+        page.get_by_role("link", name="Preview", exact=True).click()
     preview_url = page.url
     assert "/editor/statements/" in preview_url and preview_url.endswith("/preview")
     assert page.inner_text("article h1") == "Water for the district"
@@ -84,7 +87,8 @@ def test_create_preview_publish_correct_withdraw(editor_page, reader):
 
     # Publish: readers see it at once.
     page.goto(edit_url)
-    page.get_by_role("button", name=re.compile("^Publish")).click()
+    with page.expect_navigation():  # read the page the click leads to, not the one before
+        page.get_by_role("button", name=re.compile("^Publish")).click()
     assert "Published" in banners(page)
     status, text, article = reader("/statements/water")
     assert status == 200 and "The pumps stopped on Monday." in text
@@ -97,7 +101,8 @@ def test_create_preview_publish_correct_withdraw(editor_page, reader):
     page.goto(edit_url)
     page.fill("#body", "The pumps stopped on **Tuesday**.")
     page.fill("#correction_note", "The day was wrong.")
-    page.get_by_role("button", name="Save and publish the correction").click()
+    with page.expect_navigation():  # read the page the click leads to, not the one before
+        page.get_by_role("button", name="Save and publish the correction").click()
     assert "Saved." in banners(page)
     status, text, _ = reader("/statements/water")
     assert status == 200 and "Tuesday" in text and "Monday" not in text
@@ -107,7 +112,8 @@ def test_create_preview_publish_correct_withdraw(editor_page, reader):
     page.fill("#reason", "Published by mistake.")
     page.get_by_role("button", name="Withdraw this statement").click()
     assert reader("/statements/water")[0] == 200  # not before it is confirmed
-    page.get_by_role("button", name="Yes, withdraw it").click()
+    with page.expect_navigation():  # read the page the click leads to, not the one before
+        page.get_by_role("button", name="Yes, withdraw it").click()
     assert "Withdrawn" in banners(page)
     status, text, _ = reader("/statements/water")
     assert status == 410 and "Published by mistake." in text
@@ -130,7 +136,8 @@ def test_editor_pages_are_clean_and_never_cached_by_the_worker(account, new_cont
     page.get_by_role("link", name="Write a new statement").click()
     page.fill("#title", "Scripts only enhance")
     page.fill("#body", "Text.")
-    page.get_by_role("button", name="Save draft").click()
+    with page.expect_navigation():  # read the page the click leads to, not the one before
+        page.get_by_role("button", name="Save draft").click()
     assert "Saved." in banners(page)
     errors.assert_clean()
     cached = page.evaluate(
@@ -175,10 +182,12 @@ def test_a_previewed_draft_never_reaches_the_editors_device(account, new_context
     page.get_by_role("link", name="Write a new statement").click()
     page.fill("#title", DRAFT_TITLE)
     page.fill("#body", DRAFT_TEXT)
-    page.get_by_role("button", name="Save draft").click()
+    with page.expect_navigation():  # read the page the click leads to, not the one before
+        page.get_by_role("button", name="Save draft").click()
     assert "Saved." in banners(page)
     draft_id = page.url.rsplit("/", 1)[1]
-    page.get_by_role("link", name="Preview", exact=True).click()
+    with page.expect_navigation():  # read the page the click leads to, not the one before
+        page.get_by_role("link", name="Preview", exact=True).click()
     assert page.url.endswith(f"/editor/statements/{draft_id}/preview")
     assert page.inner_text("article h1") == DRAFT_TITLE and DRAFT_TEXT in page.inner_text("article")
     assert page.evaluate("() => document.scripts.length") == 0

@@ -110,7 +110,8 @@ def log_in(page) -> None:
     page.goto("/editor/login")
     page.fill("#email", EMAIL)
     page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    with page.expect_navigation():  # read the page the click leads to, not the one before
+        page.get_by_role("button", name="Log in", exact=True).click()
     assert page.url.endswith("/editor/")
 
 

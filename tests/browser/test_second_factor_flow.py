@@ -45,11 +45,13 @@ def test_enrol_then_log_in_with_a_code_and_manage_accounts(live_server, new_cont
     assert_fits_and_accessible(page)
     secret = page.inner_text("#secret").replace(" ", "")
     page.fill("#code", pyotp.TOTP(secret).at(int(clock.now.timestamp())))
-    page.get_by_role("button", name="Turn on the second factor").click()
+    with page.expect_navigation():  # read the page the click leads to, not the one before
+        page.get_by_role("button", name="Turn on the second factor").click()
     codes = page.locator(".recovery-codes code").all_inner_texts()
     assert len(codes) == 10
     assert_fits_and_accessible(page)
-    page.get_by_role("link", name="I have kept them: continue").click()
+    with page.expect_navigation():  # read the page the click leads to, not the one before
+        page.get_by_role("link", name="I have kept them: continue").click()
     assert page.url.endswith("/editor/")
 
     page.get_by_role("link", name="Accounts").click()
@@ -61,13 +63,16 @@ def test_enrol_then_log_in_with_a_code_and_manage_accounts(live_server, new_cont
     assert page.url.endswith("/editor/login/code")
     assert_fits_and_accessible(page)
     page.fill("#code", "000000")
-    page.get_by_role("button", name="Log in", exact=True).click()
+    with page.expect_navigation():  # read the page the click leads to, not the one before
+        page.get_by_role("button", name="Log in", exact=True).click()
     assert "The code is wrong" in page.inner_text("[role=alert]")
     assert_fits_and_accessible(page)
     page.fill("#code", pyotp.TOTP(secret).at(int(clock.now.timestamp())))
-    page.get_by_role("button", name="Log in", exact=True).click()
+    with page.expect_navigation():  # read the page the click leads to, not the one before
+        page.get_by_role("button", name="Log in", exact=True).click()
     assert page.url.endswith("/editor/")
-    page.get_by_role("link", name="Second factor").click()
+    with page.expect_navigation():  # read the page the click leads to, not the one before
+        page.get_by_role("link", name="Second factor").click()
     assert "10 recovery codes are left." in page.inner_text("main")
     assert_fits_and_accessible(page)
     # The wrong code's 401 is the one answer the browser reports; nothing else may be.
