@@ -50,22 +50,32 @@ def confirm():
     """Turn the second factor on with a code from the app; the recovery codes, shown once."""
     if g.editor.second_factor:
         return redirect(url_for("second_factor.setup"))
-    wait = throttle.attempt(get_db(), throttle.attempt_keys(g.editor.email))
-    if wait:
-        return _page(429, error=throttle.too_many(wait), headers={"Retry-After": str(wait)})
+    refused = _throttled()
+    if refused:
+        return refused
     db = get_db()
     try:
         with transaction(db):
             codes = second_factor.enrol(db, g.editor, request.form.get("code", ""))
             audit.record(db, g.editor.email, "second_factor" if codes else "second_factor_refused")
     except second_factor.Malformed:
-        return _page(400, error=gettext("That is not a code: a code has 6 digits."))
+        return _not_a_code()
     if not codes:
         return _page(
             422,
             error=gettext("That code is not right. Check the time on your phone, then type the next one."),
         )
     return _codes_page(codes)
+
+
+def _throttled():
+    """The 429 page while this editor's attempts are throttled (codes count as passwords do); None to go on."""
+    wait = throttle.attempt(get_db(), throttle.attempt_keys(g.editor.email))
+    return _page(429, error=throttle.too_many(wait), headers={"Retry-After": str(wait)}) if wait else None
+
+
+def _not_a_code():
+    return _page(400, error=gettext("That is not a code: a code has 6 digits."))
 
 
 def _codes_page(codes: list[str]) -> str:
@@ -80,9 +90,9 @@ def new_recovery_codes():
     """Replace the recovery codes, for a code from the app (not a recovery code); the new ones shown once."""
     if not g.editor.second_factor:
         return redirect(url_for("second_factor.setup"))
-    wait = throttle.attempt(get_db(), throttle.attempt_keys(g.editor.email))
-    if wait:
-        return _page(429, error=throttle.too_many(wait), headers={"Retry-After": str(wait)})
+    refused = _throttled()
+    if refused:
+        return refused
     db = get_db()
     try:
         with transaction(db):
@@ -92,7 +102,7 @@ def new_recovery_codes():
             codes = second_factor.new_recovery_codes(db, g.editor.id) if passed else None
             audit.record(db, g.editor.email, "recovery_codes" if passed else "second_factor_refused")
     except second_factor.Malformed:
-        return _page(400, error=gettext("That is not a code: a code has 6 digits."))
+        return _not_a_code()
     if not codes:
         return _page(422, error=gettext("That code is not right: type the one your app shows now."))
     return _codes_page(codes)
