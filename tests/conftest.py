@@ -123,6 +123,20 @@ def runner(app):
     return app.test_cli_runner()
 
 
+@pytest.fixture
+def reader(app):
+    """A reader's client: no editor cookie."""
+    return app.test_client()
+
+
+def sync(client, since=None, **params) -> dict:
+    """One ``/api/sync`` answer as a device gets it (``since`` left out when None); it must be a 200."""
+    query = {"since": since, **params} if since is not None else params
+    response = client.get("/api/sync", query_string=query)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
 def create_draft(connection, title: str) -> str:
     """A draft with one revision (inside the caller's transaction); its id."""
     statement_id = store.create_statement(connection, title=title, lang="en", published=None)

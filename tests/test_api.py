@@ -6,12 +6,7 @@ import datetime as dt
 import re
 
 import pytest
-
-
-def sync(client, **params):
-    response = client.get("/api/sync", query_string=params)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
+from conftest import sync
 
 
 def test_statement_object_has_every_field(client, publisher):

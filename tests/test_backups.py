@@ -6,14 +6,9 @@ import sqlite3
 import stat
 
 import pytest
+from conftest import sync
 
 from bulletin.statements import db, epochs
-
-
-def sync(client, since=None):
-    response = client.get("/api/sync", query_string={"since": since} if since else {})
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
 
 
 def titles(payload):

@@ -5,21 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import sync
 from editor_client import EditorClient, add_editor, form_values
 
 from bulletin.statements import db, store
-
-
-@pytest.fixture
-def reader(app):
-    """A reader's editor_client: no editor cookie."""
-    return app.test_client()
-
-
-def sync(reader, since=None):
-    response = reader.get("/api/sync", query_string={"since": since} if since else {})
-    assert response.status_code == 200
-    return response.get_json()
 
 
 def slugs_in(payload):

@@ -14,11 +14,6 @@ from bulletin.editor import diffs
 from bulletin.statements import db
 
 
-@pytest.fixture
-def reader(app):
-    return app.test_client()
-
-
 def revision_ids(app, statement_id):
     connection = db.connect(app.config["DATABASE"])
     try:

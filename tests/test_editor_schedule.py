@@ -5,19 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-import pytest
+from conftest import sync
 from editor_client import EditorClient, add_editor
 
 from bulletin.statements import db
-
-
-@pytest.fixture
-def reader(app):
-    return app.test_client()
-
-
-def sync(reader, since=None):
-    return reader.get("/api/sync", query_string={"since": since} if since else {}).get_json()
 
 
 def local(instant: dt.datetime, zone: str = "UTC") -> str:
