@@ -182,7 +182,9 @@ def cached_response(
     recheck = etag_parts if callable(etag_parts) else None
     parts = recheck(get_db()) if recheck is not None else etag_parts
     epoch = _epoch()
-    etag = etag_for(bundles.built(current_app).build_id, epoch, request.path, canonical, *parts)
+    etag = etag_for(
+        bundles.built(current_app).build_id, epoch, request.script_root + request.path, canonical, *parts
+    )
     # Tells the hot path (bulletin.hotpath) that this answer may be replayed, and how to check it later.
     request.environ[hotpath.MARK] = etag
     request.environ[hotpath.CANONICAL] = canonical

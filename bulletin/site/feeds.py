@@ -11,12 +11,15 @@ import datetime as dt
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
+from bulletin.http.addresses import unmounted
 from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
 from bulletin.i18n import INTERFACE_LANGS
 from bulletin.statements import store
 
 bp = Blueprint("feeds", __name__)
+# Absolute addresses in feeds: the app's root, then the path below it (templates/feeds/).
+bp.add_app_template_filter(unmounted, "unmounted")
 
 FEED_SIZE = 30
 SITEMAP_SIZE = 50_000  # the sitemap protocol's limit per file
@@ -31,8 +34,8 @@ def atom_time(value) -> str:
 
 
 def base_url() -> str:
-    """The public origin, without a trailing slash."""
-    return current_app.config.get("BASE_URL") or request.host_url.rstrip("/")
+    """The public origin and the app's mount prefix (``https://host/news``), without a trailing slash."""
+    return current_app.config.get("BASE_URL") or request.url_root.rstrip("/")
 
 
 def _feed(tag: str | None):
@@ -68,7 +71,7 @@ def sitemap():
 
     def render():
         statements = store.list_published(db, limit=SITEMAP_SIZE)
-        homes = [url_for("reader.index", lang=lang) for lang in INTERFACE_LANGS]
+        homes = [unmounted(url_for("reader.index", lang=lang)) for lang in INTERFACE_LANGS]
         body = render_template("feeds/sitemap.xml", statements=statements, homes=homes, base_url=base_url())
         return body, 200, {"Content-Type": "application/xml; charset=utf-8"}
 
