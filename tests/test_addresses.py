@@ -175,3 +175,11 @@ def test_feeds_name_the_pages_under_the_prefix_once(client, published):
         .get_json()["statements"][0]["url"]
         .startswith("/news/statements/")
     )
+
+
+def test_the_editor_s_preview_links_where_the_reader_s_page_does(editor_client, publisher):
+    released = publisher.publish("Release the journalist", slug="release", tags=["press"])
+    publisher.publish("Liberen a la periodista", lang="es", slug="liberen", translation_of="release")
+    preview = editor_client.get(f"/editor/statements/{released}/preview").get_data(as_text=True)
+    # The preview is at another address than the reader's page: its links are resolved as there.
+    assert _article_links(preview) == ["/statements/liberen/", "/tags/press/", "/statements/release/"]
