@@ -10,6 +10,9 @@ import re
 import brotli
 from conftest import sync
 
+from bulletin.statements import db, store
+from bulletin.statements.records import stored_time
+
 INDEX = "/sync/index.json"
 
 
@@ -194,3 +197,62 @@ def test_a_device_with_a_cursor_needs_only_the_chunks_past_it(client, publisher)
     # The same records /api/sync gives since the same position.
     cursor = f"v1.{index_of(client)['epoch'][:12]}.{position}"
     assert sync(client, since=cursor)["statements"][-1] == records_by_files(client, position)[-1]
+
+
+def fill_quickly(app, count: int) -> None:
+    """``count`` published statements written straight into the store's tables in one transaction.
+
+    The write path takes half a millisecond a statement (a minute for
+    100,000); this writes the rows it would write, less the search index
+    and the audit log, which sync does not read.
+    """
+    stamp = stored_time(dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+    first = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    connection = db.connect(app.config["DATABASE"])
+    try:
+        with db.transaction(connection):
+            connection.executemany(
+                "INSERT INTO statements (id, slug, lang, translation_group, status, published, slug_frozen,"
+                " current_revision, created_at, updated_at, change_seq, first_public_revision)"
+                " VALUES (?, ?, 'en', ?, 'published', ?, 1, ?, ?, ?, ?, 1)",
+                (
+                    (
+                        f"s{n}",
+                        f"s{n}",
+                        f"s{n}",
+                        stored_time(first + dt.timedelta(hours=n)),
+                        f"r{n}",
+                        stamp,
+                        stamp,
+                        n + 1,
+                    )
+                    for n in range(count)
+                ),
+            )
+            connection.executemany(
+                "INSERT INTO revisions (id, statement_id, number, source_text, source_format, body_html, title,"
+                " author, created_at, description) VALUES (?, ?, 1, '', 'html', ?, ?, 'editor', ?, '')",
+                ((f"r{n}", f"s{n}", f"<p>Text {n}.</p>", f"Statement {n}", stamp) for n in range(count)),
+            )
+            connection.executemany(
+                "INSERT INTO changes (seq, statement_id, kind, revision_id, at) VALUES (?, ?, 'publish', ?, ?)",
+                ((n + 1, f"s{n}", f"r{n}", stamp) for n in range(count)),
+            )
+    finally:
+        connection.close()
+
+
+def test_the_index_stays_under_4_kb_brotli_at_100000_statements(client, app, publisher):
+    fill_quickly(app, 100_000)
+    publisher.publish("The newest", published=dt.date(2025, 1, 1))
+    connection = publisher.connection()
+    assert store.count_published(connection) == 100_001
+    connection.close()
+    index = client.get(INDEX).get_data()
+    assert len(brotli.compress(index)) < 4096
+    body = json.loads(index)
+    assert body["seq"] == 100_001 and 10 <= len(body["chunks"]) <= 20
+    # Every statement is in exactly one chunk, the older ones listed in ``older``.
+    entries = chunks(client)
+    assert sum(c["to"] - c["from"] for c in entries) == 100_001
+    assert json.loads(fetch(client, body["snapshot"]["path"]))["records"][0]["title"] == "The newest"
