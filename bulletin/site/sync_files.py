@@ -37,11 +37,12 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, abort, current_app
+from flask import Blueprint, Response, current_app
 
 from bulletin.assets import bundles
 from bulletin.http.caching import cached_response, public_cache_control
 from bulletin.http.database import get_db
+from bulletin.http.errors import ApiError
 from bulletin.i18n import interface_lang
 from bulletin.site.render import statement_object, withdrawal_object
 from bulletin.statements import epochs, store
@@ -268,12 +269,11 @@ def index():
 @bp.get("/<name>")
 def sync_file(name: str):
     """A snapshot, chunk or ``older`` file the current index names; 404 for any other name."""
-    if not _NAME.match(name):
-        abort(404)
     db = get_db()
-    found = build_index(db).files.get(name)
+    found = build_index(db).files.get(name) if _NAME.match(name) else None
     if found is None:
-        abort(404)  # an earlier state's file: its content may be withdrawn
+        # Another state's file (its content may since have been withdrawn), or no file at all.
+        raise ApiError(404, "not_found", "no file of the current sync index has this name")
     response = cached_response(
         # Its name is its content, checked current above: the kept copy serves every state naming it.
         ("sync-file", name),
