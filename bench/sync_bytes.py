@@ -15,17 +15,27 @@ the wire (status line, headers, body), with ``Accept-Encoding: identity``
 (raw) and as Chromium asks (Brotli). Every response must be a 200, every file
 exactly the size and SHA-256 its index gives, and both ways must bring the
 same statements.
+
+With ``--index-statements N`` it also measures what keeping the index costs
+at N statements (published through the store in one transaction, short
+bodies): the first index of a process (every chunk rendered once), then for
+``--changes`` publications each, the time from the save's commit to the new
+index answered (p50/p99), and the index's size.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import json
+import time
 
 import brotli
 
 from . import report
+from .scale import make_app, percentile
+from .site import publish as publish_one
 from .site import scratch_folder
 from .sync_efficiency import ACCEPT, new_app, publish, seed_shape, statement_text, wire_bytes
 
@@ -97,7 +107,7 @@ def measure(count: int) -> dict:
     for name, headers in (("raw", RAW), ("Brotli", ACCEPT)):
         api = by_api(client, None, headers, keep)
         files = by_files(client, None, headers)
-        assert api[2] == files[2] and len(api[2]) == keep, "both ways bring the same newest statements"
+        assert api[2] == files[2] and len(api[2]) == min(keep, count + 1), "both ways bring the same newest statements"
         rows[name]["first"] = {"api": api[:2], "files": files[:2]}
         first[name] = (api[3], files[3])
     publish(app, [statement_text(count + 1, vocabulary, lengths)])
@@ -110,9 +120,53 @@ def measure(count: int) -> dict:
     return {"count": count, "keep": keep, "rows": rows}
 
 
+def index_cost(count: int, changes: int) -> dict:
+    """Seconds for the first index at ``count`` statements; ms from each later save to its new index."""
+    from bulletin.statements import db, store
+    from bulletin.statements.db import transaction
+
+    app = make_app(scratch_folder("bulletin-sync-index-"))
+    connection = db.connect(app.config["DATABASE"])
+    start = time.perf_counter()
+    with transaction(connection):
+        for n in range(count):
+            published = dt.datetime(2000, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=n)
+            publish_one(connection, f"Statement {n}", f"<p>Text of statement {n}.</p>", published)
+    filled = time.perf_counter() - start
+    client = app.test_client()
+    start = time.perf_counter()
+    response = client.get("/sync/index.json")
+    first = time.perf_counter() - start
+    assert response.status_code == 200
+    samples = []
+    for n in range(changes):
+        publish_one(connection, f"New {n}", f"<p>New statement {n}.</p>", dt.date(2025, 1, 1))
+        start = time.perf_counter()
+        response = client.get("/sync/index.json")
+        samples.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200 and response.get_json()["seq"] == store.latest_change_seq(
+            connection
+        )
+    connection.close()
+    return {
+        "statements": count,
+        "fill_seconds": filled,
+        "first_index_seconds": first,
+        "after_a_change_ms": {
+            "p50": percentile(samples, 0.5),
+            "p99": percentile(samples, 0.99),
+            "n": changes,
+        },
+        "index_bytes": len(response.get_data()),
+        "index_brotli": len(brotli.compress(response.get_data(), quality=11)),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=200, help="statements published before the first sync")
+    parser.add_argument("--index-statements", type=int, default=0, help="also time the index at this many")
+    parser.add_argument("--changes", type=int, default=50, help="publications timed with --index-statements")
     args = parser.parse_args()
     print(f"machine: {report.machine()}")
     result = measure(args.count)
@@ -136,6 +190,32 @@ def main() -> None:
             table,
         )
     )
+    if args.index_statements:
+        cost = index_cost(args.index_statements, args.changes)
+        after = cost["after_a_change_ms"]
+        print(
+            report.table(
+                [
+                    "statements",
+                    "first index (s)",
+                    "after a change p50 (ms)",
+                    "p99 (ms)",
+                    "index bytes",
+                    "Brotli",
+                ],
+                [
+                    [
+                        cost["statements"],
+                        cost["first_index_seconds"],
+                        after["p50"],
+                        after["p99"],
+                        cost["index_bytes"],
+                        cost["index_brotli"],
+                    ]
+                ],
+            )
+        )
+        result["index_cost"] = cost
     print(f"raw results: {report.save('sync_bytes', result)}")
 
 
