@@ -107,7 +107,9 @@ def measure(count: int) -> dict:
     for name, headers in (("raw", RAW), ("Brotli", ACCEPT)):
         api = by_api(client, None, headers, keep)
         files = by_files(client, None, headers)
-        assert api[2] == files[2] and len(api[2]) == min(keep, count + 1), "both ways bring the same newest statements"
+        assert api[2] == files[2] and len(api[2]) == min(keep, count + 1), (
+            "both ways bring the same newest statements"
+        )
         rows[name]["first"] = {"api": api[:2], "files": files[:2]}
         first[name] = (api[3], files[3])
     publish(app, [statement_text(count + 1, vocabulary, lengths)])
