@@ -40,7 +40,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, request
 
 from bulletin.assets import bundles
 from bulletin.http.caching import cached_response, public_cache_control
@@ -105,6 +105,7 @@ def _context(db: sqlite3.Connection) -> tuple:
         interface_lang(),
         config["TIMEZONE"],
         config["BASE_URL"],
+        request.script_root,  # the path the app is mounted under, which addresses may carry
         epochs.current(db),
     )
 
