@@ -106,6 +106,7 @@ def test_files_are_immutable_open_to_every_origin_and_the_index_short_lived(clie
     path = response.get_json()["snapshot"]["path"]
     response = client.get(f"/sync/{path}")
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert client.get(f"/sync/{path}", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
     brotli_body = client.get(f"/sync/{path}", headers={"Accept-Encoding": "br"})
@@ -167,9 +168,16 @@ def test_a_change_renames_only_the_files_it_touched(client, publisher):
 
 
 def test_the_files_are_a_function_of_the_database_alone(client, publisher, make_app):
-    ids = [publisher.publish(f"S{n}") for n in range(120)]
-    publisher.withdraw(ids[5])
-    publisher.revise(ids[7], title="S7 corrected", body="<p>Fixed.</p>")
+    # Kept up to date change after change (as the publisher does), with every chunk size on the way.
+    ids = []
+    for n in range(125):
+        ids.append(publisher.publish(f"S{n}"))
+        if n in (3, 9, 10, 57, 99, 100, 111):
+            publisher.revise(ids[n // 2], title=f"S{n // 2} corrected", body="<p>Fixed.</p>")
+        if n in (20, 104):
+            publisher.withdraw(ids[n - 1])
+        if n % 7 == 0 or n > 98:
+            every_file(client)
     kept = every_file(client)
     index = client.get(INDEX).get_data()
     # Another app on the same database, with nothing kept: the same files, byte for byte.
