@@ -125,3 +125,22 @@ def test_a_device_far_behind_reads_the_older_list_then_every_chunk_past_it(page,
     # Every chunk once, in order: all of them lie past the device's position (2).
     assert fetched[2:] == [f"/sync/{chunk['path']}" for chunk in older + current["chunks"]]
     assert not sync_hits(live_server, "/api/sync")
+
+
+def test_a_cursor_from_the_api_carries_on_by_files(page, live_server):
+    publish_some(live_server)
+    live_server.stub("/sync/index.json", "{}", "application/json", status=404)
+    harness.ready_offline(page)  # synced by /api/sync
+    live_server.unstub("/sync/index.json")
+    live_server.clear_hits()
+    live_server.publisher.publish(
+        "Fresh news", "<p>Just out.</p>", slug="fresh", published=dt.date(2022, 2, 1)
+    )
+    page.goto("/")
+    harness.poll(page, "async () => !!(await OfflineStore.byUrl('/statements/fresh'))")
+    # The same position, read from the API's cursor: only the new chunk, no snapshot.
+    assert sync_hits(live_server, "/sync/*") == [
+        "/sync/index.json",
+        f"/sync/{index(live_server)['chunks'][-1]['path']}",
+    ]
+    assert stored_titles(page) == ["Fresh news", "Statement 0", "Statement 1", "Statement 2"]
