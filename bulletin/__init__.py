@@ -75,6 +75,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     # The only place the editor is wired in: nothing public imports it.
     editor.init_app(app)
     app.wsgi_app = _wsgi_stack(app)
+    # `prepare` makes a second app after building the assets, to ask it for the headers nginx repeats.
+    app.extensions["bulletin_factory"] = create_app
     return app
 
 

@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from bulletin.assets import bundles
+from bulletin.http import nginx_headers
 from bulletin.http.database import get_db, high_water, prepared_db, writability_problem
 from bulletin.importing import importer
 from bulletin.importing.sources import DEFAULT_DROP_LINES
@@ -25,10 +26,12 @@ from bulletin.statements.dates import DateError, parse_date
 @click.command("prepare")
 @with_appcontext
 def prepare_command():
-    """Apply database migrations and build the asset bundles.
+    """Apply database migrations, build the asset bundles, write nginx's header include.
 
     Run once before starting the server's workers, so that they never race
-    on start-up work.
+    on start-up work. The include (nginx-header-maps.conf and
+    nginx-headers.conf in the instance folder) gives the files nginx serves
+    from the publish folder the headers the app would send for them.
     """
     path = current_app.config["DATABASE"]
     # Said in a sentence, not a traceback: the operator must fix the disk or the permissions.
@@ -51,6 +54,11 @@ def prepare_command():
         click.echo(f"the database went back in time since it was last served: new epoch {renewed[:12]}")
     built = bundles.build(current_app)
     click.echo(f"built {len(built)} asset files; database {current_app.config['DATABASE']} is up to date")
+    # Asked of an app made after the build, which loads it: the CSP names the
+    # new stylesheet's hash and the icons just made are served.
+    built_app = current_app.extensions["bulletin_factory"](dict(current_app.config))
+    for path in nginx_headers.write(built_app, current_app.instance_path):
+        click.echo(f"wrote {path}")
 
 
 def _parse_date_option(value: str | None, tz: zoneinfo.ZoneInfo):
