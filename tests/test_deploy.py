@@ -26,6 +26,7 @@ from bulletin import config, create_app
 from bulletin.authoring import changes
 from bulletin.http import nginx_headers
 from bulletin.http.caching import SECURITY_HEADER_NAMES
+from bulletin.publishing import fileset, publisher
 from bulletin.site import proxy_refresh
 from bulletin.statements import db, store
 from testbed import folder as publish_folder
@@ -60,18 +61,10 @@ def write_includes(database: str, folder) -> None:
     nginx_headers.write(create_app({"DATABASE": database, "SECRET_KEY": "deploy-test"}), folder)
 
 
-def public_urls(database: str) -> list[str]:
-    """The addresses of every public file of the test site, each kind of file at least once."""
-    app = create_app({"DATABASE": database, "SECRET_KEY": "deploy-test", "SERVER_NAME": "localhost"})
+def export_urls(app) -> list[str]:
+    """Files the live folder leaves to the app but an export holds: worker, manifests, offline pages, icons."""
     with app.test_request_context():
-        urls = [
-            flask.url_for("reader.index"),
-            flask.url_for("reader.index", lang="ru"),
-            flask.url_for("reader.tag", tag="harbour"),
-            flask.url_for("about.about"),
-            flask.url_for("feeds.feed"),
-            flask.url_for("feeds.tag_feed", tag="harbour"),
-            flask.url_for("feeds.sitemap"),
+        return [
             flask.url_for("worker.web_manifest"),
             flask.url_for("worker.web_manifest", lang="ru"),
             flask.url_for("worker.service_worker"),
@@ -83,8 +76,22 @@ def public_urls(database: str) -> list[str]:
             "/favicon.ico",  # static/root/ files, served at the root by name
             "/apple-touch-icon.png",
         ]
-        urls += [flask.url_for("reader.statement", slug=slug) for slug in SLUGS]
-    return urls
+
+
+def published_files(app, publish) -> dict[str, str]:
+    """{address nginx serves a file of the folder at: the app's address of it} for every file published."""
+    renderer = fileset.Renderer(app)
+    connection = db.connect(app.config["DATABASE"])
+    with renderer.url_context():
+        addresses = list(fileset.site_addresses(connection))
+    connection.close()
+    addresses += fileset.sync_addresses(renderer) or []
+    found = {}
+    for address in addresses:
+        name = publish_folder.file_for(address)
+        if (publish / name).is_file():
+            found[publish_folder.folder_url(address)] = address
+    return found
 
 
 SLUGS = ("first", "second", "third")
@@ -93,14 +100,15 @@ SLUGS = ("first", "second", "third")
 class Stack:
     """gunicorn serving Bulletin, nginx in front of it with the deployment's configuration.
 
-    ``files``: the publish folder holds the public site's files (else it is empty).
+    ``files``: the app publishes the public site to the folder nginx serves
+    (``publish --all`` first; each change after), with the files an export
+    adds beside them; else the folder stays empty and everything reaches the app.
     """
 
     def __init__(self, folder, *, refresh: bool = False, files: bool = False):
         self.folder = folder
         self.database = database = str(folder / "bulletin.sqlite3")
         self.publish = folder / "publish"
-        self.publish.mkdir()
         self.files: dict[str, str] = {}  # address in the folder -> the app's address of the same file
         db.migrate_file(database)
         for slug in SLUGS:
@@ -113,14 +121,23 @@ class Stack:
             "BULLETIN_DATABASE": database,
             "BULLETIN_SECRET_KEY": "deploy-test",
             "BULLETIN_TRUSTED_PROXIES": "1",
+            # Feeds and sitemaps name the origin readers use, whoever renders them.
+            "BULLETIN_BASE_URL": f"http://{HOST}:{port}",
             **FAST_HASHING,
         }
+        if files:
+            self.env["BULLETIN_PUBLISH_DIR"] = str(self.publish)
+            publisher.publish_all(self.make_app())
+        else:
+            self.publish.mkdir()
         if refresh:
             self.env["BULLETIN_NGINX_REFRESH_URL"] = f"http://{HOST}:{port}"
         self.app = start_gunicorn("app:app", env=self.env, log=folder / "gunicorn.log", workers=1)
         try:
             if files:
-                self.files = publish_folder.write_folder(self.app.port, public_urls(database), self.publish)
+                self.files = published_files(self.make_app(), self.publish)
+                extra = publish_folder.write_folder(self.app.port, export_urls(self.make_app()), self.publish)
+                self.files.update(extra)
             config = write_deploy_config(
                 folder / "nginx",
                 port=port,
@@ -132,6 +149,11 @@ class Stack:
         except BaseException:
             self.app.stop()
             raise
+
+    def make_app(self):
+        """The app as gunicorn runs it, in this process (to publish, or to render an address)."""
+        settings = config.from_environment(self.env)
+        return create_app({**settings, "SECRET_KEY": "deploy-test"})
 
     def stop(self) -> None:
         self.nginx.stop()
@@ -275,7 +297,9 @@ WITHDRAWN_PAGES = (
     "/tags/harbour/feed.atom",
 )
 # Pages that listed it and go on without it.
-LISTS = ("/", "/feed.atom", "/sitemap.xml", "/api/statements")
+# (The sitemap is an index of parts now, the parts files of the publish
+# folder; the app's renewal at a withdrawal does not name the parts.)
+LISTS = ("/", "/feed.atom", "/api/statements")
 
 
 def _read_three_times(port: int) -> None:
@@ -447,7 +471,14 @@ def test_every_file_from_the_folder_has_the_apps_headers_and_bytes(files_stack):
             # Served from the file: nginx's own validator, nothing from the micro-cache.
             assert served.header("x-cache-status") is None, address
             assert served.header("etag") and served.header("last-modified"), address
-            assert _compared(served) == _compared(direct), (address, headers)
+            expected, got = _compared(direct), _compared(served)
+            if "vary" not in expected:
+                # A body the app keeps in one form only (too small to gain) still
+                # has siblings in the folder: nginx may send one (and say it
+                # varies), the same bytes decoded.
+                for name in ("content-encoding", "vary"):
+                    got.pop(name, None)
+            assert got == expected, (address, headers)
             assert _decoded(served) == _decoded(direct), address
 
 
@@ -499,7 +530,8 @@ def test_a_withdrawn_statements_removed_file_gets_the_apps_410_through_nginx(doo
         connection, statement_id, "Published in error.", changes.tool_context("editor@example.org")
     )
     connection.close()
-    publish_folder.remove(stack.publish, stack.files[address])  # what the publisher does at a withdrawal
+    publisher.publish(stack.make_app())  # as the editor's save does it
+    assert not (stack.publish / publish_folder.file_for(address)).exists()
     for headers in (BR, GZIP, {}):
         reply = fetch(stack.nginx.port, stack.files[address], headers)
         direct = fetch(stack.app.port, stack.files[address], headers)

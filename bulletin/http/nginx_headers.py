@@ -42,8 +42,10 @@ HEADERS_FILE = "nginx-headers.conf"
 # Headers that belong to one response or to the server that sends it, not to
 # the kind of file: nginx sets its own (its ETag and Last-Modified are as
 # good validators for a file as the app's), or derives them from the
-# compressed sibling it picks (Content-Encoding, Vary), or from the
-# extension (Content-Type, below).
+# compressed sibling it picks (Content-Encoding), or from the extension
+# (Content-Type, below). Vary is the kind's: nginx's own (gzip_vary) is
+# sent only to requests that name an encoding, and a cache that stored an
+# answer to one that named none would hand everyone the uncompressed body.
 PER_RESPONSE = frozenset(
     name.lower()
     for name in (
@@ -52,7 +54,6 @@ PER_RESPONSE = frozenset(
         "Content-Type",
         "ETag",
         "Last-Modified",
-        "Vary",
         "Date",
         "Server",
         "Accept-Ranges",
@@ -174,13 +175,18 @@ def sample(app: Flask, kinds: Iterable[Kind] = KINDS) -> list[Sample]:
             if plain.status_code != 200:
                 continue
             headers, over_https = _kept(plain), _kept(secure)
+            content_type = plain.headers.get("Content-Type", "")
+            if not content_type.startswith("image/"):
+                # The folder keeps compressed siblings of every text file, so the
+                # answer varies even where this sample was too small to compress.
+                headers.setdefault("Vary", "Accept-Encoding")
             samples.append(
                 Sample(
                     kind=kind.name,
                     pattern=kind.pattern,
                     extension=kind.extension,
                     url=url,
-                    content_type=plain.headers.get("Content-Type", ""),
+                    content_type=content_type,
                     headers=headers,
                     https_only={name: value for name, value in over_https.items() if name not in headers},
                 )
