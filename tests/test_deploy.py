@@ -18,7 +18,6 @@ import urllib.parse
 import urllib.request
 
 import brotli
-import flask
 import pytest
 from editor_client import EMAIL, PASSWORD, add_editor, csrf_of
 
@@ -26,12 +25,13 @@ from bulletin import config, create_app
 from bulletin.authoring import changes
 from bulletin.http import nginx_headers
 from bulletin.http.caching import SECURITY_HEADER_NAMES
-from bulletin.publishing import fileset, publisher
+from bulletin.publishing import publisher
 from bulletin.site import proxy_refresh
 from bulletin.statements import db, store
 from testbed import folder as publish_folder
 from testbed.nginx_conf import brotli_available, write_deploy_config
-from testbed.servers import HOST, fetch, free_port, nginx_syntax_check, start_gunicorn, start_nginx
+from testbed.servers import HOST, fetch, free_port, nginx_syntax_check
+from testbed.stack import Stack, write_includes
 
 pytestmark = pytest.mark.skipif(
     shutil.which("nginx") is None, reason="nginx is not installed: apt-get install nginx (.ci/run does)"
@@ -42,122 +42,10 @@ GZIP = {"Accept-Encoding": "gzip, deflate"}
 JSON = {"Accept": "application/json"}
 # Every kind of request nginx keeps its own copy for: encodings, and errors' formats.
 VARIANTS = (BR, GZIP, {}, JSON)
-FAST_HASHING = {"BULLETIN_ARGON2_TIME_COST": "1", "BULLETIN_ARGON2_MEMORY_KIB": "64"}
 MICRO_CACHE_SECONDS = 1.0
 STALE_DEADLINE = 10.0
 POLL_SECONDS = 0.05
 SECURITY_HEADERS = tuple(name.lower() for name in SECURITY_HEADER_NAMES)
-
-
-def _publish(database: str, slug: str, body: str, tags=()) -> None:
-    connection = db.connect(database)
-    draft = changes.Draft(slug.title(), body, "html", slug=slug, tags=tags)
-    changes.create(connection, draft, changes.tool_context("editor@example.org"), publish=True)
-    connection.close()
-
-
-def write_includes(database: str, folder) -> None:
-    """The header includes, as `prepare` writes them into the instance folder."""
-    nginx_headers.write(create_app({"DATABASE": database, "SECRET_KEY": "deploy-test"}), folder)
-
-
-def export_urls(app) -> list[str]:
-    """Files the live folder leaves to the app but an export holds: worker, manifests, offline pages, icons."""
-    with app.test_request_context():
-        return [
-            flask.url_for("worker.web_manifest"),
-            flask.url_for("worker.web_manifest", lang="ru"),
-            flask.url_for("worker.service_worker"),
-            flask.url_for("worker.offline_page"),
-            flask.url_for("worker.statement_shell"),
-            flask.url_for("worker.list_shell"),
-            flask.url_for("worker.tag_shell"),
-            flask.url_for("worker.statement_shell", lang="ar"),
-            "/favicon.ico",  # static/root/ files, served at the root by name
-            "/apple-touch-icon.png",
-        ]
-
-
-def published_files(app, publish) -> dict[str, str]:
-    """{address nginx serves a file of the folder at: the app's address of it} for every file published."""
-    renderer = fileset.Renderer(app)
-    connection = db.connect(app.config["DATABASE"])
-    with renderer.url_context():
-        addresses = list(fileset.site_addresses(connection))
-    connection.close()
-    addresses += fileset.sync_addresses(renderer) or []
-    found = {}
-    for address in addresses:
-        name = publish_folder.file_for(address)
-        if (publish / name).is_file():
-            found[publish_folder.folder_url(address)] = address
-    return found
-
-
-SLUGS = ("first", "second", "third")
-
-
-class Stack:
-    """gunicorn serving Bulletin, nginx in front of it with the deployment's configuration.
-
-    ``files``: the app publishes the public site to the folder nginx serves
-    (``publish --all`` first; each change after), with the files an export
-    adds beside them; else the folder stays empty and everything reaches the app.
-    """
-
-    def __init__(self, folder, *, refresh: bool = False, files: bool = False):
-        self.folder = folder
-        self.database = database = str(folder / "bulletin.sqlite3")
-        self.publish = folder / "publish"
-        self.files: dict[str, str] = {}  # address in the folder -> the app's address of the same file
-        db.migrate_file(database)
-        for slug in SLUGS:
-            text = f"<p>The {slug} statement, long enough to be compressed. " * 8 + "</p>"
-            _publish(database, slug, text, tags=("harbour",) if slug == "first" else ())
-        write_includes(database, folder)
-        port = free_port()
-        self.env = {
-            "BULLETIN_INSTANCE_PATH": str(folder),
-            "BULLETIN_DATABASE": database,
-            "BULLETIN_SECRET_KEY": "deploy-test",
-            "BULLETIN_TRUSTED_PROXIES": "1",
-            # Feeds and sitemaps name the origin readers use, whoever renders them.
-            "BULLETIN_BASE_URL": f"http://{HOST}:{port}",
-            **FAST_HASHING,
-        }
-        if files:
-            self.env["BULLETIN_PUBLISH_DIR"] = str(self.publish)
-            publisher.publish_all(self.make_app())
-        else:
-            self.publish.mkdir()
-        if refresh:
-            self.env["BULLETIN_NGINX_REFRESH_URL"] = f"http://{HOST}:{port}"
-        self.app = start_gunicorn("app:app", env=self.env, log=folder / "gunicorn.log", workers=1)
-        try:
-            if files:
-                self.files = published_files(self.make_app(), self.publish)
-                extra = publish_folder.write_folder(self.app.port, export_urls(self.make_app()), self.publish)
-                self.files.update(extra)
-            config = write_deploy_config(
-                folder / "nginx",
-                port=port,
-                upstream_port=self.app.port,
-                publish=self.publish,
-                includes=folder,
-            )
-            self.nginx = start_nginx(config, port, prefix=folder / "nginx")
-        except BaseException:
-            self.app.stop()
-            raise
-
-    def make_app(self):
-        """The app as gunicorn runs it, in this process (to publish, or to render an address)."""
-        settings = config.from_environment(self.env)
-        return create_app({**settings, "SECRET_KEY": "deploy-test"})
-
-    def stop(self) -> None:
-        self.nginx.stop()
-        self.app.stop()
 
 
 @pytest.fixture(scope="module")
@@ -463,6 +351,8 @@ def test_every_file_from_the_folder_has_the_apps_headers_and_bytes(files_stack):
     stack = files_stack
     encodings = (BR, GZIP, {}) if brotli_available() else (GZIP, {})
     assert len(stack.files) >= 20
+    kinds = {name for name in stack.files if name.startswith("/sync/")}
+    assert "/sync/index.json" in kinds and len(kinds) >= 2  # the index and what it names
     for address, app_address in stack.files.items():
         for headers in encodings:
             direct = fetch(stack.app.port, app_address, headers)
