@@ -32,6 +32,7 @@ a run with any is refused.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import posixpath
 import re
@@ -45,7 +46,7 @@ from testbed.nginx_conf import BROTLI_STATIC, brotli_available, render_site, wri
 from testbed.servers import HOST, ensure_debian_packages, fetch, free_port, start_gunicorn, start_nginx
 
 from . import report
-from .site import make_site, scratch_folder
+from .site import flask, make_site, scratch_folder
 from .static_app import HEADERS_FILE
 
 ACCEPT = {"Accept-Encoding": "br, gzip"}
@@ -171,12 +172,12 @@ def _static_server(
     return "\n".join(line for line in lines if line)
 
 
-def _sync_chunk(port: int) -> list[str]:
-    """The address of a sync chunk (else the snapshot) the app's sync index names; none without sync files."""
-    reply = fetch(port, "/sync/index.json")
-    if reply.status != 200:
+def _sync_chunk(publish: Path) -> list[str]:
+    """The address of a sync chunk (else the snapshot) the folder's sync index names; none without sync files."""
+    index_file = publish / "sync" / "index.json"
+    if not index_file.is_file():
         return []
-    index = json.loads(reply.body)
+    index = json.loads(index_file.read_text(encoding="utf-8"))
     if isinstance(index.get("payload"), str):  # a signed index carries it as its payload
         index = json.loads(index["payload"])
     named = [*(index.get("chunks") or []), index.get("snapshot") or {}]
@@ -198,18 +199,17 @@ def _deploy_server(prefix: Path, port: int, upstream: int, publish: Path, site, 
     )
 
 
-def _folder_targets(bulletin, site, work: Path) -> tuple[Path, list[Target]]:
-    """The publish folder of the statement page, the home page and a sync chunk; their targets."""
-    publish = work / "publish"
-    publish.mkdir()
-    urls = [site.seed_url, "/", *_sync_chunk(bulletin.port)]
-    served = publish_folder.write_folder(bulletin.port, urls, publish)
+def _folder_targets(bulletin, site) -> tuple[Path, list[Target]]:
+    """The site published by ``publish --all``; the statement page, home page and a sync chunk in it."""
+    publish = Path(site.env["BULLETIN_PUBLISH_DIR"])
+    flask(site.env, "publish", "--all")
+    addresses = [publish_folder.folder_url(site.seed_url), "/", *_sync_chunk(publish)]
     names = ["statement page", "home page", "sync chunk"]
     targets = []
-    for (address, _app_url), name in zip(served.items(), names, strict=False):
-        content_type = fetch(bulletin.port, served[address]).header("content-type")
+    for address, name in zip(addresses, names, strict=False):
+        assert (publish / publish_folder.file_for(address)).is_file(), address
         suffix = posixpath.splitext(publish_folder.file_for(address))[1]
-        targets.append(Target(name, address, f"/{name.replace(' ', '-')}{suffix}", content_type))
+        targets.append(Target(name, address, f"/{name.replace(' ', '-')}{suffix}", ""))
     return publish, targets
 
 
@@ -219,7 +219,7 @@ def measure(args) -> dict:
     brotli = brotli_available()
     work = scratch_folder("bulletin-throughput-")
     args.work = str(work)
-    site = make_site(work / "site")
+    site = make_site(work / "site", BULLETIN_PUBLISH_DIR=str(work / "publish"))
     servers = []
     try:
         bulletin = start_gunicorn("app:app", env=site.env, log=work / "bulletin.log")
@@ -227,7 +227,7 @@ def measure(args) -> dict:
         ports = {name: free_port() for name in ("proxy", "static", "plain", "folder", "folder-plain")}
         # The publish folder, behind the deployment's configuration, and the
         # same bytes and headers from a plain static server in the same nginx.
-        publish, folder_targets = _folder_targets(bulletin, site, work)
+        publish, folder_targets = _folder_targets(bulletin, site)
         folder_conf = _deploy_server(
             work / "nginx-folder", ports["folder"], bulletin.port, publish, site, brotli
         )
@@ -238,6 +238,10 @@ def measure(args) -> dict:
         )
         folder_docroot = work / "folder-docroot"
         folder_headers = {t.file: _docroot_file(folder_docroot, t, ports["folder"]) for t in folder_targets}
+        folder_targets = [
+            dataclasses.replace(t, content_type=fetch(ports["folder"], t.url).header("content-type"))
+            for t in folder_targets
+        ]
         started.stop()
         folder_conf += "\n" + _static_server(
             ports["folder-plain"],

@@ -13,10 +13,10 @@ nginx follows.
 Two files, because nginx wants maps at its ``http`` level and the headers
 in the location that serves files:
 
-* :data:`MAPS_FILE` (``http`` level): one ``map`` per header from the
-  served file's path (``$uri`` once ``try_files`` found the file) to the
-  value the app sends for that kind of file; ``""`` when it sends none
-  (nginx then sends none either).
+* :data:`MAPS_FILE` (``http`` level): the kind of the served file from its
+  path (``$uri`` once ``try_files`` found the file), then one ``map`` per
+  header from the kind to the value the app sends for that kind of file;
+  ``""`` when it sends none (nginx then sends none either).
 * :data:`HEADERS_FILE` (``location`` level): the content type of each
   extension, the charset where the app names one, and one ``add_header``
   per header name.
@@ -222,18 +222,24 @@ def _https_only(samples: list[Sample]) -> dict[str, str]:
     return found
 
 
+KIND_VARIABLE = "$bulletin_file_kind"
+
+
 def render_maps(samples: list[Sample]) -> str:
-    """The ``http``-level include: header values by the served file's path."""
+    """The ``http``-level include: the served file's kind by its path, then each header by kind.
+
+    The path's regular expressions are tried once per request (for the
+    kind); each header is then a lookup by the kind's name.
+    """
+    lines = [HEADER_NOTE, "", f"map $uri {KIND_VARIABLE} {{", f"    default {DEFAULT_KIND};"]
+    lines += [f"    {_quoted('~' + one.pattern, pattern=True)} {one.kind};" for one in samples]
+    lines += ["}", ""]
     default = next((one for one in samples if one.kind == DEFAULT_KIND), None)
-    lines = [HEADER_NOTE, ""]
     for name in _names(samples):
         fallback = default.headers.get(name, "") if default else ""
-        lines.append(f"map $uri {_variable(name)} {{")
+        lines.append(f"map {KIND_VARIABLE} {_variable(name)} {{")
         lines.append(f"    default {_quoted(fallback)};")
-        for one in samples:
-            lines.append(
-                f"    {_quoted('~' + one.pattern, pattern=True)} {_quoted(one.headers.get(name, ''))};  # {one.kind}"
-            )
+        lines += [f"    {one.kind} {_quoted(one.headers.get(name, ''))};" for one in samples]
         lines += ["}", ""]
     for name, value in _https_only(samples).items():
         lines += [
