@@ -46,10 +46,6 @@ def nginx_page(browser, stack):
     context.close()
 
 
-def _record(page, url: str) -> dict | None:
-    return page.evaluate("async (url) => (await OfflineStore.byUrl(url)) || null", url)
-
-
 def _change_as_the_editor_does(stack: Stack, change, *args) -> None:
     """A change through the write path, publishing the folder after it as an editor's save does."""
     app = stack.make_app()
@@ -77,12 +73,10 @@ def test_a_device_behind_nginx_gets_a_correction_and_a_withdrawal_then_nginx_ser
     page = nginx_page
     errors = harness.collect_errors(page)
     harness.ready_offline(page)
-    urls = {
-        slug: page.evaluate("(slug) => new URL(`/statements/${slug}`, location).pathname", slug)
-        for slug in ("second", "third")
-    }
-    for url in urls.values():
-        harness.poll(page, "async (url) => !!(await OfflineStore.byUrl(url))", url, message=url)
+    # By id: the device's records as the worker stores them, whatever the pages' addresses.
+    ids = {slug: _statement(stack, slug).id for slug in ("second", "third")}
+    for statement_id in ids.values():
+        harness.poll(page, "async (id) => !!(await OfflineStore.get(id))", statement_id, message=statement_id)
     # It synced from the folder's files, through nginx.
     assert page.evaluate("async () => await OfflineStore.getMeta('cursor')")
     assert (stack.publish / "sync" / "index.json").is_file()
@@ -98,19 +92,19 @@ def test_a_device_behind_nginx_gets_a_correction_and_a_withdrawal_then_nginx_ser
         correction_note="The date was wrong.",
     )
     _change_as_the_editor_does(stack, changes.save, second.id, draft)
-    _change_as_the_editor_does(stack, changes.withdraw, _statement(stack, "third").id, "Published in error.")
+    _change_as_the_editor_does(stack, changes.withdraw, ids["third"], "Published in error.")
 
     page.goto("/")  # a visit while online syncs
     harness.poll(
         page,
-        "async (url) => { const r = await OfflineStore.byUrl(url); return r && r.body_html.includes('Corrected'); }",
-        urls["second"],
+        "async (id) => { const r = await OfflineStore.get(id); return r && r.body_html.includes('Corrected'); }",
+        ids["second"],
         message="the correction on the device",
     )
     harness.poll(
         page,
-        "async (url) => { const r = await OfflineStore.byUrl(url); return r && r.withdrawn; }",
-        urls["third"],
+        "async (id) => { const r = await OfflineStore.get(id); return r && r.withdrawn; }",
+        ids["third"],
         message="the withdrawal on the device",
     )
     assert WITHDRAWN_TEXT not in str(harness.device_contents(page))
