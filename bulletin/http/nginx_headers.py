@@ -123,23 +123,25 @@ def _sync_file(client) -> list[str]:
 
 
 # Most particular first: nginx takes the first regular expression that matches.
+# Not anchored at the root: a site served under a path (/news/sw.js) matches too.
 KINDS = (
-    Kind("worker", r"^/sw\.js$", "js", _endpoint("worker.service_worker")),
+    Kind("worker", r"/sw\.js$", "js", _endpoint("worker.service_worker")),
     Kind("manifest", r"\.webmanifest$", "webmanifest", _endpoint("worker.web_manifest")),
     # The offline shells are documents robots must not index.
     Kind(
         "shell",
-        r"^/([a-z][a-z]/)?offline/(shell|list-shell|tag-shell)/index\.html$",
+        r"/([a-z][a-z]/)?offline/(shell|list-shell|tag-shell)/index\.html$",
         "html",
         _endpoint("worker.statement_shell"),
     ),
     Kind("page", r"\.html$", "html", _endpoint("reader.index")),
     Kind("feed", r"\.atom$", "atom", _endpoint("feeds.feed")),
     Kind("sitemap", r"\.xml$", "xml", _endpoint("feeds.sitemap")),
-    Kind("sync-index", r"^/sync/index\.json$", "json", _path("/sync/index.json")),
-    Kind("sync-file", r"^/sync/.+\.json$", "json", _sync_file),
-    Kind("keys", r"^/keys\.json$", "json", _path("/keys.json")),
-    Kind("mirrors", r"^/mirrors\.json$", "json", _path("/mirrors.json")),
+    Kind("sync-index", r"/sync/index\.json$", "json", _path("/sync/index.json")),
+    # Before the sync files: named, not content-hashed, wherever they sit.
+    Kind("keys", r"/keys\.json$", "json", _path("/keys.json")),
+    Kind("mirrors", r"/mirrors\.json$", "json", _path("/mirrors.json")),
+    Kind("sync-file", r"/sync/[^/]+\.json$", "json", _sync_file),
     Kind("favicon", r"\.ico$", "ico", _path("/favicon.ico")),
     Kind("touch-icon", r"\.png$", "png", _path("/apple-touch-icon.png")),
 )
