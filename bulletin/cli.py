@@ -59,7 +59,14 @@ def prepare_command():
     # Asked of an app made after the build, which loads it: the CSP names the
     # new stylesheet's hash and the icons just made are served.
     built_app = current_app.extensions["bulletin_factory"](dict(current_app.config))
-    for path in nginx_headers.write(built_app, current_app.instance_path):
+    try:
+        written = nginx_headers.write(built_app, current_app.instance_path)
+    except OSError as error:
+        # Said in a sentence: the operator fixes the folder's permissions.
+        raise click.ClickException(
+            f"nginx's header include cannot be written into {current_app.instance_path}: {error}"
+        ) from error
+    for path in written:
         click.echo(f"wrote {path}")
 
 

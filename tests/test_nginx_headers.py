@@ -72,3 +72,14 @@ def test_the_charset_is_named_only_for_the_types_the_app_names_it_for():
     headers = nginx_headers.render_headers(samples)
     assert "charset_types text/html;" in headers
     assert "application/json json;" in headers
+
+
+def test_prepare_says_so_when_the_instance_folder_cannot_take_the_include(tmp_path, monkeypatch, make_app):
+    blocked = tmp_path / "instance"
+    blocked.write_text("a file where the folder should be")
+    monkeypatch.setenv("BULLETIN_INSTANCE_PATH", str(blocked))
+    app = make_app()
+    result = app.test_cli_runner().invoke(args=["prepare"])
+    assert result.exit_code == 1
+    assert "nginx's header include cannot be written" in result.output
+    assert "Traceback" not in result.output
