@@ -739,7 +739,16 @@ def measure(args) -> dict:
         app = start_gunicorn("app:app", env=env, log=work / "gunicorn.log", workers=2)
         servers.append(app)
         port = free_port()
-        config = write_deploy_config(work / "nginx", port=port, upstream_port=app.port)
+        # An empty publish folder: every reader's request reaches the app
+        # behind the micro-cache, the deployment this benchmark measures.
+        (work / "publish").mkdir()
+        config = write_deploy_config(
+            work / "nginx",
+            port=port,
+            upstream_port=app.port,
+            publish=work / "publish",
+            includes=Path(env["BULLETIN_INSTANCE_PATH"]),
+        )
         servers.append(start_nginx(config, port, prefix=work / "nginx"))
         results = asyncio.run(drive(app.process.pid, port, env, ids, folders, args))
     finally:

@@ -19,6 +19,7 @@ from bulletin.authoring import schedule
 from bulletin.http import addresses, caching, database, errors
 from bulletin.http.hotpath import HotPath
 from bulletin.http.proxies import behind_proxies
+from bulletin.publishing import publisher
 from bulletin.pwa import worker
 from bulletin.site import about, api, feeds, health, reader, sync_files
 from bulletin.statements import clock
@@ -70,12 +71,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     addresses.init_app(app)
     cli.init_app(app)
-    schedule.init_app(app)
+    schedule.init_app(app, after_publish=publisher.trigger_of(app))
     for blueprint in (reader.bp, about.bp, feeds.bp, api.bp, sync_files.bp, worker.bp, health.bp):
         app.register_blueprint(blueprint)
     # The only place the editor is wired in: nothing public imports it.
     editor.init_app(app)
     app.wsgi_app = _wsgi_stack(app)
+    # `prepare` makes a second app after building the assets, to ask it for the headers nginx repeats.
+    app.extensions["bulletin_factory"] = create_app
     return app
 
 

@@ -15,9 +15,12 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from bulletin.assets import bundles
+from bulletin.http import nginx_headers
 from bulletin.http.database import get_db, high_water, prepared_db, writability_problem
 from bulletin.importing import importer
 from bulletin.importing.sources import DEFAULT_DROP_LINES
+from bulletin.publishing import commands as publishing_commands
+from bulletin.publishing import publisher
 from bulletin.statements import backups, clock, db, store
 from bulletin.statements.dates import DateError, parse_date
 
@@ -25,10 +28,12 @@ from bulletin.statements.dates import DateError, parse_date
 @click.command("prepare")
 @with_appcontext
 def prepare_command():
-    """Apply database migrations and build the asset bundles.
+    """Apply database migrations, build the asset bundles, write nginx's header include.
 
     Run once before starting the server's workers, so that they never race
-    on start-up work.
+    on start-up work. The include (nginx-header-maps.conf and
+    nginx-headers.conf in the instance folder) gives the files nginx serves
+    from the publish folder the headers the app would send for them.
     """
     path = current_app.config["DATABASE"]
     # Said in a sentence, not a traceback: the operator must fix the disk or the permissions.
@@ -51,6 +56,18 @@ def prepare_command():
         click.echo(f"the database went back in time since it was last served: new epoch {renewed[:12]}")
     built = bundles.build(current_app)
     click.echo(f"built {len(built)} asset files; database {current_app.config['DATABASE']} is up to date")
+    # Asked of an app made after the build, which loads it: the CSP names the
+    # new stylesheet's hash and the icons just made are served.
+    built_app = current_app.extensions["bulletin_factory"](dict(current_app.config))
+    try:
+        written = nginx_headers.write(built_app, current_app.instance_path)
+    except OSError as error:
+        # Said in a sentence: the operator fixes the folder's permissions.
+        raise click.ClickException(
+            f"nginx's header include cannot be written into {current_app.instance_path}: {error}"
+        ) from error
+    for path in written:
+        click.echo(f"wrote {path}")
 
 
 def _parse_date_option(value: str | None, tz: zoneinfo.ZoneInfo):
@@ -109,6 +126,8 @@ def import_command(paths, lang, date, drop_lines, force, if_empty):
         click.echo(f"{outcome.action:<9} {key} -> /statements/{outcome.slug}/")
         for line in outcome.dropped_lines:
             click.echo(f"          dropped trailing line: {line}")
+    # Once for the whole import: the folder catches up every statement it stored.
+    publisher.trigger(current_app._get_current_object())
     if failed:
         click.echo(f"{failed} file(s) failed; the others were imported", err=True)
         sys.exit(1)
@@ -168,6 +187,8 @@ def restore_command(file):
     if done.kept_aside:
         click.echo(f"the database as it was is kept at {done.kept_aside}")
     click.echo(f"restored {done.statements} statements from {file}: new epoch {done.epoch[:12]}")
+    # A new epoch: the published folder is built anew and swapped in.
+    publisher.trigger(current_app._get_current_object())
 
 
 def init_app(app: Flask) -> None:
@@ -176,3 +197,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(import_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    publishing_commands.init_app(app)

@@ -4,7 +4,8 @@ The deployment file stays a real, readable configuration with production
 values; :func:`render_site` drops what needs a certificate (the port-80
 redirect server, the TLS listens and ``ssl_`` lines) and swaps exactly
 those values (listen address, the
-app's port, the static root, cache and log folders) and fails loudly when
+app's port, the static root, the publish folder, the folder holding the
+header includes ``prepare`` writes, cache and log folders) and fails loudly when
 one is no longer found, so the file and this renderer cannot drift apart
 silently. :func:`write_config` wraps the result in the few main-level lines
 nginx needs to run unprivileged in a temporary folder.
@@ -60,7 +61,15 @@ def _drop_lines_starting(text: str, prefix: str) -> str:
 
 
 def render_site(
-    *, port: int, upstream_port: int, static_root: Path = REPO, cache: Path, logs: Path, brotli: bool
+    *,
+    port: int,
+    upstream_port: int,
+    static_root: Path = REPO,
+    publish: Path,
+    includes: Path,
+    cache: Path,
+    logs: Path,
+    brotli: bool,
 ) -> str:
     """The deployment's server configuration, listening on 127.0.0.1:``port``."""
     text = DEPLOY_CONF.read_text(encoding="utf-8")
@@ -80,11 +89,13 @@ def render_site(
         f"    listen {HOST}:{port};\n    server_name bulletin.example;\n",
     )
     text = _swap(text, "server 127.0.0.1:8000;", f"server {HOST}:{upstream_port};")
+    text = _swap(text, "root /srv/bulletin/publish;", f"root {publish};")
+    text = _swap(text, "include /srv/bulletin/instance/", f"include {includes}/")
     text = _swap(text, "root /srv/bulletin;", f"root {static_root};")
     text = _swap(text, "/var/cache/nginx-bulletin", str(cache))
     text = _swap(text, "/var/log/nginx/", f"{logs}/")
     if not brotli:
-        text = _swap(text, "        brotli_static on;\n", "")
+        text = _swap(text, "        brotli_static on;\n", "")  # every location that has it
     return text
 
 
@@ -121,12 +132,30 @@ def write_config(prefix: Path, http_body: str, *, brotli: bool) -> Path:
     return path
 
 
-def write_deploy_config(prefix: Path, *, port: int, upstream_port: int, brotli: bool | None = None) -> Path:
-    """The deployment configuration, rendered for 127.0.0.1 under ``prefix``; returns its path."""
+def write_deploy_config(
+    prefix: Path,
+    *,
+    port: int,
+    upstream_port: int,
+    publish: Path,
+    includes: Path,
+    brotli: bool | None = None,
+) -> Path:
+    """The deployment configuration, rendered for 127.0.0.1 under ``prefix``; returns its path.
+
+    ``publish`` is the folder nginx serves first (BULLETIN_PUBLISH_DIR);
+    ``includes`` the instance folder where ``prepare`` wrote the header includes.
+    """
     brotli = brotli_available() if brotli is None else brotli
     for name in ("cache", "logs"):
         (prefix / name).mkdir(parents=True, exist_ok=True)
     site = render_site(
-        port=port, upstream_port=upstream_port, cache=prefix / "cache", logs=prefix / "logs", brotli=brotli
+        port=port,
+        upstream_port=upstream_port,
+        publish=publish,
+        includes=includes,
+        cache=prefix / "cache",
+        logs=prefix / "logs",
+        brotli=brotli,
     )
     return write_config(prefix, site, brotli=brotli)

@@ -2,7 +2,9 @@
 
 Both servers run on free ports and are stopped by process id at the end;
 every wait polls against a deadline. Needs Debian's nginx (CI installs it);
-the Brotli module is used when installed.
+the Brotli module is used when installed. nginx serves a publish folder
+first: empty for the micro-cache's tests (everything reaches the app), the
+public site's files for the tests of the folder.
 """
 
 from __future__ import annotations
@@ -15,16 +17,21 @@ import time
 import urllib.parse
 import urllib.request
 
+import brotli
 import pytest
 from editor_client import EMAIL, PASSWORD, add_editor, csrf_of
 
 from bulletin import config, create_app
 from bulletin.authoring import changes
+from bulletin.http import nginx_headers
 from bulletin.http.caching import SECURITY_HEADER_NAMES
+from bulletin.publishing import publisher
 from bulletin.site import proxy_refresh
 from bulletin.statements import db, store
+from testbed import folder as publish_folder
 from testbed.nginx_conf import brotli_available, write_deploy_config
-from testbed.servers import HOST, fetch, free_port, nginx_syntax_check, start_gunicorn, start_nginx
+from testbed.servers import HOST, fetch, free_port, nginx_syntax_check
+from testbed.stack import Stack, write_includes
 
 pytestmark = pytest.mark.skipif(
     shutil.which("nginx") is None, reason="nginx is not installed: apt-get install nginx (.ci/run does)"
@@ -35,51 +42,10 @@ GZIP = {"Accept-Encoding": "gzip, deflate"}
 JSON = {"Accept": "application/json"}
 # Every kind of request nginx keeps its own copy for: encodings, and errors' formats.
 VARIANTS = (BR, GZIP, {}, JSON)
-FAST_HASHING = {"BULLETIN_ARGON2_TIME_COST": "1", "BULLETIN_ARGON2_MEMORY_KIB": "64"}
 MICRO_CACHE_SECONDS = 1.0
 STALE_DEADLINE = 10.0
 POLL_SECONDS = 0.05
 SECURITY_HEADERS = tuple(name.lower() for name in SECURITY_HEADER_NAMES)
-
-
-def _publish(database: str, slug: str, body: str, tags=()) -> None:
-    connection = db.connect(database)
-    draft = changes.Draft(slug.title(), body, "html", slug=slug, tags=tags)
-    changes.create(connection, draft, changes.tool_context("editor@example.org"), publish=True)
-    connection.close()
-
-
-class Stack:
-    """gunicorn serving Bulletin, nginx in front of it with the deployment's configuration."""
-
-    def __init__(self, folder, *, refresh: bool = False):
-        self.folder = folder
-        self.database = database = str(folder / "bulletin.sqlite3")
-        db.migrate_file(database)
-        for slug in ("first", "second", "third"):
-            text = f"<p>The {slug} statement, long enough to be compressed. " * 8 + "</p>"
-            _publish(database, slug, text, tags=("harbour",) if slug == "first" else ())
-        port = free_port()
-        self.env = {
-            "BULLETIN_INSTANCE_PATH": str(folder),
-            "BULLETIN_DATABASE": database,
-            "BULLETIN_SECRET_KEY": "deploy-test",
-            "BULLETIN_TRUSTED_PROXIES": "1",
-            **FAST_HASHING,
-        }
-        if refresh:
-            self.env["BULLETIN_NGINX_REFRESH_URL"] = f"http://{HOST}:{port}"
-        self.app = start_gunicorn("app:app", env=self.env, log=folder / "gunicorn.log", workers=1)
-        try:
-            config = write_deploy_config(folder / "nginx", port=port, upstream_port=self.app.port)
-            self.nginx = start_nginx(config, port, prefix=folder / "nginx")
-        except BaseException:
-            self.app.stop()
-            raise
-
-    def stop(self) -> None:
-        self.nginx.stop()
-        self.app.stop()
 
 
 @pytest.fixture(scope="module")
@@ -106,9 +72,19 @@ def refreshing_stack(tmp_path_factory):
 
 
 def test_the_rendered_configuration_passes_nginx_t(tmp_path):
-    for brotli in {False, brotli_available()}:
-        prefix = tmp_path / f"brotli-{brotli}"
-        config = write_deploy_config(prefix, port=free_port(), upstream_port=free_port(), brotli=brotli)
+    database = str(tmp_path / "bulletin.sqlite3")
+    db.migrate_file(database)
+    write_includes(database, tmp_path)
+    for with_brotli in {False, brotli_available()}:
+        prefix = tmp_path / f"brotli-{with_brotli}"
+        config = write_deploy_config(
+            prefix,
+            port=free_port(),
+            upstream_port=free_port(),
+            publish=tmp_path,
+            includes=tmp_path,
+            brotli=with_brotli,
+        )
         result = nginx_syntax_check(config, prefix=prefix)
         assert result.returncode == 0, result.stderr
 
@@ -209,7 +185,9 @@ WITHDRAWN_PAGES = (
     "/tags/harbour/feed.atom",
 )
 # Pages that listed it and go on without it.
-LISTS = ("/", "/feed.atom", "/sitemap.xml", "/api/statements")
+# (The sitemap is an index of parts now, the parts files of the publish
+# folder; the app's renewal at a withdrawal does not name the parts.)
+LISTS = ("/", "/feed.atom", "/api/statements")
 
 
 def _read_three_times(port: int) -> None:
@@ -338,3 +316,138 @@ def test_arguments_the_app_does_not_read_share_one_copy_in_nginx(stack):
         assert first.status == second.status == 200
         assert second.header("x-cache-status") == "HIT", path
         assert second.header("etag") == first.header("etag")
+
+
+# ------------------------------------------------------------------ the publish folder
+
+# Headers that belong to one response or one server: nginx's own validators
+# stand in for the app's (a file's ETag and Last-Modified), and nginx may
+# offer byte ranges of a file.
+OWN_HEADERS = frozenset(
+    ("date", "server", "etag", "last-modified", "content-length", "accept-ranges", "connection")
+)
+
+
+@pytest.fixture(scope="module")
+def files_stack(tmp_path_factory):
+    """nginx in front of a publish folder holding the public site's files (the app may be stopped)."""
+    running = Stack(tmp_path_factory.mktemp("files"), files=True)
+    yield running
+    running.stop()
+
+
+def _decoded(reply) -> bytes:
+    encoding = reply.header("content-encoding")
+    if encoding == "br":
+        return brotli.decompress(reply.body)
+    return gzip.decompress(reply.body) if encoding == "gzip" else reply.body
+
+
+def _compared(reply) -> dict:
+    return {name: value for name, value in reply.headers.items() if name not in OWN_HEADERS}
+
+
+def test_every_file_from_the_folder_has_the_apps_headers_and_bytes(files_stack):
+    stack = files_stack
+    encodings = (BR, GZIP, {}) if brotli_available() else (GZIP, {})
+    assert len(stack.files) >= 20
+    kinds = {name for name in stack.files if name.startswith("/sync/")}
+    assert "/sync/index.json" in kinds and len(kinds) >= 2  # the index and what it names
+    for address, app_address in stack.files.items():
+        for headers in encodings:
+            direct = fetch(stack.app.port, app_address, headers)
+            served = fetch(stack.nginx.port, address, headers)
+            assert served.status == direct.status == 200, (address, served.status)
+            # Served from the file: nginx's own validator, nothing from the micro-cache.
+            assert served.header("x-cache-status") is None, address
+            assert served.header("etag") and served.header("last-modified"), address
+            expected, got = _compared(direct), _compared(served)
+            if "vary" not in expected:
+                # A body the app keeps in one form only (too small to gain) still
+                # has siblings in the folder: nginx may send one (and say it
+                # varies), the same bytes decoded.
+                for name in ("content-encoding", "vary"):
+                    got.pop(name, None)
+            assert got == expected, (address, headers)
+            assert _decoded(served) == _decoded(direct), address
+
+
+def test_the_headers_over_https_add_only_hsts(tmp_path):
+    database = str(tmp_path / "bulletin.sqlite3")
+    db.migrate_file(database)
+    write_includes(database, tmp_path)
+    maps = (tmp_path / nginx_headers.MAPS_FILE).read_text()
+    app = create_app({"DATABASE": database, "SECRET_KEY": "deploy-test"})
+    hsts = app.test_client().get("/", base_url="https://localhost").headers["Strict-Transport-Security"]
+    assert (
+        f'map $scheme $bulletin_file_strict_transport_security {{\n    default "";\n    https "{hsts}";'
+        in maps
+    )
+
+
+def test_hidden_files_and_compressed_siblings_are_never_served(files_stack):
+    stack = files_stack
+    (stack.publish / ".publisher-state.json").write_text('{"seq": 1}')
+    (stack.publish / "statements" / ".tmp-page").mkdir(parents=True, exist_ok=True)
+    (stack.publish / "statements" / ".tmp-page" / "index.html").write_text("half written")
+    home = publish_folder.file_for("/")
+    for path in ("/.publisher-state.json", "/statements/.tmp-page/", f"/{home}.br", f"/{home}.gz"):
+        reply = fetch(stack.nginx.port, path)
+        assert reply.status == 404, (path, reply.status)
+        assert b"seq" not in reply.body and b"half written" not in reply.body
+    # A page has one address: its folder's.
+    moved = fetch(stack.nginx.port, f"/{home}?x=1")
+    assert moved.status == 301 and moved.header("location").endswith("/?x=1")
+
+
+def test_a_list_page_past_the_first_and_a_search_go_to_the_app(files_stack):
+    stack = files_stack
+    home = fetch(stack.nginx.port, "/?fbclid=shared", BR)
+    assert home.status == 200 and home.header("x-cache-status") is None  # the file
+    for path in ("/?page=2", "/?before=1", "/search?q=first"):
+        reply = fetch(stack.nginx.port, path, BR)
+        assert reply.header("x-cache-status") is not None, path  # through the micro-cache to the app
+        assert reply.status == fetch(stack.app.port, path, BR).status, path
+
+
+def test_a_withdrawn_statements_removed_file_gets_the_apps_410_through_nginx(doomed_files_stack):
+    stack = doomed_files_stack
+    address = next(url for url in stack.files if "first" in url and "statements" in url)
+    assert fetch(stack.nginx.port, address).status == 200
+    connection = db.connect(stack.database)
+    statement_id = store.get_by_slug(connection, "first").id
+    changes.withdraw(
+        connection, statement_id, "Published in error.", changes.tool_context("editor@example.org")
+    )
+    connection.close()
+    publisher.publish(stack.make_app())  # as the editor's save does it
+    assert not (stack.publish / publish_folder.file_for(address)).exists()
+    for headers in (BR, GZIP, {}):
+        reply = fetch(stack.nginx.port, stack.files[address], headers)
+        direct = fetch(stack.app.port, stack.files[address], headers)
+        assert reply.status == direct.status == 410
+        assert b"withdrawn" in _decoded(reply).lower() and WITHDRAWN_TEXT not in _decoded(reply)
+        assert _decoded(reply) == _decoded(direct)
+        for name in (*SECURITY_HEADERS, "cache-control"):
+            assert reply.header(name) == direct.header(name), name
+
+
+@pytest.fixture
+def doomed_files_stack(tmp_path_factory):
+    """A stack with the site's files whose statements the test may withdraw."""
+    running = Stack(tmp_path_factory.mktemp("doomed-files"), files=True)
+    yield running
+    running.stop()
+
+
+def test_prepare_writes_the_header_includes_into_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("BULLETIN_INSTANCE_PATH", str(tmp_path))
+    app = create_app({"DATABASE": str(tmp_path / "bulletin.sqlite3"), "SECRET_KEY": "deploy-test"})
+    result = app.test_cli_runner().invoke(args=["prepare"])
+    assert result.exit_code == 0, result.output
+    maps = (tmp_path / nginx_headers.MAPS_FILE).read_text()
+    headers = (tmp_path / nginx_headers.HEADERS_FILE).read_text()
+    page = app.test_client().get("/")
+    assert f'"{page.headers["Content-Security-Policy"]}"' in maps
+    assert "add_header Content-Security-Policy $bulletin_file_content_security_policy;" in headers
+    assert "text/html html;" in headers

@@ -1,0 +1,7 @@
+"""The public site as files: which files it is, written to the folder nginx serves, kept current.
+
+:mod:`fileset` names the files and renders them through the app;
+:mod:`folder` writes them whole with their compressed siblings;
+:mod:`publisher` keeps the folder current, one publisher at a time, driven
+by the change log; :mod:`commands` are ``publish`` and ``publish-due``.
+"""

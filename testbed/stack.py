@@ -1,0 +1,135 @@
+"""The documented deployment on 127.0.0.1: gunicorn serving Bulletin, deploy/nginx.conf in front.
+
+For the deploy tests and the browser test of nginx in front of the publish
+folder. Both servers run on free ports and are stopped by process id.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import flask
+
+from bulletin import config, create_app
+from bulletin.authoring import changes
+from bulletin.http import nginx_headers
+from bulletin.publishing import fileset, publisher
+from bulletin.statements import db
+from testbed import folder as publish_folder
+from testbed.nginx_conf import write_deploy_config
+from testbed.servers import HOST, free_port, start_gunicorn, start_nginx
+
+# Argon2 parameters that take a millisecond (an editor logs in through nginx in some tests).
+FAST_HASHING = {"BULLETIN_ARGON2_TIME_COST": "1", "BULLETIN_ARGON2_MEMORY_KIB": "64"}
+
+
+def publish_statement(database: str, slug: str, body: str, tags=()) -> None:
+    """Create and publish one statement through the write path."""
+    connection = db.connect(database)
+    draft = changes.Draft(slug.title(), body, "html", slug=slug, tags=tags)
+    changes.create(connection, draft, changes.tool_context("editor@example.org"), publish=True)
+    connection.close()
+
+
+def write_includes(database: str, folder) -> None:
+    """The header includes, as `prepare` writes them into the instance folder."""
+    nginx_headers.write(create_app({"DATABASE": database, "SECRET_KEY": "deploy-test"}), folder)
+
+
+def export_urls(app) -> list[str]:
+    """Files the live folder leaves to the app but an export holds: worker, manifests, offline pages, icons."""
+    with app.test_request_context():
+        return [
+            flask.url_for("worker.web_manifest"),
+            flask.url_for("worker.web_manifest", lang="ru"),
+            flask.url_for("worker.service_worker"),
+            flask.url_for("worker.offline_page"),
+            flask.url_for("worker.statement_shell"),
+            flask.url_for("worker.list_shell"),
+            flask.url_for("worker.tag_shell"),
+            flask.url_for("worker.statement_shell", lang="ar"),
+            "/favicon.ico",  # static/root/ files, served at the root by name
+            "/apple-touch-icon.png",
+        ]
+
+
+def published_files(app, publish: Path) -> dict[str, str]:
+    """{address nginx serves a file of the folder at: the app's address of it} for every file published."""
+    renderer = fileset.Renderer(app)
+    connection = db.connect(app.config["DATABASE"])
+    with renderer.url_context():
+        addresses = list(fileset.site_addresses(connection))
+    connection.close()
+    addresses += fileset.sync_addresses(renderer) or []
+    found = {}
+    for address in addresses:
+        name = publish_folder.file_for(address)
+        if (publish / name).is_file():
+            found[publish_folder.folder_url(address)] = address
+    return found
+
+
+SLUGS = ("first", "second", "third")
+
+
+class Stack:
+    """gunicorn serving Bulletin, nginx in front of it with the deployment's configuration.
+
+    ``files``: the app publishes the public site to the folder nginx serves
+    (``publish --all`` first; each change after), with the files an export
+    adds beside them; else the folder stays empty and everything reaches the app.
+    """
+
+    def __init__(self, folder, *, refresh: bool = False, files: bool = False):
+        self.folder = folder
+        self.database = database = str(folder / "bulletin.sqlite3")
+        self.publish = folder / "publish"
+        self.files: dict[str, str] = {}  # address in the folder -> the app's address of the same file
+        db.migrate_file(database)
+        for slug in SLUGS:
+            text = f"<p>The {slug} statement, long enough to be compressed. " * 8 + "</p>"
+            publish_statement(database, slug, text, tags=("harbour",) if slug == "first" else ())
+        write_includes(database, folder)
+        port = free_port()
+        self.env = {
+            "BULLETIN_INSTANCE_PATH": str(folder),
+            "BULLETIN_DATABASE": database,
+            "BULLETIN_SECRET_KEY": "deploy-test",
+            "BULLETIN_TRUSTED_PROXIES": "1",
+            # Feeds and sitemaps name the origin readers use, whoever renders them.
+            "BULLETIN_BASE_URL": f"http://{HOST}:{port}",
+            **FAST_HASHING,
+        }
+        if files:
+            self.env["BULLETIN_PUBLISH_DIR"] = str(self.publish)
+            publisher.publish_all(self.make_app())
+        else:
+            self.publish.mkdir()
+        if refresh:
+            self.env["BULLETIN_NGINX_REFRESH_URL"] = f"http://{HOST}:{port}"
+        self.app = start_gunicorn("app:app", env=self.env, log=folder / "gunicorn.log", workers=1)
+        try:
+            if files:
+                self.files = published_files(self.make_app(), self.publish)
+                extra = publish_folder.write_folder(self.app.port, export_urls(self.make_app()), self.publish)
+                self.files.update(extra)
+            config = write_deploy_config(
+                folder / "nginx",
+                port=port,
+                upstream_port=self.app.port,
+                publish=self.publish,
+                includes=folder,
+            )
+            self.nginx = start_nginx(config, port, prefix=folder / "nginx")
+        except BaseException:
+            self.app.stop()
+            raise
+
+    def make_app(self):
+        """The app as gunicorn runs it, in this process (to publish, or to render an address)."""
+        settings = config.from_environment(self.env)
+        return create_app({**settings, "SECRET_KEY": "deploy-test"})
+
+    def stop(self) -> None:
+        self.nginx.stop()
+        self.app.stop()
