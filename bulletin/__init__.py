@@ -20,7 +20,7 @@ from bulletin.http import caching, database, errors
 from bulletin.http.hotpath import HotPath
 from bulletin.http.proxies import behind_proxies
 from bulletin.pwa import worker
-from bulletin.site import about, api, feeds, health, reader
+from bulletin.site import about, api, feeds, health, keys, reader
 from bulletin.statements import clock
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         raise
     if test_config:
         app.config.update(test_config)
+    # The keyring and the online signing keys live beside the database unless a test says otherwise.
+    app.config.setdefault("KEYS_DIR", app.instance_path)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.ensure_secret_key(app.instance_path)
     Path(app.config["DATABASE"]).parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     schedule.init_app(app)
     for blueprint in (reader.bp, about.bp, feeds.bp, api.bp, worker.bp, health.bp):
         app.register_blueprint(blueprint)
+    keys.init_app(app)
     # The only place the editor is wired in: nothing public imports it.
     editor.init_app(app)
     app.wsgi_app = _wsgi_stack(app)

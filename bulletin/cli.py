@@ -18,6 +18,7 @@ from bulletin.assets import bundles
 from bulletin.http.database import get_db, high_water, prepared_db, writability_problem
 from bulletin.importing import importer
 from bulletin.importing.sources import DEFAULT_DROP_LINES
+from bulletin.signing import keyring, keys
 from bulletin.statements import backups, clock, db, store
 from bulletin.statements.dates import DateError, parse_date
 
@@ -49,8 +50,23 @@ def prepare_command():
     renewed = high_water(current_app).check(get_db())
     if renewed:
         click.echo(f"the database went back in time since it was last served: new epoch {renewed[:12]}")
+    _development_keys()
     built = bundles.build(current_app)
     click.echo(f"built {len(built)} asset files; database {current_app.config['DATABASE']} is up to date")
+
+
+def _development_keys() -> None:
+    """Make a development root and a certified online key when the site has none, and warn while that root
+    lies beside the site's data."""
+    folder = current_app.config["KEYS_DIR"]
+    try:
+        for line in keyring.ensure_development_keys(folder, now=clock.now()):
+            click.echo(line)
+    except (keyring.KeyringError, keys.KeyFileError) as e:
+        raise click.ClickException(f"signing keys: {e}") from e
+    warning = keyring.development_root_warning(folder)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
 
 
 def _parse_date_option(value: str | None, tz: zoneinfo.ZoneInfo):

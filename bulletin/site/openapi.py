@@ -201,6 +201,7 @@ def document() -> dict:
                         "migrations": {"enum": ["current", "pending"]},
                         "last_publication": _NULLABLE_TEXT,
                         "epoch": _TEXT,
+                        "warning": _TEXT,
                     },
                 },
                 "Error": {

@@ -31,6 +31,7 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bulletin.statements import clock
 from bulletin.statements import db as database
 
 # Epochs given up by restores that the mark remembers, so that none comes back.
@@ -45,10 +46,24 @@ def current(db: sqlite3.Connection) -> str | None:
     return row[0] if row else None
 
 
+def number(db: sqlite3.Connection) -> int:
+    """The epoch as a number that only rises (signed records carry it; devices order by it, then the
+    sequence); 0 for the database's first epoch."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'epoch_number'").fetchone()
+    return int(row[0]) if row else 0
+
+
 def renew(db: sqlite3.Connection) -> str:
-    """Give the database a new epoch (inside the caller's transaction); returns it."""
+    """Give the database a new epoch (inside the caller's transaction); returns it.
+
+    Its number is the clock's milliseconds (or one more than the last, if
+    larger): a restored copy carries an older number than any served since,
+    and only the time of the renewal is sure to be above them all.
+    """
     epoch = uuid.uuid4().hex
     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch', ?)", (epoch,))
+    rising = max(number(db) + 1, int(clock.now().timestamp() * 1000))
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch_number', ?)", (str(rising),))
     return epoch
 
 
