@@ -53,16 +53,31 @@ def number(db: sqlite3.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-def renew(db: sqlite3.Connection) -> str:
+def number_in_file(path: str | Path) -> int:
+    """:func:`number` of the database at ``path``, read without writing; 0 when it cannot be read."""
+    try:
+        connection = database.connect_existing(path, read_only=True)
+    except sqlite3.Error:
+        return 0
+    try:
+        return number(connection)
+    except sqlite3.Error:
+        return 0
+    finally:
+        connection.close()
+
+
+def renew(db: sqlite3.Connection, *, above: int = 0) -> str:
     """Give the database a new epoch (inside the caller's transaction); returns it.
 
-    Its number is the clock's milliseconds (or one more than the last, if
-    larger): a restored copy carries an older number than any served since,
-    and only the time of the renewal is sure to be above them all.
+    Its number is the clock's milliseconds, or one more than the last (or
+    than ``above``, the number of the database being replaced) if larger: a
+    restored copy carries an older number than any served since, and only the
+    time of the renewal, or the replaced database's number, is sure to be above them.
     """
     epoch = uuid.uuid4().hex
     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch', ?)", (epoch,))
-    rising = max(number(db) + 1, int(clock.now().timestamp() * 1000))
+    rising = max(number(db) + 1, above + 1, int(clock.now().timestamp() * 1000))
     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch_number', ?)", (str(rising),))
     return epoch
 
