@@ -19,6 +19,7 @@ from bulletin.http.database import get_db, high_water, prepared_db, writability_
 from bulletin.importing import importer
 from bulletin.importing.sources import DEFAULT_DROP_LINES
 from bulletin.signing import keyring, keys
+from bulletin.site import signatures
 from bulletin.statements import backups, clock, db, store
 from bulletin.statements.dates import DateError, parse_date
 
@@ -60,10 +61,13 @@ def _development_keys() -> None:
     lies beside the site's data."""
     folder = current_app.config["KEYS_DIR"]
     try:
-        for line in keyring.ensure_development_keys(folder, now=clock.now()):
-            click.echo(line)
+        made = keyring.ensure_development_keys(folder, now=clock.now())
     except (keyring.KeyringError, keys.KeyFileError) as e:
         raise click.ClickException(f"signing keys: {e}") from e
+    for line in made:
+        click.echo(line)
+    if made:
+        signatures.note_keys_changed(get_db())
     warning = keyring.development_root_warning(folder)
     if warning:
         click.echo(f"warning: {warning}", err=True)

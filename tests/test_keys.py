@@ -11,11 +11,13 @@ import stat
 import unicodedata
 
 import pytest
+from conftest import sync
 from cryptography.hazmat.primitives import serialization
 
 from bulletin.signing import canonical, keys
 from bulletin.signing.verifier import Verifier
-from bulletin.site import records
+from bulletin.site import keys as site_keys
+from bulletin.site import records, signatures
 from bulletin.statements import db, epochs, store
 
 
@@ -248,7 +250,8 @@ def envelope_of(app, statement_id):
     connection = db.connect(app.config["DATABASE"])
     try:
         with app.test_request_context("/"):
-            return records.signed_record(connection, store.get_by_id(connection, statement_id))
+            statement = store.get_by_id(connection, statement_id)
+            return signatures.signed(connection, site_keys.record_of(connection, statement), statement_id)
     finally:
         connection.close()
 
@@ -361,3 +364,89 @@ def test_no_private_key_in_a_backup_or_a_log(app, runner, root_file, publisher, 
     for secret in secrets:
         assert secret not in backup.read_bytes()
         assert secret not in logged
+
+
+# ------------------------------------------------------------------ "signed" in the API
+
+
+SHARED = (
+    "id",
+    "revision",
+    "slug",
+    "lang",
+    "dir",
+    "title",
+    "summary",
+    "tags",
+    "published",
+    "updated",
+    "correction_note",
+    "article_html",
+)
+
+
+def test_every_statement_object_of_the_api_carries_its_verified_record(
+    app, runner, root_file, publisher, client
+):
+    publisher.publish("With a summary", summary="Short.", tags=("a", "b"))
+    corrected = publisher.publish("Corrected")
+    publisher.revise(
+        corrected, title="Corrected again", body="<p>New text.</p>", correction_note="Fixed a date."
+    )
+    gone = publisher.publish("Gone")
+    before = sync(client)["cursor"]
+    publisher.withdraw(gone)
+    unsigned = client.get("/api/statements").get_json()["statements"]
+    assert all(obj["signed"] is None for obj in unsigned)  # no key yet
+    certified(runner, root_file)
+    device = device_for(client, root_file)
+    objects = (
+        client.get("/api/statements").get_json()["statements"]
+        + sync(client)["statements"]
+        + [client.get(f"/api/statements/{obj['slug']}").get_json() for obj in unsigned if obj["id"] != gone]
+    )
+    assert len(objects) == 2 + 2 + 2
+    for obj in objects:
+        payload = device.accept_record(obj["signed"])
+        assert {name: obj[name] for name in SHARED} == {name: payload[name] for name in SHARED}
+    [withdrawal] = sync(client, before)["withdrawn"]
+    payload = device.accept_record(withdrawal["signed"])
+    assert payload["type"] == "withdrawal" and payload["reason"] == withdrawal["reason"]
+    assert payload["article_html"] == withdrawal["article_html"]
+
+
+def test_a_revocation_reaches_answers_already_kept(app, runner, root_file, publisher, client):
+    publisher.publish("Kept answer")
+    certified(runner, root_file)
+    first = client.get("/api/statements")
+    old_kid = first.get_json()["statements"][0]["signed"]["kid"]
+    certified(runner, root_file)
+    assert invoke(runner, "revoke", old_kid, "--root", str(root_file)).exit_code == 0
+    again = client.get("/api/statements", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200
+    signed = again.get_json()["statements"][0]["signed"]
+    assert signed["kid"] != old_kid
+    device_for(client, root_file).accept_record(signed)
+
+
+def test_a_busy_database_still_serves_signed_records_without_waiting(
+    app, runner, root_file, publisher, client
+):
+    import time
+
+    statement_id = publisher.publish("Busy")
+    certified(runner, root_file)
+    connection = sqlite3.connect(app.config["DATABASE"], isolation_level=None)
+    connection.execute("DELETE FROM signatures")  # as if never kept
+    connection.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        started = time.monotonic()
+        answer = client.get("/api/statements")
+        assert answer.status_code == 200 and time.monotonic() - started < 2
+        device_for(client, root_file).accept_record(answer.get_json()["statements"][0]["signed"])
+    finally:
+        connection.execute("ROLLBACK")
+        connection.close()
+    assert signed_rows(app) == []  # not kept this time; kept at the next build
+    assert envelope_of(app, statement_id) == answer.get_json()["statements"][0]["signed"]
+    assert len(signed_rows(app)) == 1

@@ -15,6 +15,7 @@ documents only, never a private key.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -23,9 +24,10 @@ from flask import Blueprint, current_app, jsonify
 from flask.cli import with_appcontext
 
 from bulletin.http.database import prepared_db
-from bulletin.signing import keyring, keys
-from bulletin.site import records, signatures
-from bulletin.statements import clock
+from bulletin.signing import canonical, keyring, keys
+from bulletin.site import records, render, signatures
+from bulletin.statements import clock, store
+from bulletin.statements.records import Statement
 
 bp = Blueprint("keys", __name__)
 
@@ -99,13 +101,37 @@ def certify_command(root_file, days):
     except (keyring.KeyringError, keys.KeyFileError) as e:
         _refuse(str(e))
     click.echo(f"certified key {document['kid']} until {document['expires']}")
+    signatures.note_keys_changed(connection)
     click.echo(f"signed {_sign_unsigned(connection)} record(s)")
 
 
 def _sign_unsigned(connection) -> int:
     # Articles are rendered as a request for "/" would render them: their links are relative to the site.
     with current_app.test_request_context("/"):
-        return records.sign_unsigned(connection)
+        return sign_unsigned(connection)
+
+
+def record_of(db: sqlite3.Connection, statement: Statement) -> dict:
+    """The record of a published or withdrawn statement, rendered as its page shows it."""
+    if statement.is_withdrawn:
+        return records.withdrawal_record(db, statement, str(render.withdrawal_notice_html(statement)))
+    article = render.article_html(statement, store.translations_of(db, statement))
+    return records.statement_record(db, statement, str(article))
+
+
+def sign_unsigned(db: sqlite3.Connection) -> int:
+    """Sign every current record (published and withdrawn statements) that has no valid kept signature; how many."""
+    current = signatures.signer()
+    if current is None:
+        return 0
+    made = 0
+    for status in ("published", "withdrawn"):
+        for statement in store.list_by_status(db, status):
+            document = record_of(db, statement)
+            if signatures.kept_signature(db, canonical.dumps(document), current.valid) is None:
+                signatures.signed(db, document, statement.id)
+                made += 1
+    return made
 
 
 @keys_group.command("revoke")
@@ -121,6 +147,7 @@ def revoke_command(kid, root_file):
     except keyring.KeyringError as e:
         _refuse(str(e))
     click.echo(f"revoked key {kid}")
+    signatures.note_keys_changed(connection)
     if signatures.signer() is None:
         click.echo("no valid online key is left: certify a new one (keys certify)", err=True)
         return
@@ -134,10 +161,12 @@ def revoke_command(kid, root_file):
 def rotate_root_command(root_file, new):
     """Make NEW the root (a new key written there, or the one already in it), by a record the old root signs."""
     old = _root(root_file)
+    connection = prepared_db()
     try:
         document = keyring.rotate_root(signatures.keys_folder(), old, new, now=clock.now())
     except (keyring.KeyringError, keys.KeyFileError) as e:
         _refuse(str(e))
+    signatures.note_keys_changed(connection)
     click.echo(f"root is now {document['kid']}, signed over by {document['previous']}")
     click.echo(f"fingerprint: {document['fingerprint']}")
 

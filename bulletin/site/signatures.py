@@ -116,3 +116,25 @@ def _keep(db: sqlite3.Connection, payload: str, made: dict, statement_id: str) -
             )
     except sqlite3.OperationalError as e:
         log.info("a signature of statement %s was not kept (%s); it is made again next time", statement_id, e)
+
+
+def state(db: sqlite3.Connection) -> str:
+    """What the keys were when a response was signed: an ETag part of every answer that carries signatures.
+
+    Read from the database, so the hot path (which rereads ETag parts only
+    when the database moved) notices a new key or a revocation.
+    """
+    row = db.execute("SELECT value FROM meta WHERE key = 'keyring'").fetchone()
+    return row[0] if row else ""
+
+
+def note_keys_changed(db: sqlite3.Connection) -> None:
+    """Record that the keyring changed (a certificate, a revocation, a new root): answers carrying signatures
+    are made again, signed by a key that may sign now."""
+    path = keys_folder() / keyring.KEYRING
+    try:
+        value = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except FileNotFoundError:
+        value = ""
+    with transaction(db):
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('keyring', ?)", (value,))
