@@ -296,8 +296,12 @@ def test_a_revoked_keys_records_are_signed_again_unchanged(app, runner, root_fil
     first = envelope_of(app, statement_id)
     certified(runner, root_file)  # a second key; the first still stands
     assert envelope_of(app, statement_id) == first
+    # ... and the new key signs what is published from then on.
+    later = envelope_of(app, publisher.publish("Later"))
+    assert later["kid"] != first["kid"]
+    assert later["kid"] == [e["kid"] for e in shown(runner)["keys"] if e["kid"] != first["kid"]][0]
     result = invoke(runner, "revoke", first["kid"], "--root", str(root_file))
-    assert result.exit_code == 0 and "signed 1 record(s) again" in result.output
+    assert result.exit_code == 0 and "signed 1 record(s) again" in result.output, result.output
     second = envelope_of(app, statement_id)
     assert second["payload"] == first["payload"] and second["kid"] != first["kid"]
     device = device_for(client, root_file)
@@ -450,3 +454,43 @@ def test_a_busy_database_still_serves_signed_records_without_waiting(
     assert signed_rows(app) == []  # not kept this time; kept at the next build
     assert envelope_of(app, statement_id) == answer.get_json()["statements"][0]["signed"]
     assert len(signed_rows(app)) == 1
+
+
+def test_a_damaged_keyring_is_a_message_not_a_crash(app, runner, root_file, publisher, client, keys_dir):
+    publisher.publish("Still served")
+    certified(runner, root_file)
+    (keys_dir / "keyring.json").write_text('{"root": 5}')
+    answer = client.get("/keys.json")
+    assert answer.status_code == 503 and answer.get_json()["error"]["code"] == "keys_unavailable"
+    shown_now = invoke(runner, "show")
+    assert shown_now.exit_code == 1 and "not a Bulletin keyring" in shown_now.output
+    assert invoke(runner, "certify", "--root", str(root_file)).exit_code == 1
+    statements = client.get("/api/statements")
+    assert statements.status_code == 200 and statements.get_json()["statements"][0]["signed"] is None
+
+
+def test_no_response_carries_a_private_key(app, runner, root_file, publisher, client, keys_dir):
+    statement_id = publisher.publish("Public", slug="public")
+    publisher.withdraw(publisher.publish("Withdrawn"))
+    certified(runner, root_file)
+    secrets = private_forms(root_file, *keys_dir.glob("signing-*.key"))
+    seen = 0
+    for path in (
+        "/",
+        "/statements/public",
+        "/api/statements",
+        "/api/statements/public",
+        "/api/sync",
+        "/api/sync?since=0",
+        "/keys.json",
+        "/healthz",
+        "/about",
+        "/feed.atom",
+        "/sitemap.xml",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        seen += 1
+        for secret in secrets:
+            assert secret not in response.data, path
+    assert seen == 11 and statement_id

@@ -61,12 +61,16 @@ class Keyring:
     def valid_kids(self, now: dt.datetime) -> list[str]:
         """Keys that may sign at ``now`` (certified by the current root, unexpired, unrevoked), newest first."""
         revoked = self.revoked()
+        certified = self.certified()
+        # Issued in the same second: the one certified later in the keyring is the newer.
+        order = {kid: position for position, kid in enumerate(certified)}
         valid = [
             document
-            for kid, document in self.certified().items()
+            for kid, document in certified.items()
             if kid not in revoked and times.parse(document["expires"]) > now
         ]
-        return [document["kid"] for document in sorted(valid, key=lambda d: d["issued"], reverse=True)]
+        newest_first = sorted(valid, key=lambda d: (d["issued"], order[d["kid"]]), reverse=True)
+        return [document["kid"] for document in newest_first]
 
 
 def _revocations_by_kid(keyring: Keyring) -> dict[str, dict]:
@@ -86,8 +90,13 @@ def load(folder: str | Path) -> Keyring:
         return Keyring()
     except (OSError, ValueError) as e:
         raise KeyringError(f"cannot read {path}: {e}") from e
-    root = keys.b64url_decode(data["root"]) if data.get("root") else None
-    return Keyring(root, data.get("roots", []), data.get("certificates", []), data.get("revocations", []))
+    try:
+        root = keys.b64url_decode(data["root"]) if data.get("root") else None
+        found = Keyring(root, list(data["roots"]), list(data["certificates"]), list(data["revocations"]))
+        found.certified(), found.revoked()  # every document readable, or refused now rather than mid-request
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        raise KeyringError(f"{path} is not a Bulletin keyring ({type(e).__name__}: {e})") from e
+    return found
 
 
 def _save(folder: str | Path, keyring: Keyring) -> None:

@@ -15,6 +15,7 @@ documents only, never a private key.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import sys
 from pathlib import Path
@@ -24,12 +25,15 @@ from flask import Blueprint, current_app, jsonify
 from flask.cli import with_appcontext
 
 from bulletin.http.database import prepared_db
+from bulletin.http.errors import ApiError
 from bulletin.signing import canonical, keyring, keys
 from bulletin.site import records, render, signatures
 from bulletin.statements import clock, store
 from bulletin.statements.records import Statement
 
 bp = Blueprint("keys", __name__)
+
+log = logging.getLogger(__name__)
 
 ROOT_OPTION = click.option(
     "--root",
@@ -195,7 +199,11 @@ def show_command(as_json):
 @bp.get("/keys.json")
 def keys_json():
     """The root, the online keys with their certificates, every revocation and root record: public only."""
-    published = keyring.published(keyring.load(signatures.keys_folder()))
+    try:
+        published = keyring.published(keyring.load(signatures.keys_folder()))
+    except keyring.KeyringError as e:
+        log.error("/keys.json cannot be served: %s", e)
+        raise ApiError(503, "keys_unavailable", "the site's keyring cannot be read") from e
     response = jsonify(published)
     # Any mirror, export or tool may read it; there is nothing in it that is not public.
     response.headers["Access-Control-Allow-Origin"] = "*"
