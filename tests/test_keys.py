@@ -11,6 +11,7 @@ import stat
 import unicodedata
 
 import pytest
+import rfc8785
 from conftest import sync
 from cryptography.hazmat.primitives import serialization
 
@@ -205,6 +206,7 @@ def test_keys_json_serves_public_documents_to_anyone(runner, root_file, client, 
     certified(runner, root_file)
     response = client.get("/keys.json")
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
     body = response.get_json()
     assert set(body) == {"root", "keys", "revocations", "roots"}
     assert {k: v for k, v in body.items() if k in ("root",)} == {"root": shown(runner)["root"]}
@@ -338,6 +340,7 @@ def test_new_text_is_stored_and_signed_in_nfc(app, runner, root_file, publisher)
     stored = publisher.get(statement_id)
     assert stored.title == nfc and nfc in stored.body_html and stored.withdrawal_reason == nfc
     assert json.loads(payload)["reason"] == nfc and nfd not in payload
+    assert payload.encode("utf-8") == rfc8785.dumps(json.loads(payload))
     assert canonical.loads(payload)["title"] == nfc
 
 
@@ -494,3 +497,13 @@ def test_no_response_carries_a_private_key(app, runner, root_file, publisher, cl
         for secret in secrets:
             assert secret not in response.data, path
     assert seen == 11 and statement_id
+
+
+def test_certify_signs_in_batches_and_counts_every_record(app, runner, root_file, publisher, monkeypatch):
+    monkeypatch.setattr(site_keys, "SIGN_BATCH", 2)
+    ids = [publisher.publish(f"Statement {n}") for n in range(5)]
+    result = certified(runner, root_file)
+    assert "signed 5 record(s)" in result.output
+    assert sorted(row[0] for row in signed_rows(app)) == sorted(ids)
+    again = invoke(runner, "revoke", shown(runner)["keys"][0]["kid"], "--root", str(root_file))
+    assert "no valid online key is left" in again.output and again.exit_code == 0

@@ -26,7 +26,7 @@ from flask.cli import with_appcontext
 
 from bulletin.http.database import prepared_db
 from bulletin.http.errors import ApiError
-from bulletin.signing import canonical, keyring, keys
+from bulletin.signing import canonical, envelopes, keyring, keys
 from bulletin.site import records, render, signatures
 from bulletin.statements import clock, store
 from bulletin.statements.records import Statement
@@ -123,19 +123,25 @@ def record_of(db: sqlite3.Connection, statement: Statement) -> dict:
     return records.statement_record(db, statement, str(article))
 
 
+SIGN_BATCH = 200  # records rendered and signed outside the write lock, then kept in one transaction
+
+
 def sign_unsigned(db: sqlite3.Connection) -> int:
     """Sign every current record (published and withdrawn statements) that has no valid kept signature; how many."""
     current = signatures.signer()
     if current is None:
         return 0
-    made = 0
+    made, batch = 0, []
     for status in ("published", "withdrawn"):
         for statement in store.list_by_status(db, status):
-            document = record_of(db, statement)
-            if signatures.kept_signature(db, canonical.dumps(document), current.valid) is None:
-                signatures.signed(db, document, statement.id)
-                made += 1
-    return made
+            payload = canonical.dumps(record_of(db, statement))
+            if signatures.kept_signature(db, payload, current.valid) is None:
+                batch.append((payload, envelopes.signed_payload(payload, current.key), statement.id))
+            if len(batch) >= SIGN_BATCH:
+                signatures.keep_all(db, batch)
+                made, batch = made + len(batch), []
+    signatures.keep_all(db, batch)
+    return made + len(batch)
 
 
 @keys_group.command("revoke")
@@ -207,6 +213,7 @@ def keys_json():
     response = jsonify(published)
     # Any mirror, export or tool may read it; there is nothing in it that is not public.
     response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     response.headers["Cache-Control"] = f"public, max-age={current_app.config['HTML_MAX_AGE']}"
     return response
 

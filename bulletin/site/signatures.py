@@ -108,14 +108,21 @@ def signed(db: sqlite3.Connection, document: dict, statement_id: str) -> dict | 
 def _keep(db: sqlite3.Connection, payload: str, made: dict, statement_id: str) -> None:
     """Keep a new signature if the database takes it at once; a request never waits for the write lock."""
     try:
-        with busy_timeout(db, 0), transaction(db):
-            db.execute(
-                "INSERT OR IGNORE INTO signatures (digest, kid, sig, statement_id, signed_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (digest(payload), made["kid"], made["sig"], statement_id, stored_time(clock.now())),
-            )
+        with busy_timeout(db, 0):
+            keep_all(db, [(payload, made, statement_id)])
     except sqlite3.OperationalError as e:
         log.info("a signature of statement %s was not kept (%s); it is made again next time", statement_id, e)
+
+
+def keep_all(db: sqlite3.Connection, signed_now: list[tuple[str, dict, str]]) -> None:
+    """Keep (payload, envelope, statement id) signatures in one write transaction, waiting for the lock as
+    the connection does (a command's batch; a request goes through :func:`signed`)."""
+    stamp = stored_time(clock.now())
+    with transaction(db):
+        db.executemany(
+            "INSERT OR IGNORE INTO signatures (digest, kid, sig, statement_id, signed_at) VALUES (?, ?, ?, ?, ?)",
+            [(digest(payload), made["kid"], made["sig"], sid, stamp) for payload, made, sid in signed_now],
+        )
 
 
 def state(db: sqlite3.Connection) -> str:
