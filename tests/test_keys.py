@@ -472,6 +472,8 @@ def test_a_damaged_keyring_is_a_message_not_a_crash(app, runner, root_file, publ
     assert statements.status_code == 200 and statements.get_json()["statements"][0]["signed"] is None
 
 
+# The same check belongs to every other place files leave the server: the static export, the publish
+# folder and bundles passed hand to hand each get a test like these when they exist.
 def test_no_response_carries_a_private_key(app, runner, root_file, publisher, client, keys_dir):
     statement_id = publisher.publish("Public", slug="public")
     publisher.withdraw(publisher.publish("Withdrawn"))
