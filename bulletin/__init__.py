@@ -21,7 +21,7 @@ from bulletin.http.hotpath import HotPath
 from bulletin.http.proxies import behind_proxies
 from bulletin.publishing import publisher
 from bulletin.pwa import worker
-from bulletin.site import about, api, feeds, health, reader, sync_files
+from bulletin.site import about, api, feeds, health, keys, reader, sync_files
 from bulletin.statements import clock
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         raise
     if test_config:
         app.config.update(test_config)
+    # The keyring and the online signing keys live beside the database unless a test says otherwise.
+    app.config.setdefault("KEYS_DIR", app.instance_path)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config.ensure_secret_key(app.instance_path)
     Path(app.config["DATABASE"]).parent.mkdir(parents=True, exist_ok=True)
@@ -74,6 +76,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     schedule.init_app(app, after_publish=publisher.trigger_of(app))
     for blueprint in (reader.bp, about.bp, feeds.bp, api.bp, sync_files.bp, worker.bp, health.bp):
         app.register_blueprint(blueprint)
+    keys.init_app(app)
     # The only place the editor is wired in: nothing public imports it.
     editor.init_app(app)
     app.wsgi_app = _wsgi_stack(app)

@@ -21,6 +21,8 @@ from bulletin.importing import importer
 from bulletin.importing.sources import DEFAULT_DROP_LINES
 from bulletin.publishing import commands as publishing_commands
 from bulletin.publishing import publisher
+from bulletin.signing import keyring, keys
+from bulletin.site import signatures
 from bulletin.statements import backups, clock, db, store
 from bulletin.statements.dates import DateError, parse_date
 
@@ -54,6 +56,7 @@ def prepare_command():
     renewed = high_water(current_app).check(get_db())
     if renewed:
         click.echo(f"the database went back in time since it was last served: new epoch {renewed[:12]}")
+    _development_keys()
     built = bundles.build(current_app)
     click.echo(f"built {len(built)} asset files; database {current_app.config['DATABASE']} is up to date")
     # Asked of an app made after the build, which loads it: the CSP names the
@@ -68,6 +71,23 @@ def prepare_command():
         ) from error
     for path in written:
         click.echo(f"wrote {path}")
+
+
+def _development_keys() -> None:
+    """Make a development root and a certified online key when the site has none, and warn while that root
+    lies beside the site's data."""
+    folder = current_app.config["KEYS_DIR"]
+    try:
+        made = keyring.ensure_development_keys(folder, now=clock.now())
+    except (keyring.KeyringError, keys.KeyFileError) as e:
+        raise click.ClickException(f"signing keys: {e}") from e
+    for line in made:
+        click.echo(line)
+    if made:
+        signatures.note_keys_changed(get_db())
+    warning = keyring.development_root_warning(folder)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
 
 
 def _parse_date_option(value: str | None, tz: zoneinfo.ZoneInfo):

@@ -156,6 +156,8 @@ SETTINGS = (
     Setting("BULLETIN_MAX_BODY", "MAX_BODY", 1024 * 1024, _body_limit),
     # Off by default so an upgrade locks nobody out; an operator turns it on once publishers have enrolled.
     Setting("BULLETIN_REQUIRE_2FA", "REQUIRE_2FA", False, _flag),
+    # The online signing key kept in a file of the operator's choosing (else made in instance/ by keys certify).
+    Setting("BULLETIN_SIGNING_KEY", "SIGNING_KEY", None, _text),
 )
 
 

@@ -73,6 +73,8 @@ def make_app(tmp_path, clock):
                 "DATABASE": str(tmp_path / "bulletin.sqlite3"),
                 "SECRET_KEY": "test-secret",
                 "CLOCK": clock,
+                # Never the repository's instance/ folder: a developer's keys must not sign a test's records.
+                "KEYS_DIR": str(tmp_path / "keys"),
                 **FAST_HASHING,
                 **config,
             }

@@ -31,7 +31,9 @@ def test_statement_object_has_every_field(client, publisher):
         "article_html",
         "list_item_html",
         "list_order",
+        "signed",
     ]
+    assert body["signed"] is None  # no signing key in this test (see test_keys.py)
     assert body["list_item_html"].startswith("<li>") and 'href="/statements/orig/"' in body["list_item_html"]
     assert re.fullmatch(r"2022-01-07 \d{12}", body["list_order"])
     assert body["url"] == "/statements/orig/" and body["published"] == "2022-01-07"

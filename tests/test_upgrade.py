@@ -85,7 +85,15 @@ def old_database(tmp_path):
 def upgraded(old_database, clock):
     """The app on the previous release's database after ``flask --app app prepare``."""
     app = create_app(
-        {"TESTING": True, "DATABASE": str(old_database), "SECRET_KEY": "s", "CLOCK": clock, **FAST_HASHING}
+        {
+            "TESTING": True,
+            "DATABASE": str(old_database),
+            "SECRET_KEY": "s",
+            "CLOCK": clock,
+            # prepare makes a development root: here, never in the repository's instance/ folder.
+            "KEYS_DIR": str(old_database.parent / "keys"),
+            **FAST_HASHING,
+        }
     )
     before = rows(old_database)
     result = app.test_cli_runner().invoke(args=["prepare"])
@@ -145,7 +153,10 @@ def test_the_editor_logs_in_and_finds_the_history(upgraded):
 
 
 def test_health_is_ok_after_the_upgrade_and_not_before(old_database, clock):
-    app = create_app({"TESTING": True, "DATABASE": str(old_database), "SECRET_KEY": "s", "CLOCK": clock})
+    keys = str(old_database.parent / "keys")
+    app = create_app(
+        {"TESTING": True, "DATABASE": str(old_database), "SECRET_KEY": "s", "CLOCK": clock, "KEYS_DIR": keys}
+    )
     before = app.test_client().get("/healthz")
     assert before.status_code == 503 and before.get_json()["migrations"] == "pending"
     assert app.test_cli_runner().invoke(args=["prepare"]).exit_code == 0

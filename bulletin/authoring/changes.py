@@ -18,6 +18,7 @@ import contextlib
 import datetime as dt
 import functools
 import sqlite3
+import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -182,18 +183,29 @@ class _Content:
         )
 
 
+def nfc(text: str) -> str:
+    """``text`` in Unicode's composed form (NFC): what a new revision stores, and so what is signed.
+
+    The same words typed on two keyboards (é as one character or as e and a
+    combining accent) are then the same bytes in every signed record, search
+    and comparison. Revisions stored before stay as they are: append-only.
+    """
+    return unicodedata.normalize("NFC", text)
+
+
 def _content(draft: Draft) -> _Content:
     """Render, sanitize and describe the draft's body: the slow part of every change, which the
     callers do before taking the write lock, so that no other writer (or the scheduler) waits on it."""
+    body = nfc(draft.body)
     report = clean_report(
-        draft.html if draft.html is not None else render_body(draft.body, draft.source_format)
+        nfc(draft.html) if draft.html is not None else render_body(body, draft.source_format)
     )
     fields = dict(
-        title=draft.title.strip(),
-        summary=draft.summary.strip(),
-        source_text=draft.body,
+        title=nfc(draft.title.strip()),
+        summary=nfc(draft.summary.strip()),
+        source_text=body,
         source_format=draft.source_format,
-        correction_note=draft.correction_note.strip(),
+        correction_note=nfc(draft.correction_note.strip()),
     )
     detected = None
     if not draft.lang.strip():
@@ -391,6 +403,7 @@ def withdraw(db: sqlite3.Connection, statement_id: str, reason: str, ctx: Contex
     """Withdraw a published statement with the reason readers will see; Refused otherwise."""
     with transaction(db):
         check_withdrawal(store.get_by_id(db, statement_id), reason)
+        reason = nfc(reason)  # readers' devices get it in a signed record
         store.withdraw(db, statement_id, reason)
         audit.record(db, ctx.actor, "withdraw", statement_id=statement_id, detail=reason.strip())
     # Inside a caller's transaction nothing is committed yet: a copy renewed now

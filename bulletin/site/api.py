@@ -12,7 +12,7 @@ from bulletin.http.arguments import whole_number
 from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
 from bulletin.http.errors import ApiError
-from bulletin.site import openapi, sync
+from bulletin.site import openapi, signatures, sync
 from bulletin.site.reader import LIST_ARGUMENTS, list_page, page_of_statements
 from bulletin.site.render import statement_object
 from bulletin.statements import epochs, store
@@ -48,7 +48,9 @@ def statements():
         }
 
     return _cacheable_json(
-        lambda db: ("list", page, size, store.latest_change_seq(db)), body, reads=LIST_ARGUMENTS
+        lambda db: ("list", page, size, store.latest_change_seq(db), signatures.state(db)),
+        body,
+        reads=LIST_ARGUMENTS,
     )
 
 
@@ -64,7 +66,7 @@ def statement(slug: str):
     if found.is_withdrawn:
         raise ApiError(410, "withdrawn", found.withdrawal_reason or "this statement was withdrawn")
     return _cacheable_json(
-        lambda db: ("statement", found.id, store.group_change_seq(db, found)),
+        lambda db: ("statement", found.id, store.group_change_seq(db, found), signatures.state(db)),
         lambda: statement_object(db, found),
     )
 
@@ -77,11 +79,11 @@ def sync_changes():
     limit = whole_number(request.args, "limit", config["SYNC_LIMIT"], low=1, high=config["SYNC_MAX_LIMIT"])
     since = request.args.get("since")
     if since is None:
-        key = lambda db: ("snapshot", limit, store.latest_change_seq(db))  # noqa: E731
+        key = lambda db: ("snapshot", limit, store.latest_change_seq(db), signatures.state(db))  # noqa: E731
         return _cacheable_json(key, lambda: sync.snapshot(db, limit=limit), reads=SYNC_ARGUMENTS)
     try:
         position = sync.decode_cursor(since, epochs.current(db))
-        key = lambda db: ("sync", position, limit, store.latest_change_seq(db))  # noqa: E731
+        key = lambda db: ("sync", position, limit, store.latest_change_seq(db), signatures.state(db))  # noqa: E731
         # A device's own cursor: few others send the same one, so it is compressed cheaply.
         return _cacheable_json(
             key, lambda: sync.changes(db, position, limit=limit), reads=SYNC_ARGUMENTS, one_off=True

@@ -13,6 +13,7 @@ import sqlite3
 from flask import Blueprint, current_app, jsonify
 
 from bulletin.authoring import schedule
+from bulletin.signing import keyring
 from bulletin.statements import db, epochs
 
 bp = Blueprint("health", __name__)
@@ -53,8 +54,10 @@ def healthz():
         return _unreadable(e)
     finally:
         connection.close()
+    warning = keyring.development_root_warning(current_app.config["KEYS_DIR"])
     return _answer(
         200,
+        **({"warning": warning} if warning else {}),
         status="ok",
         database="readable",
         schema_version=version,

@@ -31,6 +31,24 @@ def _json(description: str, schema: str) -> dict:
     }
 
 
+# A signed record's envelope; null while the site has no key that may sign.
+_SIGNED = {
+    "type": ["object", "null"],
+    "description": "The envelope of the statement's signed record: the payload's fields equal the object's.",
+    "required": ["payload", "sig", "kid"],
+    "properties": {
+        "payload": {
+            **_TEXT,
+            "description": "Canonical JSON of the record; verify these bytes, never re-serialize.",
+        },
+        "sig": {
+            **_TEXT,
+            "description": "base64url (no padding) of the Ed25519 signature over the payload's UTF-8.",
+        },
+        "kid": {**_TEXT, "description": "The signing key's id (see /keys.json)."},
+    },
+}
+
 _NOT_MODIFIED = {"description": "The client's copy (If-None-Match) is current."}
 
 
@@ -52,7 +70,7 @@ def _statement_object() -> dict:
         "slug": _TEXT,
         "url": {**_TEXT, "description": "Root-relative address of the statement's page."},
         "title": _TEXT,
-        "summary": _TEXT,
+        "summary": _NULLABLE_TEXT,
         "lang": _TEXT,
         "dir": {"enum": ["ltr", "rtl"]},
         "published": {**_TEXT, "description": "A date (2022-01-07) or an ISO 8601 instant with offset."},
@@ -64,6 +82,7 @@ def _statement_object() -> dict:
         "article_html": {**_TEXT, "description": "The <article> exactly as the statement's page holds it."},
         "list_item_html": {**_TEXT, "description": "The <li> exactly as the lists (home, tags) hold it."},
         "list_order": {**_TEXT, "description": "Lists are in descending text order of this key."},
+        "signed": _SIGNED,
     }
     return {"type": "object", "required": list(fields), "properties": fields}
 
@@ -235,6 +254,7 @@ def document() -> dict:
                         "withdrawn_at": _NULLABLE_TEXT,
                         "reason": _NULLABLE_TEXT,
                         "article_html": _TEXT,
+                        "signed": _SIGNED,
                     },
                 },
                 "Sync": {
@@ -284,6 +304,7 @@ def document() -> dict:
                         "migrations": {"enum": ["current", "pending"]},
                         "last_publication": _NULLABLE_TEXT,
                         "epoch": _TEXT,
+                        "warning": _TEXT,
                     },
                 },
                 "Error": {

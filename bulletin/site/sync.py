@@ -73,5 +73,5 @@ def changes(db: sqlite3.Connection, since: int, *, limit: int) -> dict:
         "cursor": encode_cursor(epochs.current(db), position),
         "more": more,
         "statements": [statement_object(db, s) for s in changed if not s.is_withdrawn],
-        "withdrawn": [withdrawal_object(s) for s in changed if s.is_withdrawn],
+        "withdrawn": [withdrawal_object(s, db) for s in changed if s.is_withdrawn],
     }

@@ -47,6 +47,7 @@ from bulletin.http.caching import cached_response, public_cache_control
 from bulletin.http.database import get_db
 from bulletin.http.errors import ApiError
 from bulletin.i18n import interface_lang
+from bulletin.site import signatures
 from bulletin.site.render import statement_object, withdrawal_object
 from bulletin.statements import epochs, store
 
@@ -106,14 +107,15 @@ def _context(db: sqlite3.Connection) -> tuple:
         config["TIMEZONE"],
         config["BASE_URL"],
         request.script_root,  # the path the app is mounted under, which addresses may carry
-        epochs.current(db),
+        signatures.state(db),  # a new key or a revocation re-signs every record
+        epochs.current(db),  # last: the index names it
     )
 
 
 def chunk_records(db: sqlite3.Connection, low: int, high: int) -> list[dict]:
     """The records of the statements whose latest change lies in ``(low, high]``, oldest change first."""
     changed = [s for s in store.changed_since(db, low, limit=CHUNK_SPAN) if s.change_seq <= high]
-    return [withdrawal_object(s) if s.is_withdrawn else statement_object(db, s) for s in changed]
+    return [withdrawal_object(s, db) if s.is_withdrawn else statement_object(db, s) for s in changed]
 
 
 def snapshot_records(db: sqlite3.Connection) -> list[dict]:

@@ -119,7 +119,8 @@ def restore(
             migrated = database.migrate(staging)
             file_epoch = epochs.current(staging)
             with database.transaction(staging):
-                epoch = epochs.renew(staging)
+                # Above the replaced database's number too: devices order signed records by it.
+                epoch = epochs.renew(staging, above=epochs.number_in_file(database_path))
                 # A session ended since the backup was made must not come back to life.
                 staging.execute("DELETE FROM editor_sessions")
             statements = staging.execute("SELECT count(*) FROM statements").fetchone()[0]

@@ -31,6 +31,7 @@ import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bulletin.statements import clock
 from bulletin.statements import db as database
 
 # Epochs given up by restores that the mark remembers, so that none comes back.
@@ -45,10 +46,39 @@ def current(db: sqlite3.Connection) -> str | None:
     return row[0] if row else None
 
 
-def renew(db: sqlite3.Connection) -> str:
-    """Give the database a new epoch (inside the caller's transaction); returns it."""
+def number(db: sqlite3.Connection) -> int:
+    """The epoch as a number that only rises (signed records carry it; devices order by it, then the
+    sequence); 0 for the database's first epoch."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'epoch_number'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def number_in_file(path: str | Path) -> int:
+    """:func:`number` of the database at ``path``, read without writing; 0 when it cannot be read."""
+    try:
+        connection = database.connect_existing(path, read_only=True)
+    except sqlite3.Error:
+        return 0
+    try:
+        return number(connection)
+    except sqlite3.Error:
+        return 0
+    finally:
+        connection.close()
+
+
+def renew(db: sqlite3.Connection, *, above: int = 0) -> str:
+    """Give the database a new epoch (inside the caller's transaction); returns it.
+
+    Its number is the clock's milliseconds, or one more than the last (or
+    than ``above``, the number of the database being replaced) if larger: a
+    restored copy carries an older number than any served since, and only the
+    time of the renewal, or the replaced database's number, is sure to be above them.
+    """
     epoch = uuid.uuid4().hex
     db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch', ?)", (epoch,))
+    rising = max(number(db) + 1, above + 1, int(clock.now().timestamp() * 1000))
+    db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch_number', ?)", (str(rising),))
     return epoch
 
 
