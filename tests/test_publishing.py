@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import random
+import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import brotli
@@ -13,6 +17,8 @@ import pytest
 from bulletin.authoring import changes
 from bulletin.publishing import publisher as publishing
 from bulletin.publishing.folder import file_for
+
+REPO = Path(__file__).resolve().parent.parent
 
 WITHDRAWN_BODY = "Body that must vanish"
 
@@ -342,3 +348,43 @@ def test_after_random_changes_the_live_folder_equals_a_whole_build(app, publishe
         for statement_id in withdrawn_now:
             body = publisher.get(statement_id).body_html.encode()
             assert body not in text, (name, statement_id)
+
+
+PUBLISHER_PROCESS = """
+import sys, time
+from pathlib import Path
+from bulletin import create_app
+from bulletin.publishing import publisher
+app = create_app({"DATABASE": sys.argv[1], "PUBLISH_DIR": sys.argv[2], "SECRET_KEY": "x",
+                  "BASE_URL": "https://news.example.org"})
+stop = Path(sys.argv[3])
+while not stop.exists():
+    publisher.publish(app)
+    time.sleep(0.01)
+"""
+
+
+def test_concurrent_publishers_never_regress_a_file(app, publisher, folder, tmp_path):
+    """Two processes publish in a loop while a statement is corrected again and again: the page in the
+    folder only ever moves forward, and ends at the last correction."""
+    statement = publisher.publish("Version 0", slug="versioned")
+    publishing.publish_all(app)
+    stop = tmp_path / "stop"
+    args = [sys.executable, "-c", PUBLISHER_PROCESS, app.config["DATABASE"], str(folder), str(stop)]
+    processes = [subprocess.Popen(args, cwd=REPO) for _ in range(2)]
+    seen = []
+    try:
+        for version in range(1, 16):
+            publisher.revise(statement, title=f"Version {version}", body=f"<p>Text {version}.</p>")
+            for _ in range(5):
+                page = (folder / "statements/versioned/index.html").read_text()
+                seen.append(int(re.search(r"<h1[^>]*>Version (\d+)", page)[1]))
+                time.sleep(0.02)
+    finally:
+        stop.touch()
+        for process in processes:
+            assert process.wait(timeout=60) == 0
+    publishing.publish(app)
+    final = (folder / "statements/versioned/index.html").read_text()
+    assert "Version 15" in final
+    assert seen == sorted(seen) and seen[-1] > 0
