@@ -22,8 +22,8 @@ async function isLiteMode(reported) {
 }
 
 function syncUrl(cursor, lite) {
-  if (!cursor) return `/api/sync?limit=${lite ? 1 : SETTINGS.keepNewest}`;
-  return `/api/sync?since=${encodeURIComponent(cursor)}&limit=${SETTINGS.syncLimit}`;
+  if (!cursor) return `${Bulletin.ROOT}/api/sync?limit=${lite ? 1 : SETTINGS.keepNewest}`;
+  return `${Bulletin.ROOT}/api/sync?since=${encodeURIComponent(cursor)}&limit=${SETTINGS.syncLimit}`;
 }
 
 function deviceRecord(statement, existing) {

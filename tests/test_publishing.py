@@ -81,7 +81,7 @@ def test_whole_build_and_a_withdrawal(app, publisher, folder):
     assert brotli.decompress((folder / "statements/gone/index.html.br").read_bytes()) == page.read_bytes()
     assert gzip.decompress((folder / "statements/gone/index.html.gz").read_bytes()) == page.read_bytes()
     # The same bytes a reader's request gets.
-    assert page.read_bytes() == app.test_client().get("/statements/gone").get_data()
+    assert page.read_bytes() == app.test_client().get("/statements/gone/").get_data()
     for name in (
         "index.html",
         "ru/index.html",
@@ -217,7 +217,7 @@ def test_request_time_go_live_publishes_the_folder(app, publisher, folder, clock
     clock.advance(600)
     app.test_client().get("/healthz")  # exempt: publishes nothing
     assert not (folder / "statements/goes-live").exists()
-    app.test_client().get("/about")
+    app.test_client().get("/about/")
     assert (folder / "statements/goes-live/index.html").is_file()
 
 

@@ -185,7 +185,9 @@ def cached_response(
     recheck = etag_parts if callable(etag_parts) else None
     parts = recheck(get_db()) if recheck is not None else etag_parts
     epoch = _epoch()
-    etag = etag_for(bundles.built(current_app).build_id, epoch, request.path, canonical, *parts)
+    etag = etag_for(
+        bundles.built(current_app).build_id, epoch, request.script_root + request.path, canonical, *parts
+    )
     if request.environ.get(IDENTITY_ONLY):
         return _identity_only(etag, render, one_off=one_off, cache_control=cache_control)
     # Tells the hot path (bulletin.hotpath) that this answer may be replayed, and how to check it later.

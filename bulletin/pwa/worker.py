@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from bulletin.assets import bundles, scripts
 from bulletin.config import ROOT
+from bulletin.http.addresses import unmounted
 from bulletin.http.caching import cached_response
 from bulletin.i18n import (
     INTERFACE_LANGS,
@@ -28,7 +29,6 @@ from bulletin.i18n import (
     interface_dir,
     interface_lang,
     localized,
-    prefix,
 )
 
 bp = Blueprint("worker", __name__)
@@ -63,22 +63,24 @@ def _text_revision(text: str) -> str:
 def manifest() -> dict:
     """The web app manifest in the interface language: the app's name, look, and start page in that language."""
     site = current_app.config["SITE_NAME"]
-    home = prefix(interface_lang()) + "/"
+    # Under the app's mount prefix (/news/), as everything the installed app opens.
+    root = bundles.mounted(current_app).root
+    home = url_for("reader.index")
     icon = lambda name, size, purpose: {  # noqa: E731
-        "src": f"/static/icons/{name}",
+        "src": f"{root}/static/icons/{name}",
         "sizes": f"{size}x{size}",
         "type": "image/png",
         "purpose": purpose,
     }
     return {
-        "id": "/",
+        "id": root + "/",
         "name": site,
         "short_name": site[:12],
         "description": gettext("Public statements of %(site)s, readable offline.", site=site),
         "lang": interface_lang(),
         "dir": interface_dir(),
         "start_url": home,
-        "scope": "/",
+        "scope": root + "/",
         "display": "standalone",
         "theme_color": THEME_COLOR,
         "background_color": BACKGROUND_COLOR,
@@ -130,20 +132,23 @@ def common_entries() -> list[dict]:
     Large icons are left out: they are only needed by the install prompt,
     which the browser fetches itself.
     """
-    built = bundles.built(current_app)
+    built = bundles.mounted(current_app)
     static = bundles.STATIC_DIR
     return [
         {"url": built.urls["about"], "revision": built.urls["about"].rsplit(".", 2)[-2]},
         {"url": built.urls["offline"], "revision": built.urls["offline"].rsplit(".", 2)[-2]},
         {"url": built.urls["install"], "revision": built.urls["install"].rsplit(".", 2)[-2]},
         {"url": built.urls["search"], "revision": built.urls["search"].rsplit(".", 2)[-2]},
-        {"url": "/static/icons/icon-192.png", "revision": _file_revision(static / "icons" / "icon-192.png")},
-        {"url": "/favicon.ico", "revision": _file_revision(static / "root" / "favicon.ico")},
+        {
+            "url": built.root + "/static/icons/icon-192.png",
+            "revision": _file_revision(static / "icons" / "icon-192.png"),
+        },
+        {"url": built.root + "/favicon.ico", "revision": _file_revision(static / "root" / "favicon.ico")},
     ]
 
 
 # A language's own pages, as url_for names them in the default language; the
-# worker puts a language's prefix before them (worker_settings' "languages").
+# worker puts its scope and a language's prefix before them (worker_settings' "languages").
 # The worker knows them by position: new pages go at the end.
 LANGUAGE_PAGES = (
     "worker.web_manifest",
@@ -171,7 +176,7 @@ def _language_pages_html() -> str:
 
 def language_entries(lang: str) -> list[dict]:
     """What one interface language adds: its page script, manifest, offline page, shells and about page."""
-    script = bundles.script_url(bundles.built(current_app), lang)
+    script = bundles.script_url(bundles.mounted(current_app), lang)
     with interface(lang):
         revision = _text_revision(_language_pages_html())[:8]
         return [{"url": script, "revision": script.rsplit(".", 2)[-2]}] + [
@@ -205,10 +210,11 @@ def worker_settings() -> dict:
         "precache": common_entries(),
         "defaultLang": default_lang(),
         "languages": languages,
-        "languagePages": [url_for(endpoint, lang=default_lang()) for endpoint in LANGUAGE_PAGES],
+        # Below the worker's scope (the app's mount prefix), which the worker puts before them.
+        "languagePages": [unmounted(url_for(endpoint, lang=default_lang())) for endpoint in LANGUAGE_PAGES],
         "shellMarker": SHELL_MARKER,
-        "listShellUrl": "/offline/list-shell",
-        "tagShellUrl": "/offline/tag-shell",
+        "listShellUrl": unmounted(url_for("worker.list_shell", lang=default_lang())),
+        "tagShellUrl": unmounted(url_for("worker.tag_shell", lang=default_lang())),
         "listMarkers": LIST_MARKERS,
         "pageSize": config["PAGE_SIZE"],
         "siteName": config["SITE_NAME"],
@@ -257,6 +263,7 @@ def _settings_key() -> tuple:
         config["SYNC_LIMIT"],
         config["SW_KILL_SWITCH"],
         config["PAGE_SIZE"],
+        bundles.mounted(current_app).root,  # every address the worker and the manifest name
         # /about is precached: the operator's text (read at start-up) and contact change the worker.
         config["CONTACT"],
         current_app.extensions.get("bulletin_about"),
@@ -283,13 +290,13 @@ def web_manifest():
     )
 
 
-@localized(bp, "/offline")
+@localized(bp, "/offline/")
 def offline_page():
     """The page listing everything readable on this device (filled by the page script)."""
     return cached_response(("offline", _settings_key()), _offline_html)
 
 
-@localized(bp, "/offline/shell", picker_links_home=True)
+@localized(bp, "/offline/shell/", picker_links_home=True)
 def statement_shell():
     """The statement page with an empty slot, filled on the device with ``article_html``."""
     return cached_response(
@@ -297,7 +304,7 @@ def statement_shell():
     )
 
 
-@localized(bp, "/offline/list-shell", picker_links_home=True)
+@localized(bp, "/offline/list-shell/", picker_links_home=True)
 def list_shell():
     """The list of latest statements with empty slots, filled on the device with ``list_item_html``."""
     return cached_response(
@@ -305,7 +312,7 @@ def list_shell():
     )
 
 
-@localized(bp, "/offline/tag-shell", picker_links_home=True)
+@localized(bp, "/offline/tag-shell/", picker_links_home=True)
 def tag_shell():
     """A tag's list with empty slots (the tag too), filled on the device with ``list_item_html``."""
     return cached_response(
