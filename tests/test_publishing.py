@@ -389,3 +389,20 @@ def test_concurrent_publishers_never_regress_a_file(app, publisher, folder, tmp_
     final = (folder / "statements/versioned/index.html").read_text()
     assert "Version 15" in final
     assert seen == sorted(seen) and seen[-1] > 0
+
+
+def test_a_site_under_a_path_prefix(make_app, publisher, tmp_path):
+    """Mounted at /news (BULLETIN_BASE_URL's path): the folder holds the paths below the mount, and
+    the pages in it link under the prefix, as a request through the prefix gets them."""
+    app = make_app(PUBLISH_DIR=str(tmp_path / "news"), BASE_URL="https://example.org/news")
+    publisher.app = app
+    publisher.publish("Under a prefix", slug="prefixed", tags=("press",))
+    publishing.publish_all(app)
+    folder = tmp_path / "news"
+    page = (folder / "statements/prefixed/index.html").read_bytes()
+    assert not (folder / "news").exists()
+    assert (
+        page == app.test_client().get("/statements/prefixed/", base_url="https://example.org/news").get_data()
+    )
+    assert b'href="/news/' in (folder / "index.html").read_bytes()
+    assert b"https://example.org/news/statements/prefixed/" in (folder / "sitemaps/0.xml").read_bytes()
