@@ -406,3 +406,13 @@ def test_a_site_under_a_path_prefix(make_app, publisher, tmp_path):
     )
     assert b'href="/news/' in (folder / "index.html").read_bytes()
     assert b"https://example.org/news/statements/prefixed/" in (folder / "sitemaps/0.xml").read_bytes()
+
+
+def test_import_publishes_the_folder(app, folder):
+    publishing.publish_all(app)
+    statement_file = REPO / "tests/data/statements/port-meridian-dockers.txt"
+    result = app.test_cli_runner().invoke(args=["import", str(statement_file)])
+    assert result.exit_code == 0, result.output
+    pages = list((folder / "statements").glob("*/index.html"))
+    assert len(pages) == 1
+    assert pages[0].parent.name.encode() in (folder / "index.html").read_bytes()

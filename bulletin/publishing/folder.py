@@ -129,6 +129,15 @@ class Folder:
                 continue
             yield path.relative_to(self.root).as_posix()
 
+    def remove_temporaries(self) -> int:
+        """Remove temporary files a publisher killed mid-write left behind (a whole pass, under the lock)."""
+        found = 0
+        for path in self.root.rglob(TEMPORARY_PREFIX + "*"):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                found += 1
+        return found
+
     def _write_atomically(self, path: Path, data: bytes) -> None:
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX)
         try:
