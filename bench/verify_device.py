@@ -1,6 +1,6 @@
 """Verifying 500 signed records on the device, in headless Chromium at 4x CPU slowdown.
 
-    .venv/bin/python -m bench.verify_device [--records 500] [--runs 20]
+    .venv/bin/python -m bench.verify_device [--records 500] [--runs 20] [--cpu-slowdown 4]
 
 Bulletin runs under gunicorn on 127.0.0.1 (a throwaway site) to serve the
 device's verifier (``static/js/verify.js``, bundle ``verify``) and the
@@ -72,7 +72,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def measure(server, browser, urls: dict, count: int, runs: int) -> dict:
+def measure(server, browser, urls: dict, count: int, runs: int, slowdown: float = CPU_SLOWDOWN) -> dict:
     data = signed_vectors.many_records(count)
     context = browser.new_context(base_url=server.url(""))
     results: dict[str, list[float]] = {}
@@ -88,7 +88,7 @@ def measure(server, browser, urls: dict, count: int, runs: int) -> dict:
             raise RuntimeError("this Chromium's WebCrypto has no Ed25519")
         page.evaluate(SETUP, data)
         cdp = context.new_cdp_session(page)
-        cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": slowdown})
         for run in range(runs + 1):  # the first run of each warms up (compiles the code), not counted
             for backend in ("webcrypto", "fallback"):
                 for together in (True, False):
@@ -112,6 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=500)
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--cpu-slowdown", type=float, default=CPU_SLOWDOWN, help="1: no slowdown")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -125,12 +126,12 @@ def main() -> None:
         urls = bundles.built(create_app({"DATABASE": str(work / "urls.sqlite3"), "SECRET_KEY": "x"})).urls
         browser = p.chromium.launch(executable_path=CHROMIUM, args=list(LAUNCH_ARGS), headless=True)
         try:
-            data = measure(server, browser, urls, args.records, args.runs)
+            data = measure(server, browser, urls, args.records, args.runs, args.cpu_slowdown)
         finally:
             browser.close()
     rows = [[name, report.median(values), percentile(values, 0.99)] for name, values in data["ms"].items()]
     print(
-        f"{data['records']} records, {data['runs']} runs each, CPU slowed {CPU_SLOWDOWN}x; {report.machine()}"
+        f"{data['records']} records, {data['runs']} runs each, CPU slowed {args.cpu_slowdown:g}x; {report.machine()}"
     )
     print(report.table(["Ed25519", "p50 ms", "p99 ms"], rows))
     worst = {name: percentile(values, 0.99) for name, values in data["ms"].items()}
@@ -142,7 +143,7 @@ def main() -> None:
         + f" (goal < {GOAL_MS:.0f} ms); every run checked: {data['records']} verified; run took"
         f" {time.monotonic() - started:.0f} s"
     )
-    print(report.save("verify_device", {"cpu_slowdown": CPU_SLOWDOWN, **data}))
+    print(report.save("verify_device", {"cpu_slowdown": args.cpu_slowdown, **data}))
 
 
 if __name__ == "__main__":
