@@ -296,6 +296,20 @@ var BulletinVerify = (function () {
     };
   }
 
+  // The state to verify with: the one kept on the device when there is one,
+  // whatever root this worker was built with (a worker update never replaces
+  // the pin; only a `root` record signed by the pinned root does), else a new
+  // device's pinning `builtInRoot`. Every field a kept state lacks (one kept by
+  // an older worker) starts empty.
+  function stateFor(kept, builtInRoot) {
+    if (!kept || typeof kept.root !== "string") return initialState(builtInRoot);
+    var fresh = initialState(kept.root);
+    Object.keys(fresh).forEach(function (name) {
+      if (kept[name] !== undefined) fresh[name] = kept[name];
+    });
+    return fresh;
+  }
+
   // A verifier over `state` (initialState's, or one kept from before), which it
   // changes in place as it accepts documents; `backend` is WebCrypto's
   // ("webcrypto", the default) or the fallback library's ("fallback").
@@ -500,6 +514,7 @@ var BulletinVerify = (function () {
   return {
     REASONS: REASONS,
     initialState: initialState,
+    stateFor: stateFor,
     hasWebCryptoEd25519: hasWebCryptoEd25519,
     // A verifier over `state`; `backend` "fallback" forces the library (tests, and browsers without Ed25519).
     create: function (state, backend) {

@@ -15,7 +15,7 @@ import json
 import pytest
 
 from bulletin.assets import bundles
-from bulletin.signing import keys
+from bulletin.signing import keys, rotation
 from bulletin.signing.verifier import Verifier
 from testbed import signed_vectors
 
@@ -168,3 +168,40 @@ def test_both_verifiers_accept_the_apps_real_records_after_keys_certify(
         assert document == json.loads(envelope["payload"])
     assert {d["type"] for d in served["documents"]} == {"statement", "withdrawal"}
     page_errors.assert_clean()
+
+
+KEEP_PIN = """async ({ builtIn, later, rotation, byBuiltIn, byLater }) => {
+  const reason = (promise) => promise.then(() => "accepted", (error) => error.reason);
+  // A device that pinned `builtIn`, its state kept; then a worker update built with another root.
+  const kept = JSON.parse(JSON.stringify(BulletinVerify.initialState(builtIn)));
+  const state = BulletinVerify.stateFor(kept, later);
+  const device = BulletinVerify.create(state);
+  const before = { root: state.root, byLater: await reason(device.addCertificate(byLater)) };
+  const followed = await reason(device.followRoot(rotation));
+  const after = { root: state.root, byLater: await reason(device.addCertificate(byLater)),
+                  byBuiltIn: await reason(device.addCertificate(byBuiltIn)) };
+  const fresh = BulletinVerify.stateFor(null, later).root;
+  return { before, followed, after, fresh, refused: state.refused };
+}"""
+
+
+def test_a_kept_pin_outlives_a_worker_built_with_another_root_until_a_root_record(page, live_server):
+    k = signed_vectors.Keys()
+    builtin, later = (keys.b64url(keys.raw_public(key)) for key in (k.root, k.new_root))
+    rotation_record = rotation.rotate(k.root, k.new_root.public_key(), at=signed_vectors.T0)
+    open_blank(page, live_server)
+    answer = page.evaluate(
+        KEEP_PIN,
+        {
+            "builtIn": builtin,
+            "later": later,
+            "rotation": rotation_record,
+            "byBuiltIn": signed_vectors.certify(k.root, k.online, signed_vectors.DAY),
+            "byLater": signed_vectors.certify(k.new_root, k.next_online, signed_vectors.DAY),
+        },
+    )
+    assert answer["before"] == {"root": builtin, "byLater": "unknown-key"}
+    assert answer["followed"] == "accepted"
+    assert answer["after"] == {"root": later, "byLater": "accepted", "byBuiltIn": "unknown-key"}
+    assert answer["fresh"] == later  # a new device pins the root its worker was built with
+    assert answer["refused"] == {"unknown-key": 2}
