@@ -230,6 +230,48 @@ var BulletinVerify = (function () {
     }
   }
 
+  // ---------------------------------------------------------------- loading the fallback in a worker
+  //
+  // A service worker imports a script with a new address only while it is
+  // first evaluated or installing, and whether WebCrypto has Ed25519 is known
+  // only asynchronously: so the fallback is imported inside the install
+  // event's waitUntil, where it is needed, and again at each later start.
+
+  // At the top of the worker's script: the fallback library again on each
+  // later start of a worker that imported it while installing (the browser
+  // kept it with the worker's scripts). Nothing on the first evaluation; where
+  // it was never imported, the import fails at once (a NetworkError, no
+  // request). A browser that does not say its worker's state imports it at
+  // every start. Whether the library is there.
+  function importFallbackAtStart(url) {
+    var worker = self.serviceWorker;
+    if (worker && worker.state === "parsed") return false;
+    try {
+      self.importScripts(url);
+    } catch {
+      return false;
+    }
+    return true;
+  }
+
+  // Inside the install event's waitUntil: the fallback library, only where
+  // WebCrypto lacks Ed25519 (or `force`, for tests). A promise of the backend to use.
+  function importFallbackAtInstall(url, force) {
+    return hasWebCryptoEd25519().then(function (has) {
+      if (has && !force) return "webcrypto";
+      if (!self.nobleEd25519) self.importScripts(url);
+      return "fallback";
+    });
+  }
+
+  // The backend to verify with: WebCrypto's where it has Ed25519, else the
+  // fallback library (which must be loaded). A promise.
+  function chooseBackend(force) {
+    return hasWebCryptoEd25519().then(function (has) {
+      return has && force !== "fallback" ? "webcrypto" : "fallback";
+    });
+  }
+
   // ---------------------------------------------------------------- envelopes
 
   // The parts of an envelope and its parsed payload, whose type must be one of
@@ -515,6 +557,9 @@ var BulletinVerify = (function () {
     REASONS: REASONS,
     initialState: initialState,
     stateFor: stateFor,
+    importFallbackAtStart: importFallbackAtStart,
+    importFallbackAtInstall: importFallbackAtInstall,
+    chooseBackend: chooseBackend,
     hasWebCryptoEd25519: hasWebCryptoEd25519,
     // A verifier over `state`; `backend` "fallback" forces the library (tests, and browsers without Ed25519).
     create: function (state, backend) {

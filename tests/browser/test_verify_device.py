@@ -19,6 +19,8 @@ from bulletin.signing import keys, rotation
 from bulletin.signing.verifier import Verifier
 from testbed import signed_vectors
 
+from . import harness
+
 pytestmark = pytest.mark.browser
 
 BLANK = "/verify-test/"  # a page of the test server's origin with nothing in it: no page script, no worker
@@ -205,3 +207,80 @@ def test_a_kept_pin_outlives_a_worker_built_with_another_root_until_a_root_recor
     assert answer["after"] == {"root": later, "byLater": "accepted", "byBuiltIn": "unknown-key"}
     assert answer["fresh"] == later  # a new device pins the root its worker was built with
     assert answer["refused"] == {"unknown-key": 2}
+
+
+# A worker of its own scope that loads the verifier as the app's worker would: the verifier at
+# the top, the fallback while installing where WebCrypto lacks Ed25519 (forced here by ?force).
+TEST_WORKER = """
+importScripts(%(verify)s);
+var FALLBACK = %(ed25519)s;
+var FORCE = location.search.indexOf("force") >= 0;
+var log = ["start " + self.serviceWorker.state + " " + BulletinVerify.importFallbackAtStart(FALLBACK)];
+self.addEventListener("install", function (event) {
+  event.waitUntil(BulletinVerify.importFallbackAtInstall(FALLBACK, FORCE).then(function (backend) {
+    log.push("install " + backend);
+  }));
+});
+self.addEventListener("activate", function (event) { event.waitUntil(self.clients.claim()); });
+self.addEventListener("message", function (event) {
+  var data = event.data;
+  BulletinVerify.chooseBackend(FORCE ? "fallback" : null).then(function (backend) {
+    var device = BulletinVerify.create(BulletinVerify.initialState(data.root), backend);
+    return device.addCertificate(data.certificate)
+      .then(function () { return device.acceptRecord(data.record, null); })
+      .then(function (d) { return d.id; }, function (error) { return error.reason; })
+      .then(function (verdict) {
+        event.source.postMessage({ log: log.slice(), backend: backend, loaded: !!self.nobleEd25519, verdict: verdict });
+      });
+  });
+});
+"""
+TEST_WORKER_PAGE = """<!doctype html><title>t</title><script>
+window.answers = [];
+navigator.serviceWorker.addEventListener("message", function (e) { window.answers.push(e.data); });
+navigator.serviceWorker.register("sw.js" + location.search);
+</script>"""
+ASK_WORKER = """async (data) => {
+  const registration = await navigator.serviceWorker.ready;
+  registration.active.postMessage(data);
+}"""
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_a_worker_imports_the_fallback_only_where_needed_and_again_at_each_start(
+    context, page, live_server, page_errors, force
+):
+    urls = bundles.built(live_server.app).urls
+    worker = TEST_WORKER % {"verify": json.dumps(urls["verify"]), "ed25519": json.dumps(urls["ed25519"])}
+    live_server.stub("/verify-worker/sw.js", worker, "text/javascript")
+    live_server.stub("/verify-worker/", TEST_WORKER_PAGE)
+    k = signed_vectors.Keys()
+    data = {
+        "root": keys.b64url(keys.raw_public(k.root)),
+        "certificate": signed_vectors.certify(k.root, k.online, signed_vectors.DAY),
+        "record": signed_vectors.record(k.online, n=3),
+    }
+    worker_errors = []
+    context.on("console", lambda m: worker_errors.append(m.text) if m.type == "error" else None)
+    page.goto(live_server.url + "/verify-worker/" + ("?force" if force else ""))
+
+    def answer(count):
+        page.evaluate(ASK_WORKER, data)
+        return harness.poll(page, f"() => window.answers.length >= {count} && window.answers[{count - 1}]")
+
+    first = answer(1)
+    backend = "fallback" if force else "webcrypto"
+    assert first["log"] == ["start parsed false", f"install {backend}"]
+    assert first["backend"] == backend and first["loaded"] is force and first["verdict"] == "statement-3"
+    # A later start of the same worker: the fallback comes again from what the browser kept, or not at all.
+    cdp = context.new_cdp_session(page)
+    cdp.send("ServiceWorker.enable")
+    cdp.send("ServiceWorker.stopAllWorkers")
+    cdp.detach()
+    again = answer(2)
+    assert again["log"] == [f"start activated {'true' if force else 'false'}"]
+    assert again["backend"] == backend and again["loaded"] is force and again["verdict"] == "statement-3"
+    fetched = [hit for hit in live_server.hits if hit.startswith(urls["ed25519"])]
+    assert len(fetched) == (1 if force else 0)
+    assert worker_errors == []
+    page_errors.assert_clean()
