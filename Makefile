@@ -21,7 +21,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-prepare: $(VENV)/.runtime
+prepare: $(VENV)/.runtime node_modules/.stamp
 	$(BIN)/flask --app app prepare
 
 # Serve the app on http://127.0.0.1:$(PORT) with the sample statements when

@@ -292,3 +292,12 @@ def test_the_pin_moves_only_by_a_root_record_signed_by_the_pinned_root():
         publisher.root, later.public_key(), issued=T0, expires=T0 + dt.timedelta(days=1)
     )
     assert refused(device, device.add_certificate, old_says) == "unknown-key"
+
+
+def test_version_true_is_not_version_one():
+    # true == 1 in Python; a JSON verifier (the device's) reads them apart, so both refuse it.
+    key = keys.generate()
+    envelope = envelopes.signed_payload('{"type":"statement","v":true}', key)
+    with pytest.raises(Rejected) as refused:
+        envelopes.open_envelope(envelope, ("statement",))
+    assert refused.value.reason == "malformed"

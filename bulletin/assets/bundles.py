@@ -18,6 +18,7 @@ import base64
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass, replace
 
 from flask import Flask, has_request_context, request
@@ -60,6 +61,11 @@ PAGE_SCRIPT = (
     "js/page/share.js",
     "js/page/main.js",
 )
+# The fallback Ed25519 library: an ES module in node_modules (npm ci), made a classic script at build.
+ED25519_MODULE = ROOT / "node_modules" / "@noble" / "ed25519" / "index.js"
+ED25519_SCRIPT = "noble-ed25519.js"
+ED25519_EXPORTS = ("verifyAsync", "hashes", "etc")
+
 BUNDLES = {
     "css": Bundle("css/site.css", filters="rcssmin", output="gen/site.%(version)s.css"),
     # Editor pages only, linked rather than inlined: readers never pay for it.
@@ -97,6 +103,16 @@ BUNDLES = {
     ),
     # The about page's own script ("Remove everything from this device"), loaded there only.
     "about": Bundle("js/about/remove-all.js", filters=scripts.FILTER, output="gen/about.%(version)s.js"),
+    # The device's verifier of signed documents (bulletin/signing/verifier.py's
+    # rules): the worker's, loaded beside /sw.js rather than inside it, so the
+    # first visit does not pay for it; pages never load it.
+    "verify": Bundle("js/verify.js", filters=scripts.FILTER, output="gen/verify.%(version)s.js"),
+    # Ed25519 for browsers whose WebCrypto lacks it, loaded by the worker only
+    # there: the npm package @noble/ed25519 (pinned in package-lock.json) as a
+    # classic script defining `nobleEd25519`, written by build().
+    "ed25519": Bundle(
+        f"gen/src/{ED25519_SCRIPT}", filters=scripts.FILTER, output="gen/ed25519.%(version)s.js"
+    ),
     # The device's search, loaded by js/page/search-page.js at the first search
     # only: pages that never search never pay for it.
     "search": Bundle(
@@ -142,6 +158,7 @@ def build(app: Flask) -> list[str]:
     built.extend(str(path) for path in compile_catalogs())
     with app.app_context():
         _write_ui_strings()
+        _write_ed25519_script()
         for name in BUNDLES:
             env[name].build(force=True)
             built.extend(_output_paths(env, name))
@@ -167,6 +184,31 @@ def _write_ui_strings() -> None:
         strings = json.dumps(ui_strings(lang), ensure_ascii=False, separators=(",", ":"))
         script = f"const UI_STRINGS = {strings};\n"
         write_if_changed(STATIC_DIR / "gen" / "src" / f"ui-strings.{lang}.js", script.encode("utf-8"))
+
+
+def ed25519_script(module: str) -> str:
+    """The ES module ``module`` (@noble/ed25519's file) as a classic script defining ``nobleEd25519``.
+
+    A service worker loads scripts with ``importScripts`` only, never as
+    modules: the module's one ``export {...}`` becomes the object that
+    global holds, the rest unchanged.
+    """
+    exports = re.compile(r"^export \{[^}]*\};?\s*$", re.MULTILINE)
+    if len(exports.findall(module)) != 1:
+        raise RuntimeError(f"{ED25519_MODULE} is not the module this build knows: check its version")
+    names = ", ".join(f"{name}: {name}" for name in ED25519_EXPORTS)
+    body = exports.sub("", module)
+    return f'var nobleEd25519 = (function () {{\n"use strict";\n{body}\nreturn {{ {names} }};\n}})();\n'
+
+
+def _write_ed25519_script() -> None:
+    try:
+        module = ED25519_MODULE.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise RuntimeError(
+            f"{ED25519_MODULE.relative_to(ROOT)} is missing: run `npm ci` (make prepare does) first"
+        ) from e
+    write_if_changed(STATIC_DIR / "gen" / "src" / ED25519_SCRIPT, ed25519_script(module).encode("utf-8"))
 
 
 def script_url(built_assets: BuiltAssets, lang: str) -> str:
@@ -218,6 +260,7 @@ BUNDLE_INPUTS = (
     "bulletin/assets/scripts.py",
     "bulletin/i18n",
     "bulletin/translations",
+    "package-lock.json",
 )
 SOURCES_STAMP = STATIC_DIR / "gen" / "sources.sha256"
 

@@ -69,7 +69,7 @@ def open_envelope(value: object, types: tuple[str, ...]) -> Opened:
         raise Rejected(MALFORMED, "an Ed25519 signature is 64 bytes")
     if not isinstance(document, dict) or document.get("type") not in types:
         raise Rejected(MALFORMED, f"expected a document of type {' or '.join(types)}")
-    if document.get("v") != 1:
+    if document.get("v") != 1 or isinstance(document.get("v"), bool):  # true == 1 in Python, not in JSON
         raise Rejected(MALFORMED, "unknown version")
     return Opened(payload, document, signature, kid)
 
