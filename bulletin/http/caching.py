@@ -20,6 +20,7 @@ from bulletin.http import hotpath
 from bulletin.http.arguments import canonical_query
 from bulletin.http.compress import Rendered, RenderedCache, RenderedCaches, negotiate
 from bulletin.http.database import get_db
+from bulletin.http.static_host import on_static_host
 from bulletin.statements import epochs
 
 # Headers of a rendered response that are part of what is cached with it.
@@ -182,7 +183,9 @@ def cached_response(
     recheck = etag_parts if callable(etag_parts) else None
     parts = recheck(get_db()) if recheck is not None else etag_parts
     epoch = _epoch()
-    etag = etag_for(bundles.built(current_app).build_id, epoch, request.path, canonical, *parts)
+    # A page for a static host (the export) differs from the live site's at the same address.
+    site = ("static-host",) if on_static_host() else ()
+    etag = etag_for(bundles.built(current_app).build_id, epoch, request.path, canonical, *site, *parts)
     # Tells the hot path (bulletin.hotpath) that this answer may be replayed, and how to check it later.
     request.environ[hotpath.MARK] = etag
     request.environ[hotpath.CANONICAL] = canonical

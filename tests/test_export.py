@@ -1,0 +1,249 @@
+"""The static export: `flask --app app export DIR [--base-url URL]`."""
+
+from __future__ import annotations
+
+import gzip
+import html.parser
+import json
+import shutil
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import brotli
+import pytest
+
+from bulletin.i18n import INTERFACE_LANGS
+from bulletin.pwa.worker import LIST_MARKERS
+
+ROOT_BASE = "http://127.0.0.1:8000/"
+SUB_BASE = "http://mirror.example.org/news/"
+SECRET = "The minister's unreleased phone number is 555-0199."
+TEXT_SUFFIXES = (".html", ".js", ".css", ".json", ".webmanifest", ".atom", ".xml", ".txt")
+
+
+@pytest.fixture
+def statements(publisher):
+    """Published statements in three languages, with tags and a translation; one withdrawn."""
+    ids = {
+        "first": publisher.publish(
+            "Release the journalist", "<p>Free her now.</p>", slug="release", tags=["press"]
+        ),
+        "water": publisher.publish("Water for the district", "<p>The pumps stopped.</p>", slug="water"),
+        "withdrawn": publisher.publish("Wrong statement", f"<p>{SECRET}</p>", slug="wrong", tags=["press"]),
+    }
+    ids["ru"] = publisher.publish(
+        "Освободите журналиста",
+        "<p>Свобода слова.</p>",
+        lang="ru",
+        slug="osvobodite",
+        translation_of=ids["first"],
+    )
+    publisher.withdraw(ids["withdrawn"], "Published in error.")
+    return ids
+
+
+def export(runner, folder: Path, base_url: str | None = None):
+    args = ["export", str(folder)] + (["--base-url", base_url] if base_url else [])
+    return runner.invoke(args=args)
+
+
+def files_of(folder: Path) -> set[str]:
+    return {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()}
+
+
+class Links(html.parser.HTMLParser):
+    """Every href, src and form action of a page."""
+
+    def __init__(self):
+        super().__init__()
+        self.found = []
+
+    def handle_starttag(self, tag, attrs):
+        self.found.extend(value for name, value in attrs if name in ("href", "src", "action") and value)
+
+
+def broken_links(folder: Path, base_url: str) -> list[str]:
+    """Every same-site href/src/action of the export's pages that names no file of the export.
+
+    A static server maps a URL's path under the base URL's path to a file:
+    ``x/`` to ``x/index.html``, ``x`` to the file ``x`` or (redirected) to ``x/index.html``.
+    """
+    base = urlsplit(base_url)
+    broken = []
+    pages = [path for path in folder.rglob("*.html")]
+    assert pages, "no page exported"
+    for page in pages:
+        page_url = urljoin(base_url, page.relative_to(folder).as_posix())
+        parser = Links()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for link in parser.found:
+            if LIST_MARKERS["tag"] in link:
+                continue  # the tag shell's slot: the device puts a tag there
+            url = urlsplit(urljoin(page_url, link))
+            if url.scheme not in ("http", "https") or url.netloc != base.netloc:
+                continue
+            path = unquote(url.path)
+            if not path.startswith(base.path):
+                broken.append(f"{page.relative_to(folder)}: {link} is outside {base.path}")
+                continue
+            target = folder / path[len(base.path) :]
+            if path.endswith("/") or target.is_dir():
+                target = target / "index.html"
+            if not target.is_file():
+                broken.append(f"{page.relative_to(folder)}: {link} names no file")
+    return broken
+
+
+def decoded_forms(path: Path) -> list[bytes]:
+    """A file's bytes and, decompressed, its siblings' (those that exist)."""
+    forms = [path.read_bytes()]
+    br, gz = path.with_name(path.name + ".br"), path.with_name(path.name + ".gz")
+    if br.exists():
+        forms.append(brotli.decompress(br.read_bytes()))
+    if gz.exists():
+        forms.append(gzip.decompress(gz.read_bytes()))
+    return forms
+
+
+def test_export_writes_every_public_page_in_every_language(runner, statements, tmp_path):
+    folder = tmp_path / "site"
+    result = export(runner, folder, ROOT_BASE)
+    assert result.exit_code == 0, result.output
+    assert "exported" in result.output and "with Brotli" in result.output
+    files = files_of(folder)
+    for slug in ("release", "water", "osvobodite", "wrong"):
+        assert f"statements/{slug}/index.html" in files
+    for lang in INTERFACE_LANGS:
+        at = "" if lang == "en" else f"{lang}/"
+        for page in ("", "about/", "search/", "offline/", "offline/shell/", "offline/list-shell/"):
+            assert f"{at}{page}index.html" in files, f"{at}{page}"
+        assert f"{at}offline/tag-shell/index.html" in files
+        assert f"{at}tags/press/index.html" in files
+        assert f"{at}manifest.webmanifest" in files
+    for name in ("feed.atom", "tags/press/feed.atom", "sitemap.xml", "sw.js", "favicon.ico", "robots.txt"):
+        assert name in files, name
+    assert "apple-touch-icon.png" in files and "static/icons/icon-192.png" in files
+    scripts = [name for name in files if name.startswith("static/gen/page.") and name.endswith(".js")]
+    assert len(scripts) == len(INTERFACE_LANGS)
+    assert "_headers" in files and "nginx-export.conf" in files
+
+
+def test_every_text_file_has_brotli_and_gzip_siblings_of_the_same_bytes(runner, statements, tmp_path):
+    folder = tmp_path / "site"
+    assert export(runner, folder, ROOT_BASE).exit_code == 0
+    texts = [
+        path
+        for path in folder.rglob("*")
+        if path.is_file() and path.suffix in TEXT_SUFFIXES and path.name not in ("_headers",)
+    ]
+    assert len(texts) > 60
+    for path in texts:
+        assert path.with_name(path.name + ".br").is_file(), path
+        assert path.with_name(path.name + ".gz").is_file(), path
+        raw, *decoded = decoded_forms(path)
+        assert decoded == [raw, raw], path
+
+
+def test_pages_render_as_the_app_renders_them(runner, statements, tmp_path, reader):
+    folder = tmp_path / "site"
+    assert export(runner, folder, ROOT_BASE).exit_code == 0
+    page = (folder / "statements" / "water" / "index.html").read_text(encoding="utf-8")
+    assert "The pumps stopped." in page
+    ru = (folder / "ru" / "index.html").read_text(encoding="utf-8")
+    assert 'lang="ru"' in ru and "Освободите журналиста" in ru
+    manifest = json.loads((folder / "ru" / "manifest.webmanifest").read_text(encoding="utf-8"))
+    assert manifest["lang"] == "ru"
+
+
+@pytest.mark.parametrize("base_url", [ROOT_BASE])
+def test_every_link_of_every_page_names_a_file_of_the_export(runner, statements, tmp_path, base_url):
+    folder = tmp_path / "site"
+    result = export(runner, folder, base_url)
+    assert result.exit_code == 0, result.output
+    assert broken_links(folder, base_url) == []
+
+
+def test_a_withdrawn_statement_is_its_notice_and_its_body_is_nowhere(runner, statements, tmp_path):
+    folder = tmp_path / "site"
+    assert export(runner, folder, ROOT_BASE).exit_code == 0
+    notice = (folder / "statements" / "wrong" / "index.html").read_text(encoding="utf-8")
+    assert "Published in error." in notice
+    assert '<meta name="robots" content="noindex">' in notice
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.name.endswith((".br", ".gz")):
+            for form in decoded_forms(path):
+                assert SECRET.encode() not in form, path
+
+
+def test_the_search_page_says_search_runs_on_the_device(runner, statements, tmp_path, reader):
+    folder = tmp_path / "site"
+    assert export(runner, folder, ROOT_BASE).exit_code == 0
+    exported = (folder / "search" / "index.html").read_text(encoding="utf-8")
+    assert "search runs on your device" in exported
+    assert 'data-query=""' in exported
+    # The live site's page is its own: a page made for a static host never reaches its readers.
+    live = reader.get("/search").get_data(as_text=True)
+    assert "search runs on your device" not in live
+    assert reader.get("/statements/wrong").status_code == 410
+
+
+def test_hosts_files_carry_the_apps_headers(runner, statements, tmp_path):
+    folder = tmp_path / "site"
+    assert export(runner, folder, SUB_BASE).exit_code in (0, 1)
+    rules = (folder / "_headers").read_text(encoding="utf-8")
+    assert "/news/static/gen/*\n  Cache-Control: max-age=315360000, public, immutable" in rules
+    assert "/news/sw.js\n  Cache-Control: no-cache" in rules
+    assert "/news/*\n  Content-Security-Policy: default-src 'self'" in rules
+    assert "/news/manifest.webmanifest\n  Content-Type: application/manifest+json" in rules
+    nginx = (folder / "nginx-export.conf").read_text(encoding="utf-8")
+    assert "location /news/ {" in nginx and f"alias {folder.resolve()}/;" in nginx
+    assert "gzip_static on;" in nginx and "location = /news/sw.js {" in nginx
+
+
+def test_a_non_empty_folder_that_is_no_export_is_refused(runner, statements, tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    result = export(runner, folder, ROOT_BASE)
+    assert result.exit_code == 1
+    assert "is not empty and holds no earlier export" in result.output
+    assert files_of(folder) == {"notes.txt"}
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    result = export(runner, a_file, ROOT_BASE)
+    assert result.exit_code == 1 and "is not a folder" in result.output
+
+
+def test_an_earlier_export_is_replaced_and_its_leftovers_removed(runner, statements, publisher, tmp_path):
+    folder = tmp_path / "site"
+    assert export(runner, folder, ROOT_BASE).exit_code == 0
+    assert (folder / "statements" / "water" / "index.html").is_file()
+    publisher.withdraw(statements["water"])
+    (folder / "leftover.html").write_text("old")
+    result = export(runner, folder, ROOT_BASE)
+    assert result.exit_code == 0, result.output
+    assert not (folder / "leftover.html").exists()
+    notice = (folder / "statements" / "water" / "index.html").read_text(encoding="utf-8")
+    assert "The pumps stopped." not in notice and "noindex" in notice
+
+
+def test_nothing_is_written_through_a_link_in_the_folder(runner, statements, tmp_path):
+    folder = tmp_path / "site"
+    assert export(runner, folder, ROOT_BASE).exit_code == 0
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    shutil.rmtree(folder / "statements" / "water")
+    (folder / "statements" / "water").symlink_to(outside, target_is_directory=True)
+    result = export(runner, folder, ROOT_BASE)
+    assert result.exit_code == 1 and "symbolic link" in result.output
+    assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "base_url", ["ftp://example.org/", "example.org", "http://example.org/?q=1", "http://example.org/a/../b/"]
+)
+def test_a_base_url_that_is_no_web_address_is_refused(runner, tmp_path, base_url):
+    folder = tmp_path / "site"
+    result = export(runner, folder, base_url)
+    assert result.exit_code == 1 and "--base-url" in result.output
+    assert not folder.exists()
