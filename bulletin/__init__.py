@@ -19,6 +19,7 @@ from bulletin.authoring import schedule
 from bulletin.http import caching, database, errors, static_host
 from bulletin.http.hotpath import HotPath
 from bulletin.http.proxies import behind_proxies
+from bulletin.publishing import publisher
 from bulletin.pwa import worker
 from bulletin.site import about, api, feeds, health, reader
 from bulletin.statements import clock
@@ -70,7 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     static_host.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    schedule.init_app(app)
+    schedule.init_app(app, after_publish=publisher.trigger_of(app))
     for blueprint in (reader.bp, about.bp, feeds.bp, api.bp, worker.bp, health.bp):
         app.register_blueprint(blueprint)
     # The only place the editor is wired in: nothing public imports it.

@@ -18,7 +18,8 @@ from bulletin.assets import bundles
 from bulletin.http.database import get_db, high_water, prepared_db, writability_problem
 from bulletin.importing import importer
 from bulletin.importing.sources import DEFAULT_DROP_LINES
-from bulletin.publishing import export
+from bulletin.publishing import commands as publishing_commands
+from bulletin.publishing import export, publisher
 from bulletin.statements import backups, clock, db, store
 from bulletin.statements.dates import DateError, parse_date
 
@@ -110,6 +111,8 @@ def import_command(paths, lang, date, drop_lines, force, if_empty):
         click.echo(f"{outcome.action:<9} {key} -> /statements/{outcome.slug}")
         for line in outcome.dropped_lines:
             click.echo(f"          dropped trailing line: {line}")
+    # Once for the whole import: the folder catches up every statement it stored.
+    publisher.trigger(current_app._get_current_object())
     if failed:
         click.echo(f"{failed} file(s) failed; the others were imported", err=True)
         sys.exit(1)
@@ -169,6 +172,8 @@ def restore_command(file):
     if done.kept_aside:
         click.echo(f"the database as it was is kept at {done.kept_aside}")
     click.echo(f"restored {done.statements} statements from {file}: new epoch {done.epoch[:12]}")
+    # A new epoch: the published folder is built anew and swapped in.
+    publisher.trigger(current_app._get_current_object())
 
 
 DEFAULT_EXPORT_BASE_URL = "http://localhost/"
@@ -217,3 +222,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(export_command)
+    publishing_commands.init_app(app)

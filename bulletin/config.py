@@ -143,6 +143,8 @@ SETTINGS = (
     Setting("BULLETIN_HSTS_INCLUDE_SUBDOMAINS", "HSTS_INCLUDE_SUBDOMAINS", False, _flag),
     # Off by default: without an nginx of deploy/nginx.conf in front there is nothing to renew.
     Setting("BULLETIN_NGINX_REFRESH_URL", "NGINX_REFRESH_URL", None, _nginx_address),
+    # The folder nginx serves the public site from (a link to its current build); unset: no files.
+    Setting("BULLETIN_PUBLISH_DIR", "PUBLISH_DIR", None, _text),
     # The editor (issue 4): sessions, login limits, password hashing, form size.
     Setting("BULLETIN_TRUSTED_PROXIES", "TRUSTED_PROXIES", 0, _non_negative_int),
     Setting("BULLETIN_SESSION_IDLE_MINUTES", "SESSION_IDLE_MINUTES", 30, _positive_int),

@@ -225,8 +225,24 @@ def test_atom_feed_is_valid_and_full(client, site, app):
 def test_tag_feed_and_sitemap(client, site):
     feed = ET.fromstring(client.get("/tags/press/feed.atom").data)
     assert len(feed.findall(f"{ATOM}entry")) == 2
-    sitemap = client.get("/sitemap.xml").get_data(as_text=True)
+    index = client.get("/sitemap.xml").get_data(as_text=True)
+    assert "<sitemapindex" in index and "/sitemaps/0.xml</loc>" in index
+    sitemap = client.get("/sitemaps/0.xml").get_data(as_text=True)
     assert "/statements/release</loc>" in sitemap and "mistake" not in sitemap
+
+
+def test_sitemap_parts_follow_creation_order(make_app, publisher):
+    app = make_app(SITEMAP_PART_SIZE=2)
+    publisher.app = app
+    for n in range(5):
+        publisher.publish(f"Statement {n}", slug=f"s{n}")
+    client = app.test_client()
+    index = client.get("/sitemap.xml").get_data(as_text=True)
+    assert [f"/sitemaps/{part}.xml</loc>" in index for part in range(4)] == [True, True, True, False]
+    last = client.get("/sitemaps/2.xml").get_data(as_text=True)
+    assert "/statements/s4</loc>" in last and "/statements/s3<" not in last
+    assert "/en/</loc>" not in last and "/ru/</loc>" in client.get("/sitemaps/0.xml").get_data(as_text=True)
+    assert client.get("/sitemaps/3.xml").status_code == 404
 
 
 def test_old_slug_redirects(client, app):

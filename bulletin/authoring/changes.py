@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
@@ -80,6 +81,25 @@ class Context:
     # replace copies of its pages kept outside the database (nginx's, see
     # bulletin.site.proxy_refresh); it logs its own failures.
     after_withdrawal: Callable[[sqlite3.Connection, str], None] | None = None
+    # Called with nothing once any change is committed, to bring copies of the public site kept
+    # outside the database up to date (the published folder, see bulletin.publishing); it logs
+    # its own failures and never raises, so a save stands whatever it does.
+    after_commit: Callable[[], None] | None = None
+
+
+def _announced(change):
+    """Call the context's ``after_commit`` once ``change`` returned with its work committed (not
+    inside a caller's transaction, whose commit is still to come: that caller announces it)."""
+
+    @functools.wraps(change)
+    def announced(db: sqlite3.Connection, *args, **kwargs):
+        result = change(db, *args, **kwargs)
+        ctx = next(value for value in (*args, *kwargs.values()) if isinstance(value, Context))
+        if ctx.after_commit is not None and not db.in_transaction:
+            ctx.after_commit()
+        return result
+
+    return announced
 
 
 def tool_context(actor: str, at: dt.datetime | None = None) -> Context:
@@ -207,6 +227,7 @@ def _same_content(db, statement: Statement, content: _Content) -> bool:
 # ------------------------------------------------------------------ editors' changes
 
 
+@_announced
 def create(db: sqlite3.Connection, draft: Draft, ctx: Context, *, publish: bool = False) -> Outcome:
     """Store a new draft (and publish or schedule it when asked); Refused when the draft is wrong."""
     _checked(draft)
@@ -263,6 +284,7 @@ def _changed_draft_details(db, statement: Statement, draft: Draft) -> bool:
     return changed
 
 
+@_announced
 def save(
     db: sqlite3.Connection,
     statement_id: str,
@@ -330,6 +352,7 @@ def _go_public(db, statement_id: str, when, ctx: Context, *, removed, revised) -
     return Outcome(statement_id, revised, True, removed, published=True)
 
 
+@_announced
 def publish(db: sqlite3.Connection, statement_id: str, revision: str, ctx: Context) -> Outcome:
     """Publish (or schedule, when its time is still to come) a draft exactly at ``revision``.
 
@@ -344,6 +367,7 @@ def publish(db: sqlite3.Connection, statement_id: str, revision: str, ctx: Conte
         return _go_public(db, statement_id, statement.published, ctx, removed=(), revised=False)
 
 
+@_announced
 def unschedule(db: sqlite3.Connection, statement_id: str, ctx: Context) -> bool:
     """Turn a scheduled draft back into a plain draft; False when it was not scheduled."""
     with transaction(db):
@@ -362,6 +386,7 @@ def check_withdrawal(statement: Statement | None, reason: str) -> None:
         raise Refused(gettext("Only a published statement can be withdrawn."))
 
 
+@_announced
 def withdraw(db: sqlite3.Connection, statement_id: str, reason: str, ctx: Context) -> None:
     """Withdraw a published statement with the reason readers will see; Refused otherwise."""
     with transaction(db):
@@ -374,6 +399,7 @@ def withdraw(db: sqlite3.Connection, statement_id: str, reason: str, ctx: Contex
         ctx.after_withdrawal(db, statement_id)
 
 
+@_announced
 def republish(db: sqlite3.Connection, statement_id: str, ctx: Context) -> None:
     """Undo a withdrawal: the statement is public again, devices get it back at their next sync; Refused
     when it is not withdrawn."""
@@ -395,6 +421,7 @@ def republish(db: sqlite3.Connection, statement_id: str, ctx: Context) -> None:
         ctx.after_withdrawal(db, statement_id)
 
 
+@_announced
 def restore(
     db: sqlite3.Connection, statement_id: str, revision_id: str, base_revision: str, ctx: Context
 ) -> str:
@@ -466,6 +493,7 @@ def import_actor(source_key: str) -> str:
     return IMPORT_ACTOR_PREFIX + source_key
 
 
+@_announced
 def import_statement(
     db: sqlite3.Connection,
     draft: Draft,

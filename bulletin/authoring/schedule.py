@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 
 from flask import Flask, current_app, request
 
@@ -29,6 +30,7 @@ from bulletin.statements import clock, db
 log = logging.getLogger(__name__)
 
 PUBLISH_WAIT = 0.1  # seconds
+AFTER_PUBLISH = "bulletin_after_scheduled_publication"
 
 
 def exempt(view):
@@ -43,14 +45,20 @@ def promote_due_statements() -> None:
     if getattr(current_app.view_functions.get(request.endpoint), "skips_schedule", False):
         return
     try:
-        changes.publish_due(get_db(), clock.now(), wait=PUBLISH_WAIT)
+        published = changes.publish_due(get_db(), clock.now(), wait=PUBLISH_WAIT)
     except sqlite3.OperationalError as error:
         if not (db.is_read_only(error) or db.is_full(error)):
             raise
         # The request goes on and reads; the publication waits for a writable database.
         log.warning("a due statement could not be published: %s", error)
+        return
+    after = current_app.extensions.get(AFTER_PUBLISH)
+    if published and after is not None:
+        after()
 
 
-def init_app(app: Flask) -> None:
-    """Check for due statements before every request."""
+def init_app(app: Flask, after_publish: Callable[[], None] | None = None) -> None:
+    """Check for due statements before every request; ``after_publish`` is called (with nothing) once
+    some were published, as :attr:`changes.Context.after_commit` is after a change (it never raises)."""
+    app.extensions[AFTER_PUBLISH] = after_publish
     app.before_request(promote_due_statements)

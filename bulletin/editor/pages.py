@@ -22,6 +22,7 @@ from bulletin.editor.web import editor_blueprint, editor_time
 from bulletin.http import errors
 from bulletin.http.database import get_db
 from bulletin.i18n import gettext
+from bulletin.publishing import publisher
 from bulletin.site import proxy_refresh
 from bulletin.site.render import article_html
 from bulletin.statements import clock, db, store
@@ -38,6 +39,7 @@ def context() -> changes.Context:
         site_zone(config["TIMEZONE"]),
         config["DEFAULT_LANG"],
         after_withdrawal=proxy_refresh.of(current_app),
+        after_commit=publisher.trigger_of(current_app._get_current_object()),
     )
 
 

@@ -1,4 +1,4 @@
-"""Atom feeds and the sitemap: the formats that need absolute URLs.
+"""Atom feeds and the sitemap (an index and its parts): the formats that need absolute URLs.
 
 Absolute URLs come from ``BULLETIN_BASE_URL`` when it is set (behind a CDN
 or on a mirror the request's host may not be the public one), else from the
@@ -19,7 +19,15 @@ from bulletin.statements import store
 bp = Blueprint("feeds", __name__)
 
 FEED_SIZE = 30
-SITEMAP_SIZE = 50_000  # the sitemap protocol's limit per file
+# Statements per sitemap part (the protocol allows 50,000): small enough that the part a change
+# rewrites and compresses costs a few milliseconds at any size of site.
+SITEMAP_PART_SIZE = 1_000
+
+
+def part_size(config=None) -> int:
+    """Statements per sitemap part (``SITEMAP_PART_SIZE`` in the app's config, or ``config``, overrides
+    it in tests)."""
+    return (config or current_app.config).get("SITEMAP_PART_SIZE", SITEMAP_PART_SIZE)
 
 
 @bp.app_template_filter("atom_time")
@@ -63,12 +71,38 @@ def tag_feed(tag: str):
 
 @bp.get("/sitemap.xml")
 def sitemap():
-    """Every interface language's home page and every published statement's page, for search engines."""
+    """The sitemap index: every part of the sitemap, with its newest change, for search engines."""
     db = get_db()
 
     def render():
-        statements = store.list_published(db, limit=SITEMAP_SIZE)
-        homes = [url_for("reader.index", lang=lang) for lang in INTERFACE_LANGS]
+        size = part_size()
+        parts = dict(store.sitemap_parts(db, size))
+        # Part 0 always exists: it lists the interface languages' home pages.
+        parts.setdefault(0, None)
+        listed = [(url_for("feeds.sitemap_part", part=part), parts[part]) for part in sorted(parts)]
+        body = render_template("feeds/sitemap_index.xml", parts=listed, base_url=base_url())
+        return body, 200, {"Content-Type": "application/xml; charset=utf-8"}
+
+    base = base_url()
+    return cached_response(lambda db: (store.latest_change_seq(db), base), render)
+
+
+@bp.get("/sitemaps/<int:part>.xml")
+def sitemap_part(part: int):
+    """One part of the sitemap: the published statements created in one range (and, in part 0,
+    every interface language's home page), at most ``SITEMAP_PART_SIZE`` statements.
+
+    Parts follow creation order, so a new statement lands in the last part
+    and a change to one statement rewrites one part, not every one.
+    """
+    db = get_db()
+    size = part_size()
+
+    def render():
+        statements = store.list_published_in_part(db, part, size)
+        if part > 0 and not statements:
+            abort(404)
+        homes = [url_for("reader.index", lang=lang) for lang in INTERFACE_LANGS] if part == 0 else []
         body = render_template("feeds/sitemap.xml", statements=statements, homes=homes, base_url=base_url())
         return body, 200, {"Content-Type": "application/xml; charset=utf-8"}
 

@@ -224,6 +224,48 @@ def changed_since(db: sqlite3.Connection, seq: int, *, limit: int) -> list[State
     )
 
 
+def sitemap_part_of(statement: Statement, size: int) -> int:
+    """The sitemap part that lists ``statement``: parts hold ``size`` rows by creation order, so a
+    new statement lands in the last part and a change rewrites one part."""
+    return (statement.rowid - 1) // size
+
+
+def sitemap_parts(db: sqlite3.Connection, size: int) -> list[tuple[int, dt.datetime]]:
+    """Each sitemap part that lists a published statement, with its newest ``updated_at``, in order."""
+    rows = db.execute(
+        "SELECT (rowid - 1) / ? AS part, max(updated_at) AS newest FROM statements"
+        " WHERE status = 'published' GROUP BY part ORDER BY part",
+        (size,),
+    )
+    return [(row["part"], parse_stored_time(row["newest"])) for row in rows]
+
+
+def list_published_in_part(db: sqlite3.Connection, part: int, size: int) -> list[Statement]:
+    """The published statements of one sitemap part (see :func:`sitemap_part_of`), oldest row first."""
+    return _many(
+        db,
+        "WHERE s.status = 'published' AND s.rowid > ? AND s.rowid <= ? ORDER BY s.rowid",
+        (part * size, (part + 1) * size),
+    )
+
+
+def published_outline(db: sqlite3.Connection) -> Iterator[tuple[str, str, tuple[str, ...], int]]:
+    """``(id, slug, tags, rowid)`` of every published statement, oldest row first: what a file set of
+    the whole site needs, without reading 100,000 bodies into memory."""
+    rows = db.execute(
+        "SELECT s.id, s.slug, s.rowid, (SELECT group_concat(tag, char(31)) FROM statement_tags t"
+        " WHERE t.statement_id = s.id) AS tags FROM statements s WHERE s.status = 'published'"
+        " ORDER BY s.rowid"
+    )
+    for row in rows:
+        yield (
+            row["id"],
+            row["slug"],
+            tuple(sorted(row["tags"].split("\x1f"))) if row["tags"] else (),
+            row["rowid"],
+        )
+
+
 def database_id(db: sqlite3.Connection) -> str:
     """The random id this database was created with (sync cursors carry it)."""
     return db.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()[0]
