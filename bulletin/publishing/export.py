@@ -36,7 +36,7 @@ from bulletin.assets.files import compressed
 from bulletin.http.database import get_db
 from bulletin.http.static_host import ENVIRON_KEY
 from bulletin.i18n import INTERFACE_LANGS
-from bulletin.publishing import hosts
+from bulletin.publishing import fileset, hosts
 from bulletin.pwa import worker
 from bulletin.statements import store
 
@@ -52,7 +52,6 @@ TEXT_TYPES = re.compile(r"^(text/|application/(json|xml|javascript|atom\+xml|man
 # The attributes of a page that name another address of the site.
 LINK_ATTRIBUTES = ("href", "src", "action", "data-script", "data-install-script")
 _XML_LINKS = re.compile(r"""<loc>\s*([^<\s]+)\s*</loc>|\shref="([^"]+)\"""")
-STATEMENTS_PER_QUERY = 500
 SLOT = worker.LIST_MARKERS["tag"]
 
 
@@ -272,58 +271,23 @@ def links_in(body: bytes, content_type: str, site_path: str) -> list[str]:
 # ------------------------------------------------------------ what is exported
 
 
-def _published(db) -> Iterator:
-    offset = 0
-    while True:
-        batch = store.list_published(db, limit=STATEMENTS_PER_QUERY, offset=offset)
-        yield from batch
-        if len(batch) < STATEMENTS_PER_QUERY:
-            return
-        offset += STATEMENTS_PER_QUERY
+def starting_paths(db) -> list[str]:
+    """Every address the export starts from (in a request context mounted at the base URL's path).
 
-
-def starting_paths(prefix: str) -> list[str]:
-    """Every address the export starts from, as the app names them (in a request mounted at ``prefix``)."""
-
-    def site(url: str) -> str:
-        return url[len(prefix) :] if prefix and url.startswith(prefix + "/") else url
-
-    db = get_db()
-    urls = [url_for("feeds.feed"), url_for("feeds.sitemap"), url_for("worker.service_worker")]
-    urls.extend(f"{prefix}/{path.name}" for path in sorted((bundles.STATIC_DIR / "root").iterdir()))
+    The publisher's whole site (:func:`fileset.site_addresses`), then what a
+    standalone site needs besides: the worker, every interface language's
+    offline page, shells, manifest and what its worker precaches, the files
+    at the site's root (favicon, icons), and each withdrawn statement's
+    notice, which the app answers at its address.
+    """
+    paths = list(fileset.site_addresses(db))
+    paths.append(fileset.below_mount(url_for("worker.service_worker")))
+    paths.extend(f"/{path.name}" for path in sorted((bundles.STATIC_DIR / "root").iterdir()))
     for lang in INTERFACE_LANGS:
-        urls.extend(url_for(endpoint, lang=lang) for endpoint in (*worker.LANGUAGE_PAGES, "reader.index"))
-        urls.extend(entry["url"] for entry in worker.precache_entries(lang))
-    tags = [tag for tag in store.tags_in_use(db) if store.count_published(db, tag)]
-    for tag in tags:
-        urls.append(url_for("feeds.tag_feed", tag=tag))
-        urls.extend(url_for("reader.tag", tag=tag, lang=lang) for lang in INTERFACE_LANGS)
-    urls.extend(url_for("reader.statement", slug=s.slug) for s in _published(db))
-    # A withdrawn statement's address shows its notice (never its body), as the app does.
-    urls.extend(url_for("reader.statement", slug=s.slug) for s in store.list_by_status(db, "withdrawn"))
-    return [site(url) for url in urls]
-
-
-def sync_paths(renderer: Renderer) -> list[str]:
-    """The sync files: ``sync/index.json`` and every file it names (paths relative to the index); none when the app serves no index."""
-    index_path = "/sync/index.json"
-    response = renderer.get(index_path)
-    if response.status != 200:
-        return []
-    index = response.json()
-    named = [index.get("snapshot") or {}, *index.get("chunks", []), index.get("older") or {}]
-    paths = [index_path]
-    older = index.get("older") or {}
-    if older.get("path"):
-        listed = renderer.get(_relative_to(index_path, older["path"]))
-        if listed.status == 200:
-            named.extend(listed.json().get("chunks", []))
-    paths.extend(_relative_to(index_path, entry["path"]) for entry in named if entry.get("path"))
-    return paths
-
-
-def _relative_to(site_path: str, relative: str) -> str:
-    return urlsplit(urljoin(site_path, relative)).path
+        paths.extend(fileset.below_mount(url_for(endpoint, lang=lang)) for endpoint in worker.LANGUAGE_PAGES)
+        paths.extend(fileset.below_mount(entry["url"]) for entry in worker.precache_entries(lang))
+    paths.extend(fileset.statement_address(s.slug) for s in store.list_by_status(db, "withdrawn"))
+    return list(dict.fromkeys(paths))
 
 
 # ------------------------------------------------------------ the export
@@ -347,8 +311,8 @@ def export_site(
     done = Exported(folder=target.root, base_url=base_url)
     # As /sw.js is rendered: the worker's precache list is computed there.
     with app.test_request_context("/sw.js", base_url=base_url, environ_overrides={ENVIRON_KEY: True}):
-        queue = starting_paths(renderer.prefix)
-    queue.extend(sync_paths(renderer))
+        queue = starting_paths(get_db())
+    queue.extend(fileset.sync_addresses(fileset.Renderer(app, base_url)) or ())
     written = {PurePosixPath(MARKER)}
     seen: set[str] = set()
     headers: dict[str, dict] = {}
