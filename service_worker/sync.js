@@ -1,5 +1,7 @@
-// Delta sync: bring the device up to date with /api/sync, a page at a time,
-// resuming from the stored cursor, so a dropped connection loses nothing.
+// Delta sync: bring the device up to date from the sync files where an index
+// is found beside the worker's scope (the origin, an export, a mirror), else
+// from /api/sync a page at a time; either way resuming from the stored
+// cursor (one format for both), so a dropped connection loses nothing.
 "use strict";
 /* global notifyClients, markNetwork, keepShells */
 /* exported runningSync, syncNow */
@@ -21,9 +23,14 @@ async function isLiteMode(reported) {
   return Bulletin.liteMode();
 }
 
+// Addresses beside the worker's scope: an export or a mirror lives under a sub-path.
+function scoped(path, base) {
+  return new URL(path, base || self.registration.scope).href;
+}
+
 function syncUrl(cursor, lite) {
-  if (!cursor) return `/api/sync?limit=${lite ? 1 : SETTINGS.keepNewest}`;
-  return `/api/sync?since=${encodeURIComponent(cursor)}&limit=${SETTINGS.syncLimit}`;
+  if (!cursor) return scoped(`api/sync?limit=${lite ? 1 : SETTINGS.keepNewest}`);
+  return scoped(`api/sync?since=${encodeURIComponent(cursor)}&limit=${SETTINGS.syncLimit}`);
 }
 
 function deviceRecord(statement, existing) {
@@ -69,10 +76,62 @@ async function applyChanges(body, { first, lite }) {
   return fresh;
 }
 
-async function runSync(reportedLite) {
-  const lite = await isLiteMode(reportedLite);
+// A file the index names, as JSON, once its bytes are the ones the index
+// vouches for; a file with other bytes (a tampering mirror or proxy) is
+// refused whole, the pages told, and the sync stops where it was.
+async function verified(base, entry) {
+  const response = await fetch(scoped(entry.path, base));
+  if (!response.ok) throw new Error(response.status);
+  const bytes = await response.arrayBuffer();
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const hex = Array.from(digest, (byte) => (byte + 256).toString(16).slice(1)).join("");
+  if (hex !== entry.sha256) {
+    const message = { type: Bulletin.MESSAGE.hashMismatch, path: entry.path };
+    notifyClients(message);
+    throw new Error(JSON.stringify(message));
+  }
+  return JSON.parse(new TextDecoder().decode(bytes));
+}
+
+// Sync from the files: a new device takes the snapshot, a device with a
+// cursor of the index's epoch the chunks past it (and the list of older
+// ones only when it is that far behind). Resolves with the number of new
+// statements, or null where there is no index (then /api/sync serves).
+async function syncByFiles(lite, first) {
+  const base = scoped("sync/index.json");
+  const response = await fetch(base, { cache: "no-cache" }).catch(() => null);
+  if (!response || !response.ok) return null;
+  const index = await response.json();
+  const epoch = index.epoch.slice(0, 12);
+  const save = (position) => OfflineStore.setMeta("cursor", `v1.${epoch}.${position}`);
+  const match = /^v1\.(\w+)\.(\d+)$/.exec((await OfflineStore.getMeta("cursor")) || "");
+  let position = match && match[1] === epoch ? Number(match[2]) : -1;
+  if (position > index.seq) position = -1; // another timeline: start again
+  let fresh = 0;
+  if (position < 0) {
+    position = index.snapshot.seq;
+    if (!lite) { // a lite device keeps only what its reader opens: the position is enough
+      const snapshot = await verified(base, index.snapshot);
+      await applyChanges({ statements: snapshot.records, withdrawn: [] }, { first, lite });
+    }
+    await save(position);
+  }
+  let chunks = index.chunks;
+  if (position < index.older.to) chunks = (await verified(base, index.older)).chunks.concat(chunks);
+  for (const chunk of chunks.filter((entry) => entry.to > position)) {
+    const body = { statements: [], withdrawn: [] };
+    (await verified(base, chunk)).records.forEach((record) => {
+      body["withdrawn_at" in record ? "withdrawn" : "statements"].push(record);
+    });
+    fresh += await applyChanges(body, { first, lite });
+    await save(chunk.to);
+  }
+  await save(index.seq);
+  return fresh;
+}
+
+async function syncByApi(lite, first) {
   let cursor = await OfflineStore.getMeta("cursor");
-  const first = !(await OfflineStore.getMeta("lastSync"));
   let fresh = 0;
   for (let page = 0; page < MAX_SYNC_PAGES; page += 1) {
     // no-cache: revalidate with the ETag, so an unchanged answer costs a 304.
@@ -88,6 +147,14 @@ async function runSync(reportedLite) {
     await OfflineStore.setMeta("cursor", cursor);
     if (!body.more) break;
   }
+  return fresh;
+}
+
+async function runSync(reportedLite) {
+  const lite = await isLiteMode(reportedLite);
+  const first = !(await OfflineStore.getMeta("lastSync"));
+  let fresh = await syncByFiles(lite, first);
+  if (fresh === null) fresh = await syncByApi(lite, first);
   await OfflineStore.setMeta("lastSync", Date.now());
   await OfflineStore.enforceBudget(SETTINGS.keepNewest, lite);
   notifyClients({ type: Bulletin.MESSAGE.synced, fresh, first });

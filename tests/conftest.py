@@ -95,7 +95,7 @@ def reconfigure(app, **settings) -> None:
     which a running server never changes.
     """
     app.config.update(settings)
-    for name in ("bulletin_rendered", "bulletin_hotpath"):
+    for name in ("bulletin_rendered", "bulletin_hotpath", "bulletin_sync_files"):
         if name in app.extensions:
             app.extensions[name].clear()
 

@@ -1,0 +1,196 @@
+"""Sync as files: /sync/index.json and the immutable snapshot, chunk and older files it names."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+
+import brotli
+from conftest import sync
+
+INDEX = "/sync/index.json"
+
+
+def index_of(client) -> dict:
+    response = client.get(INDEX)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def fetch(client, path: str) -> bytes:
+    """A file the index names, checked against the digest and size the index gives for it."""
+    response = client.get(f"/sync/{path}")
+    assert response.status_code == 200, path
+    return response.get_data()
+
+
+def every_file(client) -> dict[str, bytes]:
+    """Every file the current index names (older's chunks included), by path; each checked."""
+    index = index_of(client)
+    named = [index["snapshot"], *index["chunks"], index["older"]]
+    found = {}
+    while named:
+        entry = named.pop()
+        data = fetch(client, entry["path"])
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        assert entry.get("size", len(data)) == len(data)
+        assert entry["sha256"][:20] in entry["path"]
+        found[entry["path"]] = data
+        if entry is index["older"] or entry["path"].startswith("older-"):
+            named += json.loads(data)["chunks"]
+    return found
+
+
+def chunks(client) -> list[dict]:
+    """Every chunk entry, older ones included, oldest first."""
+    index = index_of(client)
+    older = json.loads(fetch(client, index["older"]["path"]))["chunks"]
+    return older + index["chunks"]
+
+
+def records_by_files(client, after: int = 0) -> list[dict]:
+    """The records of every chunk past position ``after``, in order: what a device applies."""
+    return [
+        record
+        for entry in chunks(client)
+        if entry["to"] > after
+        for record in json.loads(fetch(client, entry["path"]))["records"]
+    ]
+
+
+def test_the_index_has_the_contract_shape(client, publisher, app):
+    publisher.publish("One", slug="one")
+    index = index_of(client)
+    assert list(index) == ["type", "v", "db", "epoch", "seq", "snapshot", "chunks", "older"]
+    assert (index["type"], index["v"]) == ("sync-index", 1)
+    cursor = sync(client)["cursor"]
+    # The same position the /api/sync cursor names, in the same epoch.
+    assert cursor == f"v1.{index['epoch'][:12]}.{index['seq']}"
+    assert (
+        set(index["snapshot"]) == {"path", "sha256", "size", "seq"}
+        and index["snapshot"]["seq"] == index["seq"]
+    )
+    assert all(set(c) == {"path", "sha256", "size", "from", "to"} for c in index["chunks"])
+    assert {"path", "sha256"} <= set(index["older"])
+    assert all(re.fullmatch(r"[a-z]+-[0-9a-f]{20}\.json", path) for path in every_file(client))
+
+
+def test_snapshot_and_chunks_hold_what_api_sync_gives(client, publisher, app):
+    ids = [publisher.publish(f"S{n}", published=dt.date(2022, 1, n + 1)) for n in range(5)]
+    publisher.revise(ids[0], title="S0 corrected", body="<p>Fixed.</p>")
+    publisher.withdraw(ids[1], reason="Superseded.")
+    index = index_of(client)
+    snapshot = json.loads(fetch(client, index["snapshot"]["path"]))["records"]
+    assert snapshot == sync(client, limit=app.config["OFFLINE_KEEP"])["statements"]
+    everything = sync(client, since="0", limit=200)
+    by_api = {r["id"]: r for r in everything["statements"] + everything["withdrawn"]}
+    by_files = records_by_files(client)
+    assert {r["id"]: r for r in by_files} == by_api and len(by_files) == len(by_api)
+    assert [r.get("title") for r in by_files][-2:] == ["S0 corrected", None]  # oldest change first
+
+
+def test_files_are_immutable_open_to_every_origin_and_the_index_short_lived(client, publisher):
+    publisher.publish("One")
+    response = client.get(INDEX)
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert (
+        "immutable" not in response.headers["Cache-Control"]
+        and "max-age=60" in response.headers["Cache-Control"]
+    )
+    assert response.mimetype == "application/json"
+    path = response.get_json()["snapshot"]["path"]
+    response = client.get(f"/sync/{path}")
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert client.get(f"/sync/{path}", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    brotli_body = client.get(f"/sync/{path}", headers={"Accept-Encoding": "br"})
+    assert brotli_body.headers["Content-Encoding"] == "br"
+
+
+def test_a_name_not_current_is_404(client, publisher):
+    statement_id = publisher.publish("One", body="<p>First words.</p>")
+    old = index_of(client)
+    publisher.revise(statement_id, title="One", body="<p>Second words.</p>")
+    assert client.get(f"/sync/{old['snapshot']['path']}").status_code == 404
+    assert client.get(f"/sync/{old['chunks'][-1]['path']}").status_code == 404
+    for name in ("chunk-0123456789abcdef0123.json", "index.json.br", "../api/sync", "x" * 300):
+        assert client.get(f"/sync/{name}").status_code == 404, name
+
+
+def test_chunks_hold_at_most_100_records_by_latest_change(client, publisher):
+    ids = [publisher.publish(f"S{n}") for n in range(150)]
+    entries = chunks(client)
+    assert [(c["from"], c["to"]) for c in entries] == [(0, 100), (100, 150)]
+    sizes = [len(json.loads(fetch(client, c["path"]))["records"]) for c in entries]
+    assert sizes == [100, 50]
+    publisher.revise(ids[3], title="S3 corrected", body="<p>Fixed.</p>")
+    after = chunks(client)
+    assert [(c["from"], c["to"]) for c in after] == [(0, 100), (100, 151)]
+    # The corrected statement left the first chunk (rewritten) for the newest one.
+    assert after[0]["path"] != entries[0]["path"] and after[1]["path"] != entries[1]["path"]
+    first = json.loads(fetch(client, after[0]["path"]))["records"]
+    assert len(first) == 99 and ids[3] not in {r["id"] for r in first}
+    assert json.loads(fetch(client, after[1]["path"]))["records"][-1]["title"] == "S3 corrected"
+
+
+def test_a_change_renames_only_the_files_it_touched(client, publisher):
+    ids = [
+        publisher.publish(f"S{n}", published=dt.date(2020, 1, 1) + dt.timedelta(days=n)) for n in range(250)
+    ]
+    before = chunks(client)
+    snapshot = index_of(client)["snapshot"]["path"]
+    publisher.publish("Newest", published=dt.date(2021, 1, 1))
+    after = chunks(client)
+    assert after[:2] == before[:2]  # the full chunks stand
+    assert after[2]["path"] != before[2]["path"]  # the newest one grew
+    assert index_of(client)["snapshot"]["path"] != snapshot  # a new newest statement
+    # A correction of an old statement (not in the snapshot) leaves the snapshot alone.
+    snapshot = index_of(client)["snapshot"]["path"]
+    publisher.revise(ids[150], title="S150 corrected", body="<p>Fixed.</p>")
+    again = chunks(client)
+    assert index_of(client)["snapshot"]["path"] == snapshot
+    assert again[0] == after[0] and again[1]["path"] != after[1]["path"]
+
+
+def test_the_files_are_a_function_of_the_database_alone(client, publisher, make_app):
+    ids = [publisher.publish(f"S{n}") for n in range(120)]
+    publisher.withdraw(ids[5])
+    publisher.revise(ids[7], title="S7 corrected", body="<p>Fixed.</p>")
+    kept = every_file(client)
+    index = client.get(INDEX).get_data()
+    # Another app on the same database, with nothing kept: the same files, byte for byte.
+    fresh = make_app().test_client()
+    assert fresh.get(INDEX).get_data() == index
+    assert every_file(fresh) == kept
+
+
+def test_no_file_holds_a_withdrawn_body(client, publisher):
+    secret = "The withdrawn words nobody may keep"
+    ids = [publisher.publish(f"S{n}") for n in range(3)]
+    gone = publisher.publish("Gone", body=f"<p>{secret}.</p>", slug="gone")
+    ids += [publisher.publish(f"T{n}") for n in range(3)]
+    assert any(secret.encode() in data for data in every_file(client).values())
+    publisher.withdraw(gone, reason="Published in error.")
+    files = every_file(client)
+    assert not any(secret.encode() in data for data in files.values())
+    for path in files:  # nor as the compressed copy a client accepting Brotli gets
+        response = client.get(f"/sync/{path}", headers={"Accept-Encoding": "br"})
+        data = response.get_data()
+        assert secret.encode() not in (brotli.decompress(data) if response.content_encoding == "br" else data)
+    notices = [r for r in records_by_files(client) if r["id"] == gone]
+    assert notices and notices[0]["reason"] == "Published in error."
+
+
+def test_a_device_with_a_cursor_needs_only_the_chunks_past_it(client, publisher):
+    for n in range(230):
+        publisher.publish(f"S{n}")
+    position = index_of(client)["seq"]
+    new = publisher.publish("Fresh")
+    past = [c for c in chunks(client) if c["to"] > position]
+    assert len(past) == 1
+    assert [r["id"] for r in records_by_files(client, position) if r.get("title") == "Fresh"] == [new]
+    # The same records /api/sync gives since the same position.
+    cursor = f"v1.{index_of(client)['epoch'][:12]}.{position}"
+    assert sync(client, since=cursor)["statements"][-1] == records_by_files(client, position)[-1]
