@@ -202,7 +202,7 @@ def export_command(folder, base_url):
     """
     base = base_url or current_app.config.get("BASE_URL") or DEFAULT_EXPORT_BASE_URL
     try:
-        done = export.export_site(current_app, folder, base, progress=click.echo)
+        done = export.export_site(current_app._get_current_object(), folder, base, progress=click.echo)
     except export.ExportError as e:
         click.echo(f"nothing exported: {e}", err=True)
         sys.exit(1)

@@ -13,6 +13,7 @@ import brotli
 import pytest
 
 from bulletin.i18n import INTERFACE_LANGS
+from bulletin.publishing.export import Renderer
 from bulletin.pwa.worker import LIST_MARKERS
 
 ROOT_BASE = "http://127.0.0.1:8000/"
@@ -247,3 +248,28 @@ def test_a_base_url_that_is_no_web_address_is_refused(runner, tmp_path, base_url
     result = export(runner, folder, base_url)
     assert result.exit_code == 1 and "--base-url" in result.output
     assert not folder.exists()
+
+
+def test_the_sync_files_are_exported_as_the_app_serves_them(runner, statements, tmp_path, reader):
+    folder = tmp_path / "site"
+    assert export(runner, folder, ROOT_BASE).exit_code == 0
+    exported = (folder / "sync" / "index.json").read_bytes()
+    # Rendered after pages of every language, the records are still the app's own (no language leaks in).
+    assert exported == reader.get("/sync/index.json").get_data()
+    index = json.loads(exported)
+    named = [index["snapshot"]["path"], index["older"]["path"], *(chunk["path"] for chunk in index["chunks"])]
+    for path in named:
+        assert (folder / "sync" / path).read_bytes() == reader.get(f"/sync/{path}").get_data(), path
+    rules = (folder / "_headers").read_text(encoding="utf-8")
+    assert "/sync/*\n  Access-Control-Allow-Origin: *" in rules
+    assert "/sync/index.json\n  Cache-Control: public, max-age=" in rules
+
+
+def test_each_file_is_rendered_in_a_request_of_its_own(app, statements, reader):
+    renderer = Renderer(app, ROOT_BASE)
+    with app.app_context():  # as under a command: one app context around every request
+        renderer.get("/statements/osvobodite")  # a Russian statement's page speaks Russian
+        index = renderer.get("/sync/index.json").body
+        feed = renderer.get("/feed.atom").body
+    assert index == reader.get("/sync/index.json").get_data()
+    assert feed == reader.get("/feed.atom", base_url=ROOT_BASE).get_data()

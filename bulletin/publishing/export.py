@@ -16,6 +16,7 @@ problem, reported. Each text file gets ``.br`` and ``.gz`` siblings.
 
 from __future__ import annotations
 
+import contextvars
 import gzip
 import html.parser
 import json
@@ -204,7 +205,15 @@ class Renderer:
         self.prefix = mount_path(base_url)
 
     def get(self, site_path: str, encoding: str = "identity") -> Answer:
-        """The app's answer to a GET of ``site_path`` taking ``encoding``, read whole."""
+        """The app's answer to a GET of ``site_path`` taking ``encoding``, read whole.
+
+        Each request runs in a context of its own: under a command's app
+        context Flask would reuse it for every request, and what one request
+        leaves in ``g`` (its interface language) would leak into the next.
+        """
+        return contextvars.Context().run(self._get, site_path, encoding)
+
+    def _get(self, site_path: str, encoding: str) -> Answer:
         response = self.client.get(
             site_path,
             base_url=self.base_url,
@@ -312,7 +321,7 @@ def export_site(
     # As /sw.js is rendered: the worker's precache list is computed there.
     with app.test_request_context("/sw.js", base_url=base_url, environ_overrides={ENVIRON_KEY: True}):
         queue = starting_paths(get_db())
-    queue.extend(fileset.sync_addresses(fileset.Renderer(app, base_url)) or ())
+    queue.extend(contextvars.Context().run(fileset.sync_addresses, fileset.Renderer(app, base_url)) or ())
     written = {PurePosixPath(MARKER)}
     seen: set[str] = set()
     headers: dict[str, dict] = {}
