@@ -44,7 +44,7 @@ def paths_of(app) -> list[str]:
     connection = db.connect(app.config["DATABASE"])
     slugs = [row[0] for row in connection.execute("SELECT slug FROM statements")]
     connection.close()
-    return [f"/statements/{slug}" for slug in slugs] + [f"/api/statements/{slug}" for slug in slugs]
+    return [f"/statements/{slug}/" for slug in slugs] + [f"/api/statements/{slug}" for slug in slugs]
 
 
 def correct_one(app, statement_id: str, round_number: int) -> None:

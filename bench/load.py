@@ -237,7 +237,7 @@ async def reader(shared: Shared, tally: Tally, think: float, rng: random.Random)
             if kind == "home":
                 path = "/"
             elif kind == "statement":
-                path = "/statements/" + rng.choice(shared.slugs)
+                path = "/statements/" + rng.choice(shared.slugs) + "/"
             elif kind == "feed":
                 path = "/feed.atom"
             else:

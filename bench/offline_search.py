@@ -9,7 +9,7 @@ the server's article markup, made from the Russian, Kazakh and Arabic test
 statements' paragraphs (tests/data/statements/search/), about 1,900
 characters of text each. The device then goes offline and the CPU is slowed
 4x (CDP ``Emulation.setCPUThrottlingRate``); each search is a navigation to
-``/search?q=...`` answered by the worker, as when a reader sends the search
+``/search/?q=...`` answered by the worker, as when a reader sends the search
 box offline, and its time is what the page script measures (User Timing
 ``bulletin-search``: loading the search script, reading the index, the
 search, the first 10 results with their snippets):
@@ -96,7 +96,7 @@ def make_records(count: int) -> tuple[list[dict], list[str]]:
             {
                 "id": f"bench-{n:04d}",
                 "revision": "r1",
-                "url": f"/statements/bench-{n:04d}",
+                "url": f"/statements/bench-{n:04d}/",
                 "title": title,
                 "lang": lang,
                 "dir": direction,
@@ -156,7 +156,7 @@ def wait_for(page, script: str, *args):
 
 def search(page, query: str) -> dict:
     """A search sent from another page: the worker answers the navigation, the page searches."""
-    page.goto("/search?q=" + urllib.parse.quote(query))
+    page.goto("/search/?q=" + urllib.parse.quote(query))
     return wait_for(page, RESULT, 0)
 
 

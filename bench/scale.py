@@ -225,8 +225,8 @@ def request_latencies(app, args, words: dict) -> dict:
     urls = {
         "list, page 1": "/",
         f"list, page {words['last_page']:,} (OFFSET)": f"/?page={words['last_page']}",
-        "search, rare word": f"/search?q={words['rare'][0]}",
-        "search, common word": f"/search?q={words['common'][0]}",
+        "search, rare word": f"/search/?q={words['rare'][0]}",
+        "search, common word": f"/search/?q={words['common'][0]}",
         "sync, since a recent cursor": f"/api/sync?since={recent}",
         "sync, snapshot": "/api/sync",
     }

@@ -47,7 +47,7 @@ class Site:
 
     folder: Path
     env: dict
-    seed_url: str  # the seed statement's page, e.g. /statements/si-condemns-...
+    seed_url: str  # the seed statement's page, e.g. /statements/si-condemns-.../
 
     @property
     def database(self) -> Path:

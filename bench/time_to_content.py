@@ -45,7 +45,7 @@ PROFILES = {
 }
 GOALS = {"cold": 2300.0, "offline": 1000.0}  # ms: issue 5's goals (cold on "3G", offline)
 WAIT_SECONDS = 60.0
-SHELL = "/offline/shell"  # precached by the worker's install
+SHELL = "/offline/shell/"  # precached by the worker's install
 # The page script's storage layer (static/js/offline-store.js) records each sync.
 SYNCED = 'typeof OfflineStore !== "undefined" && Boolean(await OfflineStore.getMeta("lastSync"))'
 

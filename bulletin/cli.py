@@ -108,7 +108,7 @@ def import_command(paths, lang, date, drop_lines, force, if_empty):
             failed += 1
             click.echo(f"failed    {key}: {outcome}", err=True)
             continue
-        click.echo(f"{outcome.action:<9} {key} -> /statements/{outcome.slug}")
+        click.echo(f"{outcome.action:<9} {key} -> /statements/{outcome.slug}/")
         for line in outcome.dropped_lines:
             click.echo(f"          dropped trailing line: {line}")
     # Once for the whole import: the folder catches up every statement it stored.

@@ -219,7 +219,7 @@ async function savedStatement(url, cached, record, error, network) {
 }
 
 // The search page without a query: the page script then searches the device.
-const SEARCH_PATH = /^(\/[a-z]{2})?\/search$/;
+const SEARCH_PATH = /^(\/[a-z]{2})?\/search\/$/;
 // LANGUAGES' entry of the empty search page (after the script and the pages
 // before it in worker.LANGUAGE_PAGES).
 const SEARCH_ENTRY = 7;

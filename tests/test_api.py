@@ -32,9 +32,9 @@ def test_statement_object_has_every_field(client, publisher):
         "list_item_html",
         "list_order",
     ]
-    assert body["list_item_html"].startswith("<li>") and 'href="/statements/orig"' in body["list_item_html"]
+    assert body["list_item_html"].startswith("<li>") and 'href="/statements/orig/"' in body["list_item_html"]
     assert re.fullmatch(r"2022-01-07 \d{12}", body["list_order"])
-    assert body["url"] == "/statements/orig" and body["published"] == "2022-01-07"
+    assert body["url"] == "/statements/orig/" and body["published"] == "2022-01-07"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", body["updated"])
     assert body["translations"][0]["lang"] == "ru" and body["translations"][0]["original"] is False
     assert body["article_html"].startswith('<article class="statement" lang="en" dir="ltr"')
@@ -49,7 +49,7 @@ def test_json_is_utf8_not_escaped(client, publisher):
 def test_article_html_is_exactly_the_pages_article(client, publisher):
     publisher.publish("بيان", "<p>نص البيان.</p>", lang="ar", slug="bayan", tags=["x"])
     article = client.get("/api/statements/bayan").get_json()["article_html"]
-    page = client.get("/statements/bayan").get_data(as_text=True)
+    page = client.get("/statements/bayan/").get_data(as_text=True)
     assert article in page
     assert 'lang="ar" dir="rtl"' in article
 
@@ -154,7 +154,7 @@ def test_withdrawal_reaches_devices(client, publisher):
     assert body["statements"] == []
     assert body["withdrawn"][0]["id"] == statement_id
     assert body["withdrawn"][0]["reason"] == "Superseded."
-    assert body["withdrawn"][0]["url"] == "/statements/w"
+    assert body["withdrawn"][0]["url"] == "/statements/w/"
 
 
 def test_cursor_from_another_database_is_410(tmp_path, make_app, client, publisher):
@@ -189,7 +189,7 @@ def test_article_html_follows_a_new_translation(client, publisher):
     assert 'hreflang="fr"' not in before
     publisher.publish("Traduction", lang="fr", translation_of="orig")
     after = client.get("/api/statements/orig").get_json()["article_html"]
-    assert 'hreflang="fr"' in after and after in client.get("/statements/orig").get_data(as_text=True)
+    assert 'hreflang="fr"' in after and after in client.get("/statements/orig/").get_data(as_text=True)
 
 
 def synced_articles(client, cursor: str, limit: int = 50) -> dict:
@@ -215,7 +215,7 @@ def test_a_device_gets_the_original_again_when_a_translation_is_published(client
     )
     articles = synced_articles(client, cursor)
     assert set(articles) == {original, translation}
-    assert 'href="/statements/liberen"' in articles[original] and 'hreflang="es"' in articles[original]
+    assert 'href="../liberen/"' in articles[original] and 'hreflang="es"' in articles[original]
     now = client.get("/api/statements/release").get_json()
     assert articles[original] == now["article_html"]
     # Its own text did not change: feeds and the API do not call it updated.
@@ -233,9 +233,9 @@ def test_a_device_gets_the_others_again_when_a_translation_is_withdrawn(client, 
     articles = {s["id"]: s["article_html"] for s in body["statements"]}
     assert set(articles) == {original, french}
     for article in articles.values():
-        assert "/statements/liberen" not in article
-    assert 'href="/statements/liberez"' in articles[original]
-    assert 'href="/statements/release"' in articles[french]
+        assert "/statements/liberen/" not in article
+    assert 'href="../liberez/"' in articles[original]
+    assert 'href="../release/"' in articles[french]
 
 
 def test_a_translation_retitled_or_relanguaged_reaches_the_devices_holding_the_others(client, publisher):
@@ -268,8 +268,8 @@ def test_a_translation_renamed_as_a_draft_is_linked_by_its_new_slug(client, publ
     publisher.save(translation, publish=True)
     articles = synced_articles(client, cursor)
     assert set(articles) == {original, translation}
-    assert 'href="/statements/liberen-al-periodista"' in articles[original]
-    assert 'href="/statements/liberen"' not in articles[original]
+    assert 'href="../liberen-al-periodista/"' in articles[original]
+    assert 'href="../liberen/"' not in articles[original]
     # Published slugs are frozen: the link can never point at a slug that moved.
     publisher.save(translation, slug="another")
     assert publisher.get(translation).slug == "liberen-al-periodista"
@@ -313,7 +313,7 @@ def test_indirect_changes_keep_sync_paging_whole_and_oldest_first(client, publis
     assert set(seen[len(others) :]) == {original, *translations}
     final = synced_articles(client, start)
     for lang, statement_id in zip(languages, translations, strict=True):
-        shown = f'href="/statements/t-{lang}"' in final[original]
+        shown = f'href="../t-{lang}/"' in final[original]
         assert shown == (statement_id != translations[1])
         if statement_id != translations[1]:
             assert final[statement_id].count('hreflang="') == len(languages) - 1

@@ -6,7 +6,7 @@ import pytest
 
 from bulletin.http.arguments import BadArgument, page_number, whole_number
 
-LISTS = ("/", "/search?q=x&", "/api/statements", "/editor/audit")
+LISTS = ("/", "/search/?q=x&", "/api/statements", "/editor/audit")
 
 
 def at(path: str, query: str) -> str:

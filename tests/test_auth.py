@@ -142,7 +142,7 @@ def test_login_goes_to_next_and_wrong_password_is_401_with_the_form(client, edit
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example/", "//evil.example/", "/\\evil.example", "/statements/x", "javascript:alert(1)"],
+    ["https://evil.example/", "//evil.example/", "/\\evil.example", "/statements/x/", "javascript:alert(1)"],
 )
 def test_next_never_leaves_the_editor(client, editor, target):
     visitor = EditorClient(client)
@@ -276,7 +276,7 @@ def test_over_https_cookies_are_secure_with_the_host_prefix(app, editor):
     assert "Strict-Transport-Security" in response.headers
 
 
-@pytest.mark.parametrize("path", ["/", "/feed.atom", "/api/sync", "/statements/nope", "/search?q=x"])
+@pytest.mark.parametrize("path", ["/", "/feed.atom", "/api/sync", "/statements/nope/", "/search/?q=x"])
 def test_public_responses_never_set_a_cookie_even_for_a_logged_in_editor(editor_client, path):
     response = editor_client.client.get(path)
     assert "Set-Cookie" not in response.headers

@@ -98,7 +98,7 @@ def test_restore_then_publish_shows_only_the_restored_timeline(backup_file, app,
     assert page.headers["ETag"] != before.headers["ETag"]
     html = page.get_data(as_text=True)
     assert "B</a>" in html and "A</a>" not in html and "Kept" in html
-    assert client.get("/statements/a").status_code == 404
+    assert client.get("/statements/a/").status_code == 404
 
     expired = client.get("/api/sync", query_string={"since": device})
     assert expired.status_code == 410 and expired.get_json()["error"]["code"] == "cursor_expired"
@@ -255,7 +255,7 @@ def test_a_damaged_high_water_mark_is_started_again(app, client, publisher, capl
     publisher.publish("Kept", slug="kept")
     mark = epochs.mark_path(app.config["DATABASE"])
     mark.write_text("{not json")
-    assert client.get("/statements/kept").status_code == 200
+    assert client.get("/statements/kept/").status_code == 200
     assert "unreadable high-water mark" in caplog.text
     written = epochs.Mark.from_json(mark.read_text())
     assert written.furthest.epoch == epoch_of(app.config["DATABASE"]) and written.furthest.seq == 1

@@ -36,11 +36,11 @@ CANONICAL_AND_STRAYS = [
     ("/", ["/?utm_source=newsletter", "/?x=8137", "/?utm_source=a&x=b&fbclid=c"]),
     ("/?page=1", ["/?page=1&utm_source=a", "/?x=1&page=1", "/?page=1&page=2"]),
     (
-        "/statements/first",
-        ["/statements/first?page=2", "/statements/first?x=random", "/statements/first?q=x"],
+        "/statements/first/",
+        ["/statements/first/?page=2", "/statements/first/?x=random", "/statements/first/?q=x"],
     ),
-    ("/tags/port", ["/tags/port?utm_campaign=x"]),
-    ("/search?q=words", ["/search?q=words&x=1", "/search?utm_source=a&q=words"]),
+    ("/tags/port/", ["/tags/port/?utm_campaign=x"]),
+    ("/search/?q=words", ["/search/?q=words&x=1", "/search/?utm_source=a&q=words"]),
     ("/feed.atom", ["/feed.atom?x=1"]),
     ("/sitemap.xml", ["/sitemap.xml?x=123456", "/sitemap.xml?page=9"]),
     ("/api/statements", ["/api/statements?x=1"]),
@@ -48,9 +48,9 @@ CANONICAL_AND_STRAYS = [
     ("/api/sync?since=0&limit=5", ["/api/sync?limit=5&since=0&x=1"]),
     ("/api/openapi.json", ["/api/openapi.json?x=1"]),
     ("/manifest.webmanifest", ["/manifest.webmanifest?v=2"]),
-    ("/offline/shell", ["/offline/shell?x=1"]),
-    ("/offline/list-shell", ["/offline/list-shell?page=2"]),
-    ("/offline/tag-shell", ["/offline/tag-shell?before=x"]),
+    ("/offline/shell/", ["/offline/shell/?x=1"]),
+    ("/offline/list-shell/", ["/offline/list-shell/?page=2"]),
+    ("/offline/tag-shell/", ["/offline/tag-shell/?before=x"]),
 ]
 
 
@@ -79,14 +79,14 @@ def test_stray_arguments_are_replayed_without_flask_and_add_no_entry(client, sit
 
 
 def test_an_argument_a_route_does_not_read_is_answered_but_not_kept_apart(client, site, hot):
-    client.get("/statements/first")
+    client.get("/statements/first/")
     kept = len(hot.entries)
     for number in range(2, 30):
-        assert client.get(f"/statements/first?page={number}").status_code == 200
+        assert client.get(f"/statements/first/?page={number}").status_code == 200
     assert len(hot.entries) == kept
 
 
-@pytest.mark.parametrize("path", ["/", "/tags/port", "/api/statements", "/search?q=words&"])
+@pytest.mark.parametrize("path", ["/", "/tags/port/", "/api/statements", "/search/?q=words&"])
 def test_a_page_past_the_last_is_404_before_anything_is_rendered(client, site, rendered, path):
     at = path + ("" if path.endswith("&") else "?")
     assert client.get(at + "page=1").status_code == 200
@@ -98,11 +98,11 @@ def test_a_page_past_the_last_is_404_before_anything_is_rendered(client, site, r
 
 
 def test_search_text_is_bounded_and_nul_is_plain_text(client, site):
-    assert client.get("/search?q=" + "a" * 200).status_code == 200
-    assert client.get("/search?q=" + "a" * 201).status_code == 400
+    assert client.get("/search/?q=" + "a" * 200).status_code == 200
+    assert client.get("/search/?q=" + "a" * 201).status_code == 400
     for query in ("a%00b", "%00", "%22", "a%22b", "NEAR(a", "*", "a%00%22b%0A"):
-        assert client.get(f"/search?q={query}").status_code == 200, query
-    assert b"First" in client.get("/search?q=words%00").data
+        assert client.get(f"/search/?q={query}").status_code == 200, query
+    assert b"First" in client.get("/search/?q=words%00").data
 
 
 def test_limit_is_within_its_maximum(client, site):
@@ -112,13 +112,13 @@ def test_limit_is_within_its_maximum(client, site):
 
 
 def test_bodies_kept_are_compressed_best_and_one_off_bodies_cheaply(client, site):
-    kept = client.get("/statements/first", headers=BR)
-    plain = client.get("/statements/first", headers={"Accept-Encoding": "identity"}).data
+    kept = client.get("/statements/first/", headers=BR)
+    plain = client.get("/statements/first/", headers={"Accept-Encoding": "identity"}).data
     assert kept.headers["Content-Encoding"] == "br"
     assert kept.data == brotli.compress(plain, quality=11)
 
-    searched = client.get("/search?q=words", headers=BR)
-    plain = client.get("/search?q=words", headers={"Accept-Encoding": "identity"}).data
+    searched = client.get("/search/?q=words", headers=BR)
+    plain = client.get("/search/?q=words", headers={"Accept-Encoding": "identity"}).data
     assert searched.headers["Content-Encoding"] == "br"
     assert searched.data == brotli.compress(plain, quality=5)
 
@@ -139,15 +139,15 @@ def test_the_rendered_cache_is_bounded_by_entries_as_well_as_bytes():
 
 def test_a_flood_of_one_off_answers_keeps_to_its_own_budget(client, site, rendered, hot, flask_requests):
     rendered.one_off = RenderedCache(max_bytes=10**9, max_entries=20)  # the real one, smaller
-    page = client.get("/statements/first", headers=BR)
+    page = client.get("/statements/first/", headers=BR)
     kept_pages = len(rendered.kept)
     for number in range(60):
-        assert client.get(f"/search?q=words+{number}", headers=BR).status_code == 200
+        assert client.get(f"/search/?q=words+{number}", headers=BR).status_code == 200
     # The searches recycled their own share; the page readers read is still kept.
     assert len(rendered.kept) == kept_pages
     assert len(rendered.one_off) == 20
     before = len(flask_requests)
-    assert client.get("/statements/first", headers=BR).data == page.data
+    assert client.get("/statements/first/", headers=BR).data == page.data
     assert len(flask_requests) == before  # replayed by the hot path, not rendered again
 
 
@@ -199,25 +199,25 @@ def test_threads_missing_the_same_page_at_once_make_it_once():
 def test_a_commit_invalidates_only_the_pages_whose_parts_changed(client, publisher, hot, flask_requests):
     publisher.publish("First", slug="first")
     second = publisher.publish("Second", slug="second")
-    for path in ("/statements/first", "/statements/second", "/api/statements/first", "/"):
+    for path in ("/statements/first/", "/statements/second/", "/api/statements/first", "/"):
         client.get(path)
     reached = len(flask_requests)
 
     publisher.revise(second, title="Second, corrected", body="<p>New text.</p>")
 
     # Untouched pages are checked with a few reads and replayed, without Flask.
-    assert client.get("/statements/first").status_code == 200
+    assert client.get("/statements/first/").status_code == 200
     assert client.get("/api/statements/first").status_code == 200
     assert len(flask_requests) == reached and hot.rechecked == 2
     # The corrected page and the list that shows it are rendered again.
-    assert b"Second, corrected" in client.get("/statements/second").data
+    assert b"Second, corrected" in client.get("/statements/second/").data
     assert b"Second, corrected" in client.get("/").data
     assert len(flask_requests) == reached + 2
 
 
 def test_a_commit_that_changes_no_statement_keeps_every_page(client, publisher, hot, flask_requests, app):
     publisher.publish("First", slug="first")
-    for path in ("/", "/statements/first", "/feed.atom", "/api/sync"):
+    for path in ("/", "/statements/first/", "/feed.atom", "/api/sync"):
         client.get(path)
     reached = len(flask_requests)
     connection = publisher.connection()
@@ -226,15 +226,15 @@ def test_a_commit_that_changes_no_statement_keeps_every_page(client, publisher, 
         connection.execute("CREATE TABLE IF NOT EXISTS unrelated (x)")
         connection.execute("INSERT INTO unrelated VALUES (1)")
     connection.close()
-    for path in ("/", "/statements/first", "/feed.atom", "/api/sync"):
+    for path in ("/", "/statements/first/", "/feed.atom", "/api/sync"):
         assert client.get(path).status_code == 200
     assert len(flask_requests) == reached
 
 
 def test_a_withdrawal_is_never_replayed_as_the_page(client, publisher):
     statement = publisher.publish("Soon gone", slug="gone")
-    assert client.get("/statements/gone").status_code == 200
+    assert client.get("/statements/gone/").status_code == 200
     assert client.get("/api/statements/gone").status_code == 200
     publisher.withdraw(statement)
-    assert client.get("/statements/gone").status_code == 410
+    assert client.get("/statements/gone/").status_code == 410
     assert client.get("/api/statements/gone").status_code == 410

@@ -159,7 +159,7 @@ def test_a_due_schedule_does_not_delay_or_fail_readers_while_the_lock_is_held(bu
     clock.advance((at - clock.now).total_seconds() + 1)
     reader = busy_app.test_client()
     with write_lock_held(busy_app):
-        for path in (*PUBLIC_PAGES, "/statements/later"):
+        for path in (*PUBLIC_PAGES, "/statements/later/"):
             response, seconds = fast(reader, path)
             # Not published yet (the lock was not free), and waited for only briefly.
             assert response.status_code in (200, 404), path
@@ -168,7 +168,7 @@ def test_a_due_schedule_does_not_delay_or_fail_readers_while_the_lock_is_held(bu
         assert changes.publish_due(connection, clock.now, wait=0) == []
         connection.close()
     # The first request after the lock is free publishes it.
-    assert reader.get("/statements/later").status_code == 200
+    assert reader.get("/statements/later/").status_code == 200
 
 
 def test_an_editors_save_that_cannot_get_the_lock_says_so_and_keeps_the_text(busy_app):

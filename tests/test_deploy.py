@@ -114,8 +114,8 @@ def test_the_rendered_configuration_passes_nginx_t(tmp_path):
 
 
 def test_a_page_through_nginx_is_the_apps_page(stack):
-    direct = fetch(stack.app.port, "/statements/first", BR)
-    proxied = fetch(stack.nginx.port, "/statements/first", BR)
+    direct = fetch(stack.app.port, "/statements/first/", BR)
+    proxied = fetch(stack.nginx.port, "/statements/first/", BR)
     assert proxied.status == direct.status == 200
     assert proxied.header("etag") == direct.header("etag")
     assert proxied.header("content-encoding") == "br" and proxied.body == direct.body
@@ -136,18 +136,18 @@ def _pair_within_the_window(nginx_port: int, path: str, headers: dict):
 
 
 def test_a_second_request_within_the_window_is_a_cache_hit(stack):
-    first, second = _pair_within_the_window(stack.nginx.port, "/statements/second", BR)
+    first, second = _pair_within_the_window(stack.nginx.port, "/statements/second/", BR)
     assert first.header("x-cache-status") in ("MISS", "EXPIRED", "HIT")
     assert second.status == 200 and second.header("x-cache-status") == "HIT"
     assert second.body == first.body and second.header("etag") == first.header("etag")
 
 
 def test_each_encoding_is_cached_apart(stack):
-    _pair_within_the_window(stack.nginx.port, "/statements/third", BR)
+    _pair_within_the_window(stack.nginx.port, "/statements/third/", BR)
     _gz_first, gz = _pair_within_the_window(
-        stack.nginx.port, "/statements/third", {"Accept-Encoding": "gzip"}
+        stack.nginx.port, "/statements/third/", {"Accept-Encoding": "gzip"}
     )
-    _plain_first, plain = _pair_within_the_window(stack.nginx.port, "/statements/third", {})
+    _plain_first, plain = _pair_within_the_window(stack.nginx.port, "/statements/third/", {})
     assert gz.header("content-encoding") == "gzip" and gz.header("x-cache-status") == "HIT"
     assert plain.header("content-encoding") is None and b"The third statement" in plain.body
 
@@ -160,7 +160,7 @@ def test_the_editor_is_never_cached(stack):
 
 
 def test_static_files_come_from_disk_with_the_apps_headers(stack):
-    page = fetch(stack.app.port, "/statements/first").body.decode()
+    page = fetch(stack.app.port, "/statements/first/").body.decode()
     js = page.split('<script src="', 1)[1].split('"', 1)[0]
     direct = fetch(stack.app.port, js, BR)
     from_disk = fetch(stack.nginx.port, js, BR)
@@ -176,14 +176,14 @@ def test_static_files_come_from_disk_with_the_apps_headers(stack):
 
 def test_the_last_good_copy_is_served_while_the_app_is_down(doomed_stack):
     port = doomed_stack.nginx.port
-    good = fetch(port, "/statements/first", BR)
+    good = fetch(port, "/statements/first/", BR)
     assert good.status == 200
     editor_before = fetch(port, "/editor/")
     doomed_stack.app.stop()
     # Poll until the one-second copy has expired and nginx had to fall back on it.
     deadline = time.monotonic() + STALE_DEADLINE
     while True:
-        reply = fetch(port, "/statements/first", BR)
+        reply = fetch(port, "/statements/first/", BR)
         assert reply.status == 200 and reply.body == good.body
         if reply.header("x-cache-status") == "STALE":
             break
@@ -193,19 +193,19 @@ def test_the_last_good_copy_is_served_while_the_app_is_down(doomed_stack):
     assert reply.header("content-security-policy") == good.header("content-security-policy")
     # Nothing was kept for the editor, nor for a page nobody had asked for.
     assert editor_before.status != 502 and fetch(port, "/editor/").status == 502
-    assert fetch(port, "/statements/second", BR).status == 502
+    assert fetch(port, "/statements/second/", BR).status == 502
 
 
 # ------------------------------------------------------------------ withdrawals
 
 WITHDRAWN_TEXT = b"The first statement"
-SHARED_LINK = "/statements/first?fbclid=shared"  # how a link shared on social media comes back
+SHARED_LINK = "/statements/first/?fbclid=shared"  # how a link shared on social media comes back
 # Where the withdrawn statement was: its page (also as shared), its API object, its tag's pages.
 WITHDRAWN_PAGES = (
-    "/statements/first",
+    "/statements/first/",
     SHARED_LINK,
     "/api/statements/first",
-    "/tags/harbour",
+    "/tags/harbour/",
     "/tags/harbour/feed.atom",
 )
 # Pages that listed it and go on without it.
@@ -214,7 +214,7 @@ LISTS = ("/", "/feed.atom", "/sitemap.xml", "/api/statements")
 
 def _read_three_times(port: int) -> None:
     for headers in (BR, GZIP, {}):
-        assert fetch(port, "/statements/first", headers).status == 200
+        assert fetch(port, "/statements/first/", headers).status == 200
     assert fetch(port, SHARED_LINK, BR).status == 200
     for path in (*WITHDRAWN_PAGES[2:], *LISTS):
         reply = fetch(port, path)
@@ -237,7 +237,7 @@ def _assert_gone(port: int) -> list[str]:
         reply = fetch(port, path, GZIP)
         if reply.status < 500:
             assert reply.status == 200 and WITHDRAWN_TEXT not in _plain(reply), path
-            assert b"/statements/first" not in _plain(reply), path
+            assert b"/statements/first/" not in _plain(reply), path
         statuses.append(reply.header("x-cache-status"))
     return statuses
 
@@ -253,7 +253,7 @@ def _assert_never_200_with_the_app_down(stack: Stack) -> None:
         assert time.monotonic() < deadline, f"not all answered from stale copies after {STALE_DEADLINE} s"
         time.sleep(POLL_SECONDS)  # a poll interval within the deadline
     # The withdrawn statement's notice, not a bare error: nginx kept the app's 410.
-    assert b"withdrawn" in _plain(fetch(stack.nginx.port, "/statements/first", GZIP)).lower()
+    assert b"withdrawn" in _plain(fetch(stack.nginx.port, "/statements/first/", GZIP)).lower()
 
 
 class EditorBrowser:
@@ -317,16 +317,16 @@ def test_a_statement_read_three_times_then_withdrawn_is_never_200_once_the_app_s
 
 
 def test_gunicorn_does_not_name_itself(stack):
-    reply = fetch(stack.app.port, "/statements/first")
+    reply = fetch(stack.app.port, "/statements/first/")
     assert reply.status == 200 and reply.header("server") is None
 
 
 def test_arguments_the_app_does_not_read_share_one_copy_in_nginx(stack):
     for path, other in (
-        ("/statements/second?utm_source=a", "/statements/second?utm_source=b"),
+        ("/statements/second/?utm_source=a", "/statements/second/?utm_source=b"),
         ("/?page=1&fbclid=a", "/?page=1&fbclid=b"),
         ("/ru/?page=1&fbclid=a", "/ru/?page=1&fbclid=b"),  # an interface language's list
-        ("/ar/offline?x=1", "/ar/offline?x=2"),
+        ("/ar/offline/?x=1", "/ar/offline/?x=2"),
         ("/api/sync?limit=5&x=1", "/api/sync?limit=5&x=2"),
     ):
         for _attempt in range(3):

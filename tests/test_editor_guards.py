@@ -46,11 +46,11 @@ def test_the_preview_of_a_draft_is_marked_and_has_publish_and_back_to_editing(ed
     assert f'<a href="/editor/statements/{statement_id}">Back to editing</a>' in html
     fields = hidden_fields(html, f"/editor/statements/{statement_id}/publish")
     assert fields["revision"] == store_revision(editor_client, statement_id)
-    assert reader.get("/statements/marked").status_code == 404
+    assert reader.get("/statements/marked/").status_code == 404
 
     response = editor_client.post(f"/editor/statements/{statement_id}/publish", fields)
     assert response.status_code == 302 and response.headers["Location"].endswith(statement_id)
-    assert reader.get("/statements/marked").status_code == 200
+    assert reader.get("/statements/marked/").status_code == 200
     assert "Published" in editor_client.get(response.headers["Location"]).get_data(as_text=True)
 
 
@@ -75,7 +75,7 @@ def test_publish_from_the_preview_publishes_exactly_the_previewed_revision(app, 
     assert refused.status_code == 409
     page = refused.get_data(as_text=True)
     assert "Not published: the statement was saved again" in page and "A version nobody previewed." in page
-    assert reader.get("/statements/seen").status_code == 404
+    assert reader.get("/statements/seen/").status_code == 404
     assert [a for _, a, _ in audit_actions(app, statement_id)] == ["create", "save"]
 
     # Publishing the version now shown publishes that one.
@@ -96,9 +96,9 @@ def test_publish_from_the_preview_schedules_a_time_still_to_come(editor_client, 
     fields = hidden_fields(html, f"/editor/statements/{statement_id}/publish")
     response = editor_client.post(f"/editor/statements/{statement_id}/publish", fields)
     assert "Scheduled" in editor_client.get(response.headers["Location"]).get_data(as_text=True)
-    assert reader.get("/statements/later").status_code == 404
+    assert reader.get("/statements/later/").status_code == 404
     clock.advance(3 * 86400)
-    assert reader.get("/statements/later").status_code == 200
+    assert reader.get("/statements/later/").status_code == 200
 
 
 def test_the_preview_of_a_published_statement_offers_no_publish(editor_client):
@@ -125,7 +125,7 @@ def test_withdrawal_needs_the_confirmation_step(app, editor_client, reader):
     page = asked.get_data(as_text=True)
     assert "Withdraw “Regret”?" in page and "Wrong &lt;date&gt;." in page and "Yes, withdraw it" in page
     # Asking changed nothing.
-    assert reader.get("/statements/regret").status_code == 200
+    assert reader.get("/statements/regret/").status_code == 200
     assert sync(reader, cursor)["withdrawn"] == []
     assert [a for _, a, _ in audit_actions(app, statement_id)] == ["create", "publish"]
 
@@ -136,11 +136,11 @@ def test_withdrawal_needs_the_confirmation_step(app, editor_client, reader):
         f"/editor/statements/{statement_id}/withdraw", data={**fields, "csrf_token": "forged"}
     )
     assert forged.status_code == 400
-    assert reader.get("/statements/regret").status_code == 200
+    assert reader.get("/statements/regret/").status_code == 200
 
     done = editor_client.post(f"/editor/statements/{statement_id}/withdraw", fields)
     assert done.status_code == 302
-    gone = reader.get("/statements/regret")
+    gone = reader.get("/statements/regret/")
     assert gone.status_code == 410 and "Wrong &lt;date&gt;." in gone.get_data(as_text=True)
 
 
@@ -149,7 +149,7 @@ def test_the_confirmation_step_refuses_an_empty_reason_at_once(editor_client, re
     editor_client.get(f"/editor/statements/{statement_id}")
     response = editor_client.post(f"/editor/statements/{statement_id}/withdraw", {"reason": " "})
     assert response.status_code == 422 and "Give the reason" in response.get_data(as_text=True)
-    assert reader.get("/statements/kept").status_code == 200
+    assert reader.get("/statements/kept/").status_code == 200
 
 
 def test_undoing_a_withdrawal_republishes_is_audited_and_reaches_devices(app, editor_client, reader):
@@ -170,9 +170,9 @@ def test_undoing_a_withdrawal_republishes_is_audited_and_reaches_devices(app, ed
     assert response.status_code == 302
     assert "Published again" in editor_client.get(response.headers["Location"]).get_data(as_text=True)
 
-    page = reader.get("/statements/back")
+    page = reader.get("/statements/back/")
     assert page.status_code == 200 and "The text stands." in page.get_data(as_text=True)
-    assert "/statements/back" in reader.get("/tags/press").get_data(as_text=True)
+    assert "/statements/back/" in reader.get("/tags/press/").get_data(as_text=True)
     assert "Back" in reader.get("/feed.atom").get_data(as_text=True)
     back = sync(reader, device["cursor"])
     assert [s["id"] for s in back["statements"]] == [statement_id] and back["withdrawn"] == []
@@ -194,10 +194,10 @@ def test_undoing_the_withdrawal_of_a_translation_gives_back_its_link(editor_clie
     spanish = publisher.publish("Liberenlo", lang="es", slug="liberen", translation_of="release")
     publisher.withdraw(spanish)
     cursor = sync(reader)["cursor"]
-    assert "/statements/liberen" not in reader.get("/statements/release").get_data(as_text=True)
+    assert "/statements/liberen/" not in reader.get("/statements/release/").get_data(as_text=True)
     editor_client.get(f"/editor/statements/{spanish}")
     editor_client.post(f"/editor/statements/{spanish}/republish")
-    assert "/statements/liberen" in reader.get("/statements/release").get_data(as_text=True)
+    assert "../liberen/" in reader.get("/statements/release/").get_data(as_text=True)
     assert {s["id"] for s in sync(reader, cursor)["statements"]} == {original, spanish}
 
 
@@ -307,10 +307,10 @@ def test_translate_this_links_the_new_draft_to_the_original(editor_client, reade
         },
     )
     assert response.status_code == 302
-    english = reader.get("/statements/free").get_data(as_text=True)
-    spanish = reader.get("/statements/liberen").get_data(as_text=True)
-    assert 'href="/statements/liberen" lang="es"' in english
-    assert 'href="/statements/free" lang="en"' in spanish and "(original)" in spanish
+    english = reader.get("/statements/free/").get_data(as_text=True)
+    spanish = reader.get("/statements/liberen/").get_data(as_text=True)
+    assert 'href="../liberen/" lang="es"' in english
+    assert 'href="../free/" lang="en"' in spanish and "(original)" in spanish
 
 
 def test_translate_this_refuses_what_cannot_be_translated(editor_client, publisher):

@@ -77,7 +77,7 @@ def test_restore_adds_a_revision_copying_the_old_one(app, editor_client, reader,
     assert response.status_code == 302
     ids = revision_ids(app, corrected)
     assert len(ids) == 3 and ids[:2] == [first, second]  # history is kept
-    html = reader.get("/statements/call").get_data(as_text=True)
+    html = reader.get("/statements/call/").get_data(as_text=True)
     assert "Monday" in html and "Tuesday" not in html
     assert [s["slug"] for s in reader.get(f"/api/sync?since={cursor}").get_json()["statements"]] == ["call"]
 

@@ -19,7 +19,7 @@ def test_a_publication_year_below_1000_never_breaks_the_editor(editor_client, cl
     assert editor_client.get("/editor/").status_code == 200
     page = editor_client.get(f"/editor/statements/{statement_id}")
     assert page.status_code == 200 and "0226-03-01 09:30" in page.get_data(as_text=True)
-    assert client.get("/statements/ancient").status_code == 200
+    assert client.get("/statements/ancient/").status_code == 200
     assert client.get("/api/statements/ancient").get_json()["published"].startswith("0226-03-01T09:30")
 
 
@@ -34,7 +34,7 @@ def test_a_value_stored_unpadded_by_an_earlier_release_still_opens(app, editor_c
         connection.close()
     assert editor_client.get("/editor/").status_code == 200
     assert editor_client.get(f"/editor/statements/{statement_id}").status_code == 200
-    assert client.get("/statements/stored-badly").status_code == 200
+    assert client.get("/statements/stored-badly/").status_code == 200
 
 
 def test_year_1_east_of_utc_is_a_message_beside_the_field(make_app):
@@ -56,7 +56,7 @@ def test_year_1_east_of_utc_is_a_message_beside_the_field(make_app):
 @pytest.mark.parametrize("typed, stored", [("a/b", "a-b"), ("Mixed Case?x#y", "mixed-case-x-y")])
 def test_a_slug_is_normalized_at_creation_as_on_rename(editor_client, client, typed, stored):
     editor_client.create("Slugged", "Text.", slug=typed, action="publish")
-    assert client.get(f"/statements/{stored}").status_code == 200
+    assert client.get(f"/statements/{stored}/").status_code == 200
     listed = client.get("/api/statements").get_json()["statements"]
     assert [s["slug"] for s in listed] == [stored]
 

@@ -19,10 +19,10 @@ def local(instant: dt.datetime, zone: str = "UTC") -> str:
 
 def visible(reader, slug: str) -> dict:
     return {
-        "page": reader.get(f"/statements/{slug}").status_code,
+        "page": reader.get(f"/statements/{slug}/").status_code,
         "api": reader.get(f"/api/statements/{slug}").status_code,
         "feed": slug in reader.get("/feed.atom").get_data(as_text=True),
-        "home": f"/statements/{slug}" in reader.get("/").get_data(as_text=True),
+        "home": f"/statements/{slug}/" in reader.get("/").get_data(as_text=True),
         "snapshot": slug in [s["slug"] for s in sync(reader)["statements"]],
     }
 
@@ -71,9 +71,9 @@ def test_a_future_date_schedules_for_midnight_in_the_site_zone(make_app, clock):
     editor_client.create("Dated", slug="dated", published=tomorrow.isoformat(), action="publish")
     midnight = dt.datetime.combine(tomorrow, dt.time(), dt.timezone(dt.timedelta(hours=5)))
     clock.now = midnight.astimezone(dt.UTC) - dt.timedelta(seconds=1)
-    assert reader.get("/statements/dated").status_code == 404
+    assert reader.get("/statements/dated/").status_code == 404
     clock.advance(1)
-    assert reader.get("/statements/dated").status_code == 200
+    assert reader.get("/statements/dated/").status_code == 200
     # A date stays a date: no time zone shifts a press date.
     assert reader.get("/api/statements/dated").get_json()["published"] == tomorrow.isoformat()
 
@@ -89,7 +89,7 @@ def test_saving_a_scheduled_draft_as_a_draft_cancels_the_schedule(editor_client,
     response = editor_client.save(statement_id, body="Changed my mind.")
     assert "cancelled" in editor_client.get(response.headers["Location"]).get_data(as_text=True)
     clock.advance(7200)
-    assert reader.get("/statements/maybe").status_code == 404
+    assert reader.get("/statements/maybe/").status_code == 404
 
 
 def test_the_cancel_button_unschedules(editor_client, reader, clock):
@@ -101,7 +101,7 @@ def test_the_cancel_button_unschedules(editor_client, reader, clock):
         as_text=True
     )
     clock.advance(7200)
-    assert reader.get("/statements/hold").status_code == 404
+    assert reader.get("/statements/hold/").status_code == 404
 
 
 def test_the_editor_list_shows_the_schedule(editor_client, clock):
@@ -120,7 +120,7 @@ def test_concurrent_requests_publish_a_due_statement_once(app, editor_client, cl
     def read():
         client = app.test_client()
         start.wait(timeout=20)
-        statuses.append(client.get("/statements/once").status_code)
+        statuses.append(client.get("/statements/once/").status_code)
 
     threads = [threading.Thread(target=read, daemon=True) for _ in range(6)]
     for thread in threads:

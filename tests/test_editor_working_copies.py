@@ -46,7 +46,7 @@ def published(editor_client):
 
 
 def test_a_working_copy_is_kept_and_readers_never_see_it(app, client, editor_client, published):
-    page = client.get("/statements/water")
+    page = client.get("/statements/water/")
     listing = client.get("/")
     cursor = client.get("/api/sync").get_json()["cursor"]
     revisions, audit = count(app, "revisions"), count(app, "audit_log")
@@ -61,12 +61,12 @@ def test_a_working_copy_is_kept_and_readers_never_see_it(app, client, editor_cli
     # No revision, no audit entry, no change for sync, and every public answer the same.
     assert (count(app, "revisions"), count(app, "audit_log")) == (revisions, audit)
     assert client.get(f"/api/sync?since={cursor}").get_json()["statements"] == []
-    for path, before in (("/statements/water", page), ("/", listing)):
+    for path, before in (("/statements/water/", page), ("/", listing)):
         again = client.get(path, headers={"If-None-Match": before.headers["ETag"]})
         assert again.status_code == 304, path
-    for path in ("/statements/water", "/", "/feed.atom", "/api/statements/water"):
+    for path in ("/statements/water/", "/", "/feed.atom", "/api/statements/water"):
         assert "zebrafinch" not in client.get(path).get_data(as_text=True), path
-    assert "Water for the district" not in client.get("/search?q=zebrafinch").get_data(as_text=True)
+    assert "Water for the district" not in client.get("/search/?q=zebrafinch").get_data(as_text=True)
 
 
 def test_the_form_offers_the_working_copy_and_a_save_turns_it_into_a_revision(

@@ -183,9 +183,9 @@ def test_the_search_page_says_search_runs_on_the_device(runner, statements, tmp_
     assert "search runs on your device" in exported
     assert 'data-query=""' in exported
     # The live site's page is its own: a page made for a static host never reaches its readers.
-    live = reader.get("/search").get_data(as_text=True)
+    live = reader.get("/search/").get_data(as_text=True)
     assert "search runs on your device" not in live
-    assert reader.get("/statements/wrong").status_code == 410
+    assert reader.get("/statements/wrong/").status_code == 410
 
 
 def test_hosts_files_carry_the_apps_headers(runner, statements, tmp_path):

@@ -9,10 +9,10 @@ from bulletin import config
 
 def test_every_answer_is_same_origin_only(client, publisher):
     publisher.publish("First", slug="first")
-    page = client.get("/statements/first")
+    page = client.get("/statements/first/")
     script = page.data.decode().split('<script src="', 1)[1].split('"', 1)[0]
     for path in (
-        "/statements/first",
+        "/statements/first/",
         "/api/statements/first",
         "/nowhere",
         "/healthz",

@@ -24,9 +24,9 @@ HOSTILE = (
 ARGUMENTS = ("page", "before", "q", "since", "limit", "x")
 ROUTES = (
     "/",
-    "/statements/first",
-    "/tags/port",
-    "/search",
+    "/statements/first/",
+    "/tags/port/",
+    "/search/",
     "/feed.atom",
     "/tags/port/feed.atom",
     "/sitemap.xml",
@@ -36,16 +36,16 @@ ROUTES = (
     "/api/openapi.json",
     "/sw.js",
     "/manifest.webmanifest",
-    "/offline",
-    "/offline/shell",
-    "/offline/list-shell",
-    "/offline/tag-shell",
+    "/offline/",
+    "/offline/shell/",
+    "/offline/list-shell/",
+    "/offline/tag-shell/",
     "/healthz",
 )
 # Routes with a segment of their own, written with {} where the hostile value goes.
 SEGMENTS = (
-    "/statements/{}",
-    "/tags/{}",
+    "/statements/{}/",
+    "/tags/{}/",
     "/tags/{}/feed.atom",
     "/api/statements/{}",
     "/api/{}",
@@ -79,18 +79,18 @@ def test_no_hostile_path_segment_is_a_server_error(site, route):
 
 @pytest.mark.parametrize(
     "path",
-    ["/?page=%C2%B2", "/api/statements?page=%C2%B2", "/search?q=x&page=%C2%B2", "/api/sync?limit=%C2%B2"],
+    ["/?page=%C2%B2", "/api/statements?page=%C2%B2", "/search/?q=x&page=%C2%B2", "/api/sync?limit=%C2%B2"],
 )
 def test_a_superscript_two_is_a_400(site, path):
     assert site.get(path).status_code == 400
 
 
-@pytest.mark.parametrize("path", ["/", "/api/statements", "/search?q=first&", "/tags/port"])
+@pytest.mark.parametrize("path", ["/", "/api/statements", "/search/?q=first&", "/tags/port/"])
 def test_a_page_whose_offset_overflows_is_a_404(site, path):
     at = path + ("" if path.endswith("&") else "?")
     assert site.get(at + "page=922337203685477580").status_code == 404
 
 
 def test_a_nul_in_a_search_is_searched_as_text(site):
-    answer = site.get("/search?q=a%00b")
+    answer = site.get("/search/?q=a%00b")
     assert answer.status_code == 200

@@ -9,8 +9,8 @@ import pytest
 
 def test_a_repeated_page_is_replayed_byte_for_byte(client, publisher, flask_requests):
     publisher.publish("Hot", "<p>Often read.</p>", slug="hot")
-    first = client.get("/statements/hot", headers={"Accept-Encoding": "br"})
-    second = client.get("/statements/hot", headers={"Accept-Encoding": "br"})
+    first = client.get("/statements/hot/", headers={"Accept-Encoding": "br"})
+    second = client.get("/statements/hot/", headers={"Accept-Encoding": "br"})
     assert len(flask_requests) == 1
     assert second.status_code == 200 and second.headers["Content-Encoding"] == "br"
     assert second.get_data() == first.get_data()
@@ -19,10 +19,10 @@ def test_a_repeated_page_is_replayed_byte_for_byte(client, publisher, flask_requ
 
 def test_a_write_by_another_connection_ends_the_replay(client, publisher, flask_requests):
     statement_id = publisher.publish("Hot", "<p>First text.</p>", slug="hot")
-    before = client.get("/statements/hot")
-    client.get("/statements/hot")
+    before = client.get("/statements/hot/")
+    client.get("/statements/hot/")
     publisher.revise(statement_id, title="Hot", body="<p>Corrected text.</p>")
-    after = client.get("/statements/hot")
+    after = client.get("/statements/hot/")
     assert len(flask_requests) == 2
     assert after.headers["ETag"] != before.headers["ETag"]
     assert "Corrected text." in after.get_data(as_text=True)
@@ -52,16 +52,16 @@ def test_each_client_gets_its_own_encoding(client, publisher):
     publisher.publish("Hot", "<p>" + "Words that compress well. " * 40 + "</p>", slug="hot")
     for accepted, expected in [("br, gzip", "br"), ("gzip", "gzip"), ("", None), ("br;q=0, gzip", "gzip")]:
         for _ in range(2):
-            response = client.get("/statements/hot", headers={"Accept-Encoding": accepted})
+            response = client.get("/statements/hot/", headers={"Accept-Encoding": accepted})
             assert response.headers.get("Content-Encoding") == expected, accepted
 
 
 def test_requests_with_cookies_or_other_methods_reach_flask(client, publisher, flask_requests):
     publisher.publish("Hot", slug="hot")
-    client.get("/statements/hot")
-    client.head("/statements/hot")
+    client.get("/statements/hot/")
+    client.head("/statements/hot/")
     client.set_cookie("something", "1")
-    client.get("/statements/hot")
+    client.get("/statements/hot/")
     assert len(flask_requests) == 3
 
 
@@ -93,9 +93,9 @@ def test_a_scheduled_statement_appears_when_its_time_comes(client, publisher, cl
 )
 def test_if_none_match_is_read_as_flask_reads_it(client, publisher, header, expected):
     publisher.publish("Hot", slug="hot")
-    etag = client.get("/statements/hot").headers["ETag"].strip('"')
+    etag = client.get("/statements/hot/").headers["ETag"].strip('"')
     header = header.replace("abc", etag)
     # The first answer comes from Flask, the second from the hot path: they agree.
     assert [
-        client.get("/statements/hot", headers={"If-None-Match": header}).status_code for _ in range(2)
+        client.get("/statements/hot/", headers={"If-None-Match": header}).status_code for _ in range(2)
     ] == [expected, expected]

@@ -131,14 +131,14 @@ def test_the_url_decides_the_interface(client, publisher):
     arabic = client.get("/ar/").get_data(as_text=True)
     assert _html_tag(arabic) == '<html lang="ar" dir="rtl">'
     # Links stay in the interface language; the script is the language's own bundle.
-    assert 'class="brand" href="/ru/"' in russian and 'action="/ru/search"' in russian
-    assert 'href="/ru/offline"' in russian and 'rel="manifest" href="/ru/manifest.webmanifest"' in russian
+    assert 'class="brand" href="/ru/"' in russian and 'action="/ru/search/"' in russian
+    assert 'href="/ru/offline/"' in russian and 'rel="manifest" href="/ru/manifest.webmanifest"' in russian
     assert bundles.script_url(bundles.built(client.application), "ru") in russian
     for url in (
-        "/ru/tags/rights",
-        "/ar/search?q=x",
-        "/kk/offline",
-        "/es/offline/shell",
+        "/ru/tags/rights/",
+        "/ar/search/?q=x",
+        "/kk/offline/",
+        "/es/offline/shell/",
         "/fr/manifest.webmanifest",
     ):
         assert client.get(url).status_code == 200, url
@@ -154,10 +154,10 @@ def test_the_default_language_has_no_prefix(client):
 def test_a_statement_page_speaks_the_statement_language(client, publisher):
     publisher.publish("Заявление", "<p>Текст заявления.</p>", lang="ru", slug="zayavlenie")
     publisher.publish("Erklärung", "<p>Der Text der Erklärung.</p>", lang="de", slug="erklaerung")
-    russian = client.get("/statements/zayavlenie").get_data(as_text=True)
+    russian = client.get("/statements/zayavlenie/").get_data(as_text=True)
     assert _html_tag(russian) == '<html lang="ru" dir="ltr">' and "7 января 2022" in russian
     # German has no catalog: the default interface, the statement still marked German.
-    german = client.get("/statements/erklaerung").get_data(as_text=True)
+    german = client.get("/statements/erklaerung/").get_data(as_text=True)
     assert _html_tag(german) == '<html lang="en" dir="ltr">'
     assert '<article class="statement" lang="de"' in german and "7 January 2022" in german
     # The article the device stores is the page's own.
@@ -167,16 +167,16 @@ def test_a_statement_page_speaks_the_statement_language(client, publisher):
 
 def test_the_picker_offers_this_page_in_every_language(client, publisher):
     publisher.publish("Tagged", tags=("rights",))
-    html = client.get("/ar/tags/rights").get_data(as_text=True)
+    html = client.get("/ar/tags/rights/").get_data(as_text=True)
     picker = re.search(r'<nav class="languages".*?</nav>', html).group(0)
     links = dict(re.findall(r'href="([^"]+)" lang="(\w+)"', picker))
     assert links == {
-        "/tags/rights": "en",
-        "/fr/tags/rights": "fr",
-        "/es/tags/rights": "es",
-        "/ru/tags/rights": "ru",
-        "/ar/tags/rights": "ar",
-        "/kk/tags/rights": "kk",
+        "/tags/rights/": "en",
+        "/fr/tags/rights/": "fr",
+        "/es/tags/rights/": "es",
+        "/ru/tags/rights/": "ru",
+        "/ar/tags/rights/": "ar",
+        "/kk/tags/rights/": "kk",
     }
     assert 'lang="ar" dir="rtl" aria-current="true">العربية</a>' in picker
     # A kept page never carries another reader's query into its links.
@@ -186,9 +186,9 @@ def test_the_picker_offers_this_page_in_every_language(client, publisher):
 def test_tag_page_count_in_the_interface_plural(client, publisher):
     for n in range(2):
         publisher.publish(f"Statement {n}", tags=("rights",))
-    assert "2 заявления" in client.get("/ru/tags/rights").get_data(as_text=True)
-    assert "بيانان" in client.get("/ar/tags/rights").get_data(as_text=True)
-    assert "2 statements" in client.get("/tags/rights").get_data(as_text=True)
+    assert "2 заявления" in client.get("/ru/tags/rights/").get_data(as_text=True)
+    assert "بيانان" in client.get("/ar/tags/rights/").get_data(as_text=True)
+    assert "2 statements" in client.get("/tags/rights/").get_data(as_text=True)
 
 
 def test_error_pages_under_a_language_prefix_speak_it(client):
@@ -199,7 +199,7 @@ def test_error_pages_under_a_language_prefix_speak_it(client):
 def test_each_language_has_its_manifest(client):
     manifest = client.get("/ru/manifest.webmanifest").get_json(force=True)
     assert manifest["start_url"] == "/ru/" and manifest["lang"] == "ru" and manifest["id"] == "/"
-    assert [s["url"] for s in manifest["shortcuts"]] == ["/ru/", "/ru/offline#saved"]
+    assert [s["url"] for s in manifest["shortcuts"]] == ["/ru/", "/ru/offline/#saved"]
     arabic = client.get("/ar/manifest.webmanifest").get_json(force=True)
     assert arabic["dir"] == "rtl" and arabic["start_url"] == "/ar/"
     assert client.get("/manifest.webmanifest").get_json(force=True)["start_url"] == "/"
@@ -213,21 +213,21 @@ def test_the_worker_knows_every_language_offline_pages(client, app):
     assert script == bundles.script_url(bundles.built(app), "ru") and re.fullmatch(r"[0-9a-f]{8}", revision)
     assert settings["languagePages"] == [
         "/manifest.webmanifest",
-        "/offline",
-        "/offline/shell",
-        "/offline/list-shell",
-        "/offline/tag-shell",
-        "/about",
-        "/search",
+        "/offline/",
+        "/offline/shell/",
+        "/offline/list-shell/",
+        "/offline/tag-shell/",
+        "/about/",
+        "/search/",
     ]
     for url in [script] + ["/ru" + path for path in settings["languagePages"]]:
         with client.get(url) as response:
             assert response.status_code == 200, url
-    assert "/ru/offline" not in {entry["url"] for entry in settings["precache"]}  # only when Russian is read
+    assert "/ru/offline/" not in {entry["url"] for entry in settings["precache"]}  # only when Russian is read
 
 
 def test_offline_page_and_shell_in_a_language(client):
-    html = client.get("/ar/offline").get_data(as_text=True)
+    html = client.get("/ar/offline/").get_data(as_text=True)
     assert _html_tag(html) == '<html lang="ar" dir="rtl">' and "للقراءة دون اتصال" in html
 
 
@@ -258,11 +258,11 @@ def test_prepare_compiles_every_catalog():
 
 
 def test_hostile_input_under_a_language_prefix_gets_a_clear_answer_in_it(client):
-    response = client.get("/ru/search?q=x&page=abc")
+    response = client.get("/ru/search/?q=x&page=abc")
     assert response.status_code == 400 and "Не удалось понять запрос." in response.get_data(as_text=True)
-    asked = client.get("/ru/search?q=x&page=abc", headers={"Accept": "application/json"})
+    asked = client.get("/ru/search/?q=x&page=abc", headers={"Accept": "application/json"})
     assert asked.status_code == 400 and asked.get_json()["error"]["message"].startswith("page должно быть")
-    assert client.get("/ru/search?q=%00%01").status_code == 200
-    assert client.get("/ru/tags/" + "x" * 5000).status_code == 404
-    assert client.get("/zz/search").status_code == 404
+    assert client.get("/ru/search/?q=%00%01").status_code == 200
+    assert client.get("/ru/tags/" + "x" * 5000 + "/").status_code == 404
+    assert client.get("/zz/search/").status_code == 404
     assert client.get("/ru/ru/").status_code == 404

@@ -39,8 +39,8 @@ def test_no_log_record_names_the_editor_the_client_or_the_query(make_app, caplog
     statuses = [editor.login(EMAIL, "not the password at all", **browser).status_code for _ in range(3)]
     reader = app.test_client()
     for path in (
-        f"/statements/read-me?from={MARKER}",
-        f"/search?q={MARKER}",
+        f"/statements/read-me/?from={MARKER}",
+        f"/search/?q={MARKER}",
         f"/nowhere?from={MARKER}",
         f"/api/statements?page=x&from={MARKER}",
     ):
@@ -116,7 +116,7 @@ def test_a_failed_compression_costs_a_log_line_not_the_page(client, publisher, m
 
     monkeypatch.setattr(files, "_COMPRESSORS", (("br", broken), *files._COMPRESSORS[1:]))
     publisher.publish("Long", "<p>" + "A statement long enough to compress. " * 20 + "</p>", slug="long")
-    response = client.get("/statements/long", headers={"Accept-Encoding": "br, gzip"})
+    response = client.get("/statements/long/", headers={"Accept-Encoding": "br, gzip"})
     assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
     assert any(r.name == "bulletin.assets.files" and r.levelname == "ERROR" for r in caplog.records)
 

@@ -30,16 +30,16 @@ def site(publisher):
 PUBLIC_URLS = [
     "/",
     "/?page=1",
-    "/statements/release",
-    "/tags/press",
-    "/search?q=free",
+    "/statements/release/",
+    "/tags/press/",
+    "/search/?q=free",
     "/feed.atom",
     "/tags/press/feed.atom",
     "/sitemap.xml",
     "/api/statements",
     "/api/statements/release",
     "/api/sync",
-    "/about",
+    "/about/",
 ]
 
 
@@ -57,7 +57,7 @@ def test_public_responses_are_cacheable_and_set_no_cookie(client, site, url):
 
 DOCUMENTS = [url for url in PUBLIC_URLS if not url.startswith("/api/")] + [
     "/nope",
-    "/statements/mistake",
+    "/statements/mistake/",
 ]
 SUBRESOURCES = ["/api/statements", "/api/sync", "/api/nope", "/manifest.webmanifest", "/favicon.ico"]
 DOCUMENT_ONLY = ("Content-Security-Policy", "Referrer-Policy", "Permissions-Policy", "X-Frame-Options")
@@ -122,7 +122,7 @@ def test_home_lists_newest_first_and_marks_languages(client, site):
     html = client.get("/").get_data(as_text=True)
     assert html.index("Liberen a la periodista") < html.index("Older news")
     assert "Mistake" not in html
-    assert '<h2 lang="es" dir="ltr"><a href="/statements/liberen-a-la-periodista">' in html
+    assert '<h2 lang="es" dir="ltr"><a href="/statements/liberen-a-la-periodista/">' in html
     assert '<html lang="en" dir="ltr">' in html
 
 
@@ -142,28 +142,28 @@ def test_paging(client, publisher, app):
 
 
 def test_statement_page(client, site):
-    html = client.get("/statements/release").get_data(as_text=True)
+    html = client.get("/statements/release/").get_data(as_text=True)
     assert "<h1>Release the journalist</h1>" in html
     assert '<time datetime="2022-01-07">7 January 2022</time>' in html
-    assert 'hreflang="es"' in html and 'href="/tags/press"' in html
+    assert 'hreflang="es"' in html and 'href="../../tags/press/"' in html
     assert '<meta property="og:title" content="Release the journalist">' in html
 
 
 def test_correction_shows_updated_and_note(client, publisher):
     statement_id = publisher.publish("Meeting", slug="meeting")
     publisher.revise(statement_id, title="Meeting", body="<p>On Sunday.</p>", correction_note="Day fixed.")
-    html = client.get("/statements/meeting").get_data(as_text=True)
+    html = client.get("/statements/meeting/").get_data(as_text=True)
     assert "Updated " in html and "Day fixed." in html and "On Sunday." in html
 
 
 def test_withdrawn_statement_answers_410_with_reason(client, site):
-    response = client.get("/statements/mistake")
+    response = client.get("/statements/mistake/")
     assert response.status_code == 410
     assert "Published by mistake." in response.get_data(as_text=True)
 
 
 def test_unknown_page_is_a_styled_404(client):
-    response = client.get("/statements/nothing")
+    response = client.get("/statements/nothing/")
     assert response.status_code == 404 and response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     assert "There is nothing at this address." in html and "<style>" in html
@@ -177,29 +177,29 @@ def test_404_as_json_for_clients_that_ask(client):
 
 def test_rtl_statement_article(client, publisher):
     publisher.publish("بيان التضامن", "<p>نص.</p>", lang="ar", slug="tadamun")
-    html = client.get("/statements/tadamun").get_data(as_text=True)
+    html = client.get("/statements/tadamun/").get_data(as_text=True)
     assert '<article class="statement" lang="ar" dir="rtl"' in html
 
 
 def test_non_latin_slug_is_percent_encoded_in_links(client, publisher):
     publisher.publish("Заявление о выборах", lang="ru")
     html = client.get("/").get_data(as_text=True)
-    href = "/statements/%D0%B7%D0%B0%D1%8F%D0%B2%D0%BB%D0%B5%D0%BD%D0%B8%D0%B5-%D0%BE-%D0%B2%D1%8B%D0%B1%D0%BE%D1%80%D0%B0%D1%85"
+    href = "/statements/%D0%B7%D0%B0%D1%8F%D0%B2%D0%BB%D0%B5%D0%BD%D0%B8%D0%B5-%D0%BE-%D0%B2%D1%8B%D0%B1%D0%BE%D1%80%D0%B0%D1%85/"
     assert f'href="{href}"' in html
     assert client.get(href).status_code == 200
 
 
 def test_search_page(client, site):
-    html = client.get("/search?q=free").get_data(as_text=True)
+    html = client.get("/search/?q=free").get_data(as_text=True)
     assert "Release the journalist" in html and "Older news" not in html
-    assert "No statement contains" in client.get("/search?q=zzzz").get_data(as_text=True)
-    assert client.get('/search?q="NEAR(').status_code == 200
+    assert "No statement contains" in client.get("/search/?q=zzzz").get_data(as_text=True)
+    assert client.get('/search/?q="NEAR(').status_code == 200
 
 
 def test_tag_page_and_unknown_tag(client, site):
-    html = client.get("/tags/press").get_data(as_text=True)
+    html = client.get("/tags/press/").get_data(as_text=True)
     assert "Release the journalist" in html and "Older news" not in html
-    assert client.get("/tags/unknown").status_code == 404
+    assert client.get("/tags/unknown/").status_code == 404
 
 
 def test_atom_feed_is_valid_and_full(client, site, app):
@@ -214,7 +214,7 @@ def test_atom_feed_is_valid_and_full(client, site, app):
         "Older news",
     ]
     first = entries[1]
-    assert first.find(f"{ATOM}link").get("href") == "https://bulletin.example/statements/release"
+    assert first.find(f"{ATOM}link").get("href") == "https://bulletin.example/statements/release/"
     assert first.find(f"{ATOM}content").text == "<p>Free her now.</p>"
     assert first.find(f"{ATOM}published").text == "2022-01-07T00:00:00+00:00"
     assert first.find(f"{ATOM}id").text.startswith("urn:uuid:")
@@ -228,7 +228,7 @@ def test_tag_feed_and_sitemap(client, site):
     index = client.get("/sitemap.xml").get_data(as_text=True)
     assert "<sitemapindex" in index and "/sitemaps/0.xml</loc>" in index
     sitemap = client.get("/sitemaps/0.xml").get_data(as_text=True)
-    assert "/statements/release</loc>" in sitemap and "mistake" not in sitemap
+    assert "/statements/release/</loc>" in sitemap and "mistake" not in sitemap
 
 
 def test_sitemap_parts_follow_creation_order(make_app, publisher):
@@ -240,7 +240,7 @@ def test_sitemap_parts_follow_creation_order(make_app, publisher):
     index = client.get("/sitemap.xml").get_data(as_text=True)
     assert [f"/sitemaps/{part}.xml</loc>" in index for part in range(4)] == [True, True, True, False]
     last = client.get("/sitemaps/2.xml").get_data(as_text=True)
-    assert "/statements/s4</loc>" in last and "/statements/s3<" not in last
+    assert "/statements/s4/</loc>" in last and "/statements/s3/<" not in last
     assert "/en/</loc>" not in last and "/ru/</loc>" in client.get("/sitemaps/0.xml").get_data(as_text=True)
     assert client.get("/sitemaps/3.xml").status_code == 404
 
@@ -253,8 +253,8 @@ def test_old_slug_redirects(client, app):
         connection, statement_id, changes.Draft("Draft name", "x", "txt", slug="final"), ctx, publish=True
     )
     connection.close()
-    response = client.get("/statements/draft-name")
-    assert response.status_code == 301 and response.headers["Location"] == "/statements/final"
+    response = client.get("/statements/draft-name/")
+    assert response.status_code == 301 and response.headers["Location"] == "/statements/final/"
 
 
 def test_static_assets_are_immutable_and_precompressed(client, app):

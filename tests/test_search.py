@@ -27,7 +27,7 @@ def searchable(app, runner):
 
 
 def titles_found(client, query: str) -> list[str]:
-    page = client.get("/search?q=" + urllib.parse.quote(query))
+    page = client.get("/search/?q=" + urllib.parse.quote(query))
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     return [
@@ -80,7 +80,7 @@ def test_english_is_stemmed_and_matched_by_prefix(app, client, publisher):
 
 
 def test_results_have_a_snippet_with_the_words_marked(searchable, client):
-    html = client.get("/search?q=" + urllib.parse.quote("свобода")).get_data(as_text=True)
+    html = client.get("/search/?q=" + urllib.parse.quote("свобода")).get_data(as_text=True)
     snippets = re.findall(r'<p class="snippet"[^>]*>(.*?)</p>', html)
     assert any("<mark>свободы</mark> слова" in snippet for snippet in snippets)
     assert any("<mark>свободу</mark>" in snippet for snippet in snippets)
@@ -91,7 +91,7 @@ def test_results_have_a_snippet_with_the_words_marked(searchable, client):
 def test_a_snippet_starts_near_its_first_match(app, client, publisher):
     filler = " ".join(f"word{n}" for n in range(200))
     publisher.publish("Long one", f"<p>{filler} the needle is here {filler}</p>", lang="en")
-    html = client.get("/search?q=needle").get_data(as_text=True)
+    html = client.get("/search/?q=needle").get_data(as_text=True)
     snippet = re.search(r'<p class="snippet"[^>]*>(.*?)</p>', html).group(1)
     assert snippet.startswith("… ") and snippet.endswith(" …")
     assert "<mark>needle</mark>" in snippet and "word100 " not in snippet
@@ -100,7 +100,7 @@ def test_a_snippet_starts_near_its_first_match(app, client, publisher):
 
 def test_marked_text_is_escaped(app, client, publisher):
     publisher.publish("<b>Tagged</b> title", "<p>Fish &amp; chips &lt;script&gt; here</p>", lang="en")
-    html = client.get("/search?q=chips").get_data(as_text=True)
+    html = client.get("/search/?q=chips").get_data(as_text=True)
     assert "&lt;script&gt;" in html and "<script>" not in html.split("<main", 1)[1]
     assert "<mark>chips</mark>" in html
 
@@ -134,15 +134,15 @@ def test_the_index_follows_corrections_and_withdrawals(app, client, publisher):
     ],
 )
 def test_fts_syntax_is_searched_as_words(searchable, client, query):
-    page = client.get("/search?q=" + urllib.parse.quote(query, safe="%"))
+    page = client.get("/search/?q=" + urllib.parse.quote(query, safe="%"))
     assert page.status_code == 200
 
 
 def test_hostile_lengths_and_bytes_are_refused_or_searched(searchable, client):
-    assert client.get("/search?q=" + "с" * 10_000).status_code == 400
-    assert client.get("/search?q=%00%01свобода").status_code == 200
-    assert client.get("/search?q=%FF%FE").status_code in (200, 400)
-    assert client.get("/search?q=" + "а " * 100).status_code == 200
+    assert client.get("/search/?q=" + "с" * 10_000).status_code == 400
+    assert client.get("/search/?q=%00%01свобода").status_code == 200
+    assert client.get("/search/?q=%FF%FE").status_code in (200, 400)
+    assert client.get("/search/?q=" + "а " * 100).status_code == 200
 
 
 def test_migration_backfills_the_keys_of_statements_published_before_it(searchable):

@@ -106,20 +106,20 @@ def test_the_fixtures_are_the_previous_release_schema():
 
 def test_prepare_keeps_every_row_and_readers_see_the_same_site(upgraded):
     client = upgraded.test_client()
-    page = client.get("/statements/harbour-workers-stop-work")
+    page = client.get("/statements/harbour-workers-stop-work/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "one o&#39;clock" in html or "one o'clock" in html
     assert "The hour was wrong." in html and 'hreflang="fr"' in html
-    assert client.get("/statements/harbour-workers").status_code == 301
-    assert client.get("/statements/note-on-the-ferry-fares").status_code == 410
-    assert client.get("/statements/draft-on-the-new-quay").status_code == 404
+    assert client.get("/statements/harbour-workers/").status_code == 301
+    assert client.get("/statements/note-on-the-ferry-fares/").status_code == 410
+    assert client.get("/statements/draft-on-the-new-quay/").status_code == 404
     assert [s["slug"] for s in client.get("/api/statements").get_json()["statements"]] == [
         "les-dockers-cessent-le-travail",
         "harbour-workers-stop-work",
     ]
-    assert "harbour-workers-stop-work" in client.get("/search?q=dockers").get_data(as_text=True)
-    assert "les-dockers-cessent-le-travail" in client.get("/tags/port").get_data(as_text=True)
+    assert "harbour-workers-stop-work" in client.get("/search/?q=dockers").get_data(as_text=True)
+    assert "les-dockers-cessent-le-travail" in client.get("/tags/port/").get_data(as_text=True)
 
 
 def test_a_device_cursor_from_the_previous_release_still_syncs(upgraded):
@@ -160,5 +160,5 @@ def test_restoring_a_previous_release_backup_migrates_it_and_starts_devices_agai
     assert "schema version 3" in result.output and "migrated: 0004_epoch.sql" in result.output
     assert without_legacy_marks(rows(app.config["DATABASE"])) == rows(old_database)
     assert client.get("/api/sync", query_string={"since": DEVICE_CURSOR}).status_code == 410
-    assert client.get("/statements/harbour-workers-stop-work").status_code == 200
+    assert client.get("/statements/harbour-workers-stop-work/").status_code == 200
     assert EditorClient(client).login().status_code == 302

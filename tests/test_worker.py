@@ -32,7 +32,9 @@ def test_precache_lists_revisioned_urls_that_all_exist(client, app):
     entries += [{"url": path, "revision": revision} for path in settings["languagePages"]]
     urls = [entry["url"] for entry in entries]
     assert bundles.script_url(bundles.built(app), "en") in urls
-    assert {"/offline", "/offline/shell", "/manifest.webmanifest", "/static/icons/icon-192.png"} <= set(urls)
+    assert {"/offline/", "/offline/shell/", "/manifest.webmanifest", "/static/icons/icon-192.png"} <= set(
+        urls
+    )
     for entry in entries:
         assert re.fullmatch(r"[0-9a-f]{8,16}", entry["revision"]), entry
         with client.get(entry["url"]) as response:
@@ -71,7 +73,7 @@ def test_manifest_has_what_installation_needs(client):
     for icon in manifest["icons"]:
         with client.get(icon["src"]) as image:
             assert image.status_code == 200 and image.mimetype == "image/png"
-    assert [s["url"] for s in manifest["shortcuts"]] == ["/", "/offline#saved"]
+    assert [s["url"] for s in manifest["shortcuts"]] == ["/", "/offline/#saved"]
 
 
 def test_pages_link_the_manifest_and_ios_icons(client):
@@ -85,8 +87,8 @@ def test_pages_link_the_manifest_and_ios_icons(client):
 
 def test_shell_is_the_statement_page_with_an_empty_slot(client, publisher):
     publisher.publish("Shell test", "<p>Body.</p>", slug="shell-test")
-    shell = client.get("/offline/shell")
-    page = client.get("/statements/shell-test").get_data(as_text=True)
+    shell = client.get("/offline/shell/")
+    page = client.get("/statements/shell-test/").get_data(as_text=True)
     article = client.get("/api/statements/shell-test").get_json()["article_html"]
     assert shell.headers["X-Robots-Tag"] == "noindex"
     filled = shell.get_data(as_text=True).replace(worker.SHELL_MARKER, article)
@@ -96,7 +98,7 @@ def test_shell_is_the_statement_page_with_an_empty_slot(client, publisher):
 
 
 def test_offline_page_has_its_lists(client):
-    html = client.get("/offline").get_data(as_text=True)
+    html = client.get("/offline/").get_data(as_text=True)
     assert 'id="offline-statements"' in html and 'id="saved-statements"' in html
     assert 'id="offline-banner"' in html and 'role="status"' in html
 
@@ -136,8 +138,8 @@ def test_list_shells_filled_with_list_items_are_the_servers_list_pages(client, a
     older = re.search(r'href="\?page=3&amp;before=([^"]+)"', page).group(1)
     assert older == ordered[3]["id"]
     for shell_url, page_url, tag in (
-        ("/offline/list-shell", "/?page=2", ""),
-        ("/offline/tag-shell", "/tags/press?page=2", "press"),
+        ("/offline/list-shell/", "/?page=2", ""),
+        ("/offline/tag-shell/", "/tags/press/?page=2", "press"),
     ):
         shell = client.get(shell_url)
         assert shell.status_code == 200 and shell.headers["X-Robots-Tag"] == "noindex"
@@ -149,5 +151,5 @@ def test_list_shells_filled_with_list_items_are_the_servers_list_pages(client, a
             tag=tag,
         )
         assert links_and_list(filled) == links_and_list(client.get(page_url).get_data(as_text=True))
-    tag_shell = client.get("/offline/tag-shell").get_data(as_text=True)
+    tag_shell = client.get("/offline/tag-shell/").get_data(as_text=True)
     assert "Tagged “bulletin-tag-slot”" in tag_shell and "/tags/bulletin-tag-slot/feed.atom" in tag_shell

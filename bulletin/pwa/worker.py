@@ -207,8 +207,8 @@ def worker_settings() -> dict:
         "languages": languages,
         "languagePages": [url_for(endpoint, lang=default_lang()) for endpoint in LANGUAGE_PAGES],
         "shellMarker": SHELL_MARKER,
-        "listShellUrl": "/offline/list-shell",
-        "tagShellUrl": "/offline/tag-shell",
+        "listShellUrl": url_for("worker.list_shell", lang=default_lang()),
+        "tagShellUrl": url_for("worker.tag_shell", lang=default_lang()),
         "listMarkers": LIST_MARKERS,
         "pageSize": config["PAGE_SIZE"],
         "siteName": config["SITE_NAME"],
@@ -283,13 +283,13 @@ def web_manifest():
     )
 
 
-@localized(bp, "/offline")
+@localized(bp, "/offline/")
 def offline_page():
     """The page listing everything readable on this device (filled by the page script)."""
     return cached_response(("offline", _settings_key()), _offline_html)
 
 
-@localized(bp, "/offline/shell", picker_links_home=True)
+@localized(bp, "/offline/shell/", picker_links_home=True)
 def statement_shell():
     """The statement page with an empty slot, filled on the device with ``article_html``."""
     return cached_response(
@@ -297,7 +297,7 @@ def statement_shell():
     )
 
 
-@localized(bp, "/offline/list-shell", picker_links_home=True)
+@localized(bp, "/offline/list-shell/", picker_links_home=True)
 def list_shell():
     """The list of latest statements with empty slots, filled on the device with ``list_item_html``."""
     return cached_response(
@@ -305,7 +305,7 @@ def list_shell():
     )
 
 
-@localized(bp, "/offline/tag-shell", picker_links_home=True)
+@localized(bp, "/offline/tag-shell/", picker_links_home=True)
 def tag_shell():
     """A tag's list with empty slots (the tag too), filled on the device with ``list_item_html``."""
     return cached_response(

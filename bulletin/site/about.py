@@ -61,7 +61,7 @@ def about_html() -> Markup:
     return Markup(current_app.extensions[EXTENSION][0])
 
 
-@localized(bp, "/about")
+@localized(bp, "/about/")
 def about():
     """Who publishes, their words, how to reach them, and what this site keeps on the reader's device."""
     config = current_app.config

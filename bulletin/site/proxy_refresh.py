@@ -53,18 +53,17 @@ def affected_paths(db: sqlite3.Connection, statement: Statement, *, sync_limits:
     """Every public path whose kept copy may show ``statement``, as readers' links name them."""
     paths = []
     for slug in (statement.slug, *store.former_slugs(db, statement.id)):
-        page = "/statements/" + quote(slug, safe="")
-        paths += [page, "/api" + page]
+        paths += ["/statements/" + quote(slug, safe="") + "/", "/api/statements/" + quote(slug, safe="")]
     # Their translation links name it.
     for other in store.translations_of(db, statement):
-        paths += [other.url, "/api" + other.url]
+        paths += [other.url, "/api/statements/" + quote(other.slug, safe="")]
     # A list's first page is also reached as ?page=1 (its "Newer" link from page 2),
     # and lists exist once per interface language (/ru/tags/...).
     lists = ["/", "/?page=1"]
     for tag in statement.tags:
-        listing = "/tags/" + quote(tag, safe="")
+        listing = "/tags/" + quote(tag, safe="") + "/"
         lists += [listing, listing + "?page=1"]
-        paths.append(listing + "/feed.atom")
+        paths.append(listing + "feed.atom")
     paths += lists + [f"/{lang}{path}" for lang in INTERFACE_LANGS for path in lists]
     paths += ["/api/statements", "/api/statements?page=1", "/feed.atom", "/sitemap.xml"]
     # The snapshots the service worker starts from (deploy/nginx.conf serves no stale sync).

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 
+from bulletin.http.addresses import relative_url
 from bulletin.http.arguments import page_number, pages_for, text
 from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
@@ -26,6 +27,8 @@ bp = Blueprint("reader", __name__)
 # Names readers read: a translation's language in itself, a tag as words (templates/reader/_article.html).
 bp.add_app_template_filter(language_name, "language_name")
 bp.add_app_template_filter(tag_label, "tag_label")
+# Links inside a statement's article, relative to its page (templates/reader/_article.html).
+bp.add_app_template_global(relative_url, "relative_url")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -104,7 +107,7 @@ def index():
     return _listing("reader/index.html")
 
 
-@localized(bp, "/tags/<tag>")
+@localized(bp, "/tags/<tag>/")
 def tag(tag: str):
     """Statements with one tag, newest first."""
     count = store.count_published(get_db(), tag)
@@ -113,7 +116,7 @@ def tag(tag: str):
     return _listing("reader/tag.html", tag=tag, count=count)
 
 
-@bp.get("/statements/<slug>")
+@bp.get("/statements/<slug>/")
 def statement(slug: str):
     """One statement; an old slug redirects, a withdrawn one answers 410 with its reason (200 on a static host)."""
     db = get_db()
@@ -160,7 +163,7 @@ def _search_results(query: str, found: list[Statement]) -> list[SearchResult]:
     ]
 
 
-@localized(bp, "/search")
+@localized(bp, "/search/")
 def search():
     """Full-text search over published statements."""
     # Control characters are no words (a NUL would end FTS5's quoted string): searched as spaces.

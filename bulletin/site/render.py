@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from functools import lru_cache
 
-from flask import current_app, render_template
+from flask import current_app, has_request_context, render_template, request
 from markupsafe import Markup
 
 from bulletin.assets import bundles
@@ -43,13 +43,28 @@ def _rendered_article(_context: tuple, statement: Statement, translations: tuple
 
 def list_item_html(statement: Statement) -> Markup:
     """The statement's ``<li>`` exactly as the server's lists (home, tags, "Older") contain it."""
-    context = (bundles.built(current_app).build_id, interface_lang(), current_app.config["TIMEZONE"])
+    context = (
+        bundles.built(current_app).build_id,
+        interface_lang(),
+        current_app.config["TIMEZONE"],
+        _mount(),
+    )
     return _rendered_list_item(context, statement)
 
 
 @lru_cache(maxsize=1024)
 def _rendered_list_item(_context: tuple, statement: Statement) -> Markup:
     return Markup(render_template("reader/_list_item.html", s=statement).strip())
+
+
+def _mount() -> str:
+    """The path the app is mounted at (``/news``; empty at the root), which root-relative links start with."""
+    return request.script_root if has_request_context() else ""
+
+
+def page_url(statement: Statement) -> str:
+    """The statement page's root-relative URL, under the app's mount prefix."""
+    return _mount() + statement.url
 
 
 def list_order(statement: Statement) -> str:
@@ -67,7 +82,7 @@ def translation_links(translations: list[Statement]) -> list[dict]:
         {
             "lang": other.lang,
             "slug": other.slug,
-            "url": other.url,
+            "url": page_url(other),
             "title": other.title,
             "original": other.is_original,
         }
@@ -82,7 +97,7 @@ def statement_object(db: sqlite3.Connection, statement: Statement) -> dict:
         "id": statement.id,
         "revision": statement.revision,
         "slug": statement.slug,
-        "url": statement.url,
+        "url": page_url(statement),
         "title": statement.title,
         "summary": statement.summary,
         "lang": statement.lang,
@@ -114,7 +129,7 @@ def withdrawal_object(statement: Statement) -> dict:
     return {
         "id": statement.id,
         "slug": statement.slug,
-        "url": statement.url,
+        "url": page_url(statement),
         "withdrawn_at": iso(statement.withdrawn_at),
         "reason": statement.withdrawal_reason,
         "article_html": str(withdrawal_notice_html(statement)),

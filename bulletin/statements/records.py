@@ -104,8 +104,8 @@ class Statement:
 
     @property
     def url(self) -> str:
-        """Root-relative URL of the statement page."""
-        return "/statements/" + quote(self.slug, safe="")
+        """Root-relative URL of the statement page (a folder: it ends in ``/``), before any mount prefix."""
+        return "/statements/" + quote(self.slug, safe="") + "/"
 
     @property
     def is_corrected(self) -> bool:

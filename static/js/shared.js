@@ -26,11 +26,11 @@ const Bulletin = {
     freshness: "freshness",
   },
 
-  // The only addresses whose statements a device keeps: /statements/<slug>.
+  // The only addresses whose statements a device keeps: /statements/<slug>/.
   // Everything else holding an article (the editor's preview of a draft)
   // must never be stored as something readers can read.
   isStatementPath(pathname) {
-    return /^\/statements\/[^/]+$/.test(pathname);
+    return /^\/statements\/[^/]+\/$/.test(pathname);
   },
 
   // The lists a device can build from the list shells: the latest statements
@@ -38,7 +38,7 @@ const Bulletin = {
   // "/ru" once interfaces have their own addresses), so one device-side
   // list serves every prefix. Null for any other address.
   listRoute(pathname) {
-    const match = /^(\/[a-z]{2})?\/(?:tags\/([^/]+))?$/.exec(pathname);
+    const match = /^(\/[a-z]{2})?\/(?:tags\/([^/]+)\/)?$/.exec(pathname);
     if (!match) return null;
     let tag = null;
     if (match[2] !== undefined) {

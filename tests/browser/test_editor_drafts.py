@@ -146,7 +146,7 @@ def test_autosave_leaves_a_working_copy_readers_never_see_and_no_revision(
     assert rows(live_server, "SELECT * FROM audit_log") == audit
 
     reader = new_context(service_workers="block").new_page()
-    for path in ("/statements/water", "/", "/feed.atom", "/api/sync?since=0"):
+    for path in ("/statements/water/", "/", "/feed.atom", "/api/sync?since=0"):
         response = reader.goto(path)
         assert response.status == 200 and "Unchecked rumour" not in response.text(), path
     errors.assert_clean()

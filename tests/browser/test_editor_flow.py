@@ -73,7 +73,7 @@ def test_create_preview_publish_correct_withdraw(editor_page, reader):
     assert "Saved." in banners(page)
     assert "Scripts were removed" in banners(page)
     edit_url = page.url
-    assert reader("/statements/water")[0] == 404
+    assert reader("/statements/water/")[0] == 404
 
     # Preview: the reader's page, under /editor/, never stored by a cache.
     with page.expect_navigation():  # read the page the click leads to, not the one before
@@ -90,7 +90,7 @@ def test_create_preview_publish_correct_withdraw(editor_page, reader):
     with page.expect_navigation():  # read the page the click leads to, not the one before
         page.get_by_role("button", name=re.compile("^Publish")).click()
     assert "Published" in banners(page)
-    status, text, article = reader("/statements/water")
+    status, text, article = reader("/statements/water/")
     assert status == 200 and "The pumps stopped on Monday." in text
     assert "Updated" not in text
     assert "Water for the district" in reader("/")[1]
@@ -104,18 +104,18 @@ def test_create_preview_publish_correct_withdraw(editor_page, reader):
     with page.expect_navigation():  # read the page the click leads to, not the one before
         page.get_by_role("button", name="Save and publish the correction").click()
     assert "Saved." in banners(page)
-    status, text, _ = reader("/statements/water")
+    status, text, _ = reader("/statements/water/")
     assert status == 200 and "Tuesday" in text and "Monday" not in text
     assert "Updated" in text and "The day was wrong." in text
 
     # Withdraw: the page answers 410 with the reason; the list drops it.
     page.fill("#reason", "Published by mistake.")
     page.get_by_role("button", name="Withdraw this statement").click()
-    assert reader("/statements/water")[0] == 200  # not before it is confirmed
+    assert reader("/statements/water/")[0] == 200  # not before it is confirmed
     with page.expect_navigation():  # read the page the click leads to, not the one before
         page.get_by_role("button", name="Yes, withdraw it").click()
     assert "Withdrawn" in banners(page)
-    status, text, _ = reader("/statements/water")
+    status, text, _ = reader("/statements/water/")
     assert status == 410 and "Published by mistake." in text
     assert "Water for the district" not in reader("/")[1]
 
@@ -195,7 +195,7 @@ def test_a_previewed_draft_never_reaches_the_editors_device(account, new_context
 
     # Back on a reader's page, whose script does run: once it has listed what
     # the device holds, nothing of the draft or of /editor/ may be there.
-    page.goto("/offline")
+    page.goto("/offline/")
     harness.poll(page, "() => document.querySelectorAll('#offline-statements a').length === 1")
     assert DRAFT_TITLE not in page.inner_text("main")
     contents = harness.device_contents(page)
@@ -207,8 +207,8 @@ def test_a_previewed_draft_never_reaches_the_editors_device(account, new_context
 def test_a_new_worker_removes_editor_entries_an_older_one_left(page, live_server, app):
     live_server.publisher.publish("Water for the district", "<p>The pumps stopped.</p>", slug="water")
     harness.ready_offline(page)
-    page.goto("/statements/water")
-    harness.wait_for_cached(page, "/statements/water")
+    page.goto("/statements/water/")
+    harness.wait_for_cached(page, "/statements/water/")
     # What an earlier page script left after an editor's preview: the draft
     # stored as a statement under its /editor/ address, and a page kept there.
     preview = "/editor/statements/00000000-0000-4000-8000-000000000000/preview"
@@ -224,7 +224,7 @@ def test_a_new_worker_removes_editor_entries_an_older_one_left(page, live_server
         }""",
         [preview, DRAFT_TITLE, DRAFT_TEXT],
     )
-    page.goto("/offline")
+    page.goto("/offline/")
     harness.poll(
         page, f"() => document.getElementById('offline-statements').textContent.includes({DRAFT_TITLE!r})"
     )
@@ -242,13 +242,13 @@ def test_a_new_worker_removes_editor_entries_an_older_one_left(page, live_server
     contents = harness.device_contents(page)
     assert editor_leftovers(contents, DRAFT_TITLE, DRAFT_TEXT) == []
     # Only what was the editor's went: the reader's statement and its page stay.
-    assert "/statements/water" in contents["urls"]
-    assert page.evaluate("async () => !!(await OfflineStore.byUrl('/statements/water'))")
+    assert "/statements/water/" in contents["urls"]
+    assert page.evaluate("async () => !!(await OfflineStore.byUrl('/statements/water/'))")
 
 
 def test_the_page_script_keeps_no_article_found_outside_a_statement_address(page, live_server):
     live_server.publisher.publish("Water for the district", "<p>The pumps stopped.</p>", slug="water")
-    harness.ready_offline(page, "/offline")
+    harness.ready_offline(page, "/offline/")
     # A statement's article on a page that is not /statements/<slug>, as the
     # preview of a draft was: the page script must not keep it.
     page.evaluate(
@@ -262,5 +262,5 @@ def test_the_page_script_keeps_no_article_found_outside_a_statement_address(page
         }""",
         DRAFT_TITLE,
     )
-    assert page.evaluate("async () => (await OfflineStore.all()).map((r) => r.url)") == ["/statements/water"]
+    assert page.evaluate("async () => (await OfflineStore.all()).map((r) => r.url)") == ["/statements/water/"]
     assert page.locator(".offline-actions").count() == 0

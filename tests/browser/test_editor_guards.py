@@ -82,12 +82,12 @@ def test_preview_publish_then_a_confirmed_withdrawal_undone_reaches_a_device(
     no_violations(page, ".preview-bar")
     follow(page, page.get_by_role("button", name="Publish", exact=True))
     assert page.url.endswith(f"/editor/statements/{statement_id}") and "Published" in banners(page)
-    assert status_of(new_context, "/statements/water") == 200
+    assert status_of(new_context, "/statements/water/") == 200
 
     # A reader's device holds it.
     device = new_context().new_page()
     harness.ready_offline(device)
-    device.goto("/statements/water")
+    device.goto("/statements/water/")
     device_record(device, statement_id, "!r.withdrawn")
 
     # Withdrawing asks first; nothing changes until the editor confirms.
@@ -96,21 +96,21 @@ def test_preview_publish_then_a_confirmed_withdrawal_undone_reaches_a_device(
     assert page.inner_text("h1") == "Withdraw “Water for the district”?"
     assert "Published by mistake." in page.inner_text("main")
     no_violations(page, "main")
-    assert status_of(new_context, "/statements/water") == 200
+    assert status_of(new_context, "/statements/water/") == 200
     follow(page, page.get_by_role("button", name="Yes, withdraw it"))
     assert "Withdrawn" in banners(page)
-    assert status_of(new_context, "/statements/water") == 410
+    assert status_of(new_context, "/statements/water/") == 410
     device.goto("/")  # a visit while online syncs
     device_record(device, statement_id, "r.withdrawn")
 
     # Undone: public again, and the device that synced the withdrawal gets it back.
     follow(page, page.get_by_role("button", name="Undo the withdrawal"))
     assert "Published again" in banners(page)
-    assert status_of(new_context, "/statements/water") == 200
+    assert status_of(new_context, "/statements/water/") == 200
     device.goto("/")
     device_record(device, statement_id, f"!r.withdrawn && r.article_html.includes({TEXT!r})")
     harness.go_offline(device.context)
-    device.goto("/statements/water")
+    device.goto("/statements/water/")
     assert TEXT in device.inner_text("main") and "withdrawn" not in device.inner_text("main")
 
     page.goto("/editor/audit")

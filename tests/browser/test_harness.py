@@ -31,9 +31,9 @@ pytestmark = pytest.mark.browser
 
 def test_recorder_sees_what_the_page_requests(site, page):
     site.clear_hits()
-    page.goto("/statements/release")
+    page.goto("/statements/release/")
     first = site.requests[0]
-    assert (first.method, first.target, first.status) == ("GET", "/statements/release", 200)
+    assert (first.method, first.target, first.status) == ("GET", "/statements/release/", 200)
     assert first.headers["sec-fetch-mode"] == "navigate"
     assert site.hits_for("/static/gen/page.*.js")
 
@@ -44,11 +44,11 @@ def test_server_stops_and_starts_again_on_the_same_port(site, new_context):
     assert page.goto("/").ok
     site.stop()
     site.clear_hits()
-    assert "ERR_CONNECTION_REFUSED" in goto_fails(page, "/statements/release")
+    assert "ERR_CONNECTION_REFUSED" in goto_fails(page, "/statements/release/")
     assert site.hits == []
     site.start()
     assert site.url == url
-    assert page.goto("/statements/release").ok
+    assert page.goto("/statements/release/").ok
     assert "Free Ana Petrova now." in page.inner_text("article")
 
 
@@ -83,25 +83,25 @@ def test_axe_helper_reports_violations_under_the_page_csp(site, page):
 
 def test_axe_helper_refuses_a_page_without_javascript(site, new_context):
     page = new_context(java_script_enabled=False).new_page()
-    page.goto("/statements/release")
+    page.goto("/statements/release/")
     with pytest.raises(RuntimeError, match="JavaScript disabled"):
         axe_violations(page)  # refused at once, rather than hanging on timers that never fire
 
 
 def test_faults_fail_and_drop_chosen_requests(site, new_context):
     page = new_context(service_workers="block").new_page()
-    failing = site.faults.fail(2, path="/statements/*")
-    assert page.goto("/statements/release").status == 200
-    assert page.goto("/statements/water").status == 503
-    assert page.goto("/statements/water").status == 200
+    failing = site.faults.fail(2, path="/statements/*/")
+    assert page.goto("/statements/release/").status == 200
+    assert page.goto("/statements/water/").status == 503
+    assert page.goto("/statements/water/").status == 200
     assert failing.count == 1
 
-    site.faults.fail(path="/statements/release", drop=True)
+    site.faults.fail(path="/statements/release/", drop=True)
     site.clear_hits()
     with pytest.raises(PlaywrightError, match="ERR_EMPTY_RESPONSE"):
-        page.goto("/statements/release?fresh")  # a new URL: the HTTP cache holds the old one
+        page.goto("/statements/release/?fresh")  # a new URL: the HTTP cache holds the old one
     # Chromium may retry once a request whose connection closed without an answer.
-    assert site.hits_for("/statements/release") in (["/statements/release?fresh"] * n for n in (1, 2))
+    assert site.hits_for("/statements/release/") in (["/statements/release/?fresh"] * n for n in (1, 2))
 
 
 def test_stall_holds_a_response_until_released(site, new_context):

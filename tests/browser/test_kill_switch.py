@@ -57,8 +57,8 @@ def test_kill_switch_removes_the_worker_and_everything_it_kept(context, page, li
     page.goto("/")
     harness.wait_for_controller(page)
     wait_for_sync(page)
-    page.goto("/statements/s1")  # opened: its page is kept in the worker's page cache
-    harness.wait_for_cached(page, "/statements/s1")
+    page.goto("/statements/s1/")  # opened: its page is kept in the worker's page cache
+    harness.wait_for_cached(page, "/statements/s1/")
     wait_for_sync(page)
     page.goto("/")
     harness.wait_for_controller(page)
@@ -97,13 +97,13 @@ def test_kill_switch_removes_the_worker_and_everything_it_kept(context, page, li
 
     # Pages now come from the network: the server sees them...
     live_server.clear_hits()
-    response = page.goto("/statements/s2")
+    response = page.goto("/statements/s2/")
     assert response.ok and not response.from_service_worker
     assert "Text of statement number 2." in page.inner_text("article")
-    assert live_server.hits_for("/statements/s2") == ["/statements/s2"]
+    assert live_server.hits_for("/statements/s2/") == ["/statements/s2/"]
 
     # ...and without it they do not load. s0 was synced but never fetched by
     # the browser, so no HTTP cache holds it: the old worker would have built
     # it on the device from the shell and the stored statement.
     live_server.stop()
-    assert "ERR_CONNECTION_REFUSED" in harness.goto_fails(page, "/statements/s0")
+    assert "ERR_CONNECTION_REFUSED" in harness.goto_fails(page, "/statements/s0/")

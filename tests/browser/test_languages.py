@@ -76,7 +76,7 @@ def test_russian_interface(counted, phone, page_errors):
     assert no_sideways_scroll(phone)
     # A Russian statement's page speaks Russian, and its links stay in Russian.
     phone.click("text=Заявление 21")
-    assert phone.url.endswith("/statements/s21") and phone.evaluate("document.documentElement.lang") == "ru"
+    assert phone.url.endswith("/statements/s21/") and phone.evaluate("document.documentElement.lang") == "ru"
     phone.click("a.brand")
     assert phone.url.endswith("/ru/") and phone.inner_text("main h1") == "Последние заявления"
     page_errors.assert_clean()
@@ -86,7 +86,7 @@ def test_russian_interface(counted, phone, page_errors):
     ("n", "shown"), [(1, "1 заявление"), (2, "2 заявления"), (5, "5 заявлений"), (21, "21 заявление")]
 )
 def test_russian_plural_forms_in_a_page(counted, phone, n, shown):
-    phone.goto(f"/ru/tags/n{n}")
+    phone.goto(f"/ru/tags/n{n}/")
     assert phone.inner_text("main p.meta") == shown
 
 
@@ -94,7 +94,7 @@ def test_arabic_plural_forms_in_pages_and_the_page_script(live_server, phone):
     publish_counted(live_server, 100)
     shown = {1: "بيان واحد", 2: "بيانان", 3: "3 بيانات", 11: "11 بيانًا", 100: "100 بيان"}
     for n, text in shown.items():
-        phone.goto(f"/ar/tags/n{n}")
+        phone.goto(f"/ar/tags/n{n}/")
         assert phone.inner_text("main p.meta") == text, n
     # The page script's strings come from the same catalog, plural forms by CLDR's rules.
     written = phone.evaluate("() => [0, 1, 2, 3, 11, 100].map((num) => Bulletin.t('newCount', {num}))")
@@ -135,7 +135,7 @@ def test_arabic_interface_is_right_to_left_and_mirrored(counted, phone, page_err
     phone.goto("/ar/")
     assert no_sideways_scroll(phone)
     # An Arabic statement's page has the Arabic interface; its date is written in Arabic.
-    phone.goto("/statements/s20")
+    phone.goto("/statements/s20/")
     assert phone.evaluate("document.documentElement.dir") == "rtl"
     assert "يناير" in phone.inner_text("article .meta")
     page_errors.assert_clean()
@@ -143,8 +143,8 @@ def test_arabic_interface_is_right_to_left_and_mirrored(counted, phone, page_err
 
 @pytest.mark.parametrize("lang", ["ru", "ar"])
 def test_no_accessibility_violations(counted, phone, lang):
-    statement = "/statements/s21" if lang == "ru" else "/statements/s20"
-    for path in (f"/{lang}/", f"/{lang}/tags/n5", f"/{lang}/search?q=1", f"/{lang}/offline", statement):
+    statement = "/statements/s21/" if lang == "ru" else "/statements/s20/"
+    for path in (f"/{lang}/", f"/{lang}/tags/n5/", f"/{lang}/search/?q=1", f"/{lang}/offline/", statement):
         for scheme in ("light", "dark"):
             phone.emulate_media(color_scheme=scheme)
             assert_axe_clean(phone, path)
@@ -161,10 +161,10 @@ def test_the_reader_choice_is_kept_on_the_device(site, phone):
     phone.wait_for_url(site.url + "/ru/")
     assert phone.get_attribute('link[rel="manifest"]', "href") == "/ru/manifest.webmanifest"
     # An English statement's page keeps its English interface, its links lead to Russian pages.
-    phone.goto("/statements/release")
+    phone.goto("/statements/release/")
     assert phone.evaluate("document.documentElement.lang") == "en"
     assert phone.get_attribute("a.brand", "href") == "/ru/"
-    assert phone.get_attribute("form.search", "action").endswith("/ru/search")
+    assert phone.get_attribute("form.search", "action").endswith("/ru/search/")
     # Choosing English again stays in English.
     with phone.expect_navigation():
         phone.click("nav.languages a[lang=en]")
@@ -187,22 +187,22 @@ def test_offline_pages_in_the_reader_language(counted, phone):
     harness.poll(
         phone, "() => document.getElementById('app-status').textContent.includes('Можно читать без сети.')"
     )
-    harness.wait_for_cached(phone, "/ru/offline")
-    harness.wait_for_cached(phone, "/ru/offline/shell")
-    harness.wait_for_cached(phone, "/ar/offline/shell")  # the shell of the statements' other language
+    harness.wait_for_cached(phone, "/ru/offline/")
+    harness.wait_for_cached(phone, "/ru/offline/shell/")
+    harness.wait_for_cached(phone, "/ar/offline/shell/")  # the shell of the statements' other language
     harness.go_offline(phone.context)
     try:
         # A Russian tag page: built on the device in the Russian list shell.
-        phone.goto("/ru/tags/n3")
+        phone.goto("/ru/tags/n3/")
         assert phone.evaluate("document.documentElement.lang") == "ru"
         assert phone.inner_text("main h1") == "Тег «n3»"
         # A Russian page not on the device: the Russian "readable offline" page.
-        phone.goto("/ru/tags/nowhere")
+        phone.goto("/ru/tags/nowhere/")
         assert phone.evaluate("document.documentElement.lang") == "ru"
         assert phone.inner_text("main h1") == "Доступно без сети"
         assert not axe_violations(phone), format_axe(axe_violations(phone))
         # A synced Arabic statement never opened: built in the Arabic shell.
-        phone.goto("/statements/s18")
+        phone.goto("/statements/s18/")
         assert phone.evaluate("() => [document.documentElement.lang, document.documentElement.dir]") == [
             "ar",
             "rtl",

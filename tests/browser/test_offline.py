@@ -86,9 +86,9 @@ def test_offline_reload_of_an_opened_statement_is_served_from_the_device(
 ):
     publish_some(live_server)
     harness.ready_offline(page)
-    page.goto("/statements/s1")
+    page.goto("/statements/s1/")
     online_text = article_text(page)
-    harness.wait_for_cached(page, "/statements/s1")
+    harness.wait_for_cached(page, "/statements/s1/")
     harness.go_offline(context)
     live_server.stop()  # the statement cannot come from the server, whatever the emulation lets through
     page.reload()
@@ -109,7 +109,7 @@ def test_a_synced_statement_never_opened_renders_from_the_shell(context, page, l
     harness.ready_offline(page)
     harness.go_offline(context)
     live_server.stop()  # built on the device: the server could not have answered
-    page.goto("/statements/zayavlenie")
+    page.goto("/statements/zayavlenie/")
     offline = {
         "title": page.title(),
         "text": served_text(page),
@@ -118,7 +118,7 @@ def test_a_synced_statement_never_opened_renders_from_the_shell(context, page, l
     # The same page served by the server to a browser with no worker at all.
     live_server.start()
     fresh = new_context(service_workers="block").new_page()
-    fresh.goto("/statements/zayavlenie")
+    fresh.goto("/statements/zayavlenie/")
     served = {
         "title": fresh.title(),
         "text": served_text(fresh),
@@ -137,9 +137,9 @@ def test_unknown_url_offline_shows_what_is_available(context, page, live_server)
     links = page.evaluate(
         "() => [...document.querySelectorAll('#offline-statements a')].map(a => a.getAttribute('href'))"
     )
-    assert links == ["/statements/s2", "/statements/s1", "/statements/s0"]  # newest first
-    page.click("#offline-statements a[href='/statements/s0']")
-    page.wait_for_url("**/statements/s0")
+    assert links == ["/statements/s2/", "/statements/s1/", "/statements/s0/"]  # newest first
+    page.click("#offline-statements a[href='/statements/s0/']")
+    page.wait_for_url("**/statements/s0/")
     assert "Text of statement number 0." in main_text(page)
 
 
@@ -204,12 +204,12 @@ def test_banner_singular_and_empty_device(context, page, live_server):
 def test_server_stopped_while_device_online(page, live_server, page_errors):
     publish_some(live_server)
     harness.ready_offline(page)
-    page.goto("/statements/s2")
-    harness.wait_for_cached(page, "/statements/s2")
+    page.goto("/statements/s2/")
+    harness.wait_for_cached(page, "/statements/s2/")
     live_server.stop()
-    page.goto("/statements/s2")
+    page.goto("/statements/s2/")
     assert "Text of statement number 2." in main_text(page)
-    page.goto("/statements/s0")  # synced, never opened: from the shell
+    page.goto("/statements/s0/")  # synced, never opened: from the shell
     assert "Text of statement number 0." in main_text(page)
     harness.poll(
         page,
@@ -223,8 +223,8 @@ def test_server_stopped_while_device_online(page, live_server, page_errors):
 def test_withdrawn_and_corrected_statements_change_on_the_device(context, page, live_server):
     ids = [live_server.publisher.publish(f"S{n}", f"<p>Original {n}.</p>", slug=f"s{n}") for n in range(2)]
     harness.ready_offline(page)
-    page.goto("/statements/s0")
-    harness.wait_for_cached(page, "/statements/s0")
+    page.goto("/statements/s0/")
+    harness.wait_for_cached(page, "/statements/s0/")
     live_server.publisher.revise(ids[0], title="S0", body="<p>Corrected text.</p>", correction_note="Fixed.")
     live_server.publisher.withdraw(ids[1], reason="Issued in error.")
     page.goto("/")  # a visit while online syncs
@@ -233,16 +233,16 @@ def test_withdrawn_and_corrected_statements_change_on_the_device(context, page, 
     )
     harness.poll(
         page,
-        "async () => !(await caches.match('/statements/s0'))",
+        "async () => !(await caches.match('/statements/s0/'))",
         message="the stale copy of the corrected page is gone",
     )
     harness.go_offline(context)
-    page.goto("/statements/s0")
+    page.goto("/statements/s0/")
     assert "Corrected text." in main_text(page) and "Original 0." not in main_text(page)
-    page.goto("/statements/s1")
+    page.goto("/statements/s1/")
     assert "This statement has been withdrawn" in main_text(page) and "Issued in error." in main_text(page)
     assert "Original 1." not in main_text(page)
-    page.goto("/offline")
+    page.goto("/offline/")
     harness.poll(
         page,
         "() => document.querySelector('#offline-statements') && "
@@ -253,8 +253,8 @@ def test_withdrawn_and_corrected_statements_change_on_the_device(context, page, 
 def test_a_new_translation_is_linked_from_the_original_on_the_device_offline(context, page, live_server):
     live_server.publisher.publish("Release the journalist", "<p>Free her now.</p>", slug="release")
     harness.ready_offline(page)
-    page.goto("/statements/release")  # opened: its page is kept as well as its record
-    harness.wait_for_cached(page, "/statements/release")
+    page.goto("/statements/release/")  # opened: its page is kept as well as its record
+    harness.wait_for_cached(page, "/statements/release/")
     assert page.locator("nav.translations").count() == 0
     live_server.publisher.publish(
         "Liberen a la periodista", "<p>Libérenla ya.</p>", lang="es", slug="liberen", translation_of="release"
@@ -262,27 +262,27 @@ def test_a_new_translation_is_linked_from_the_original_on_the_device_offline(con
     page.goto("/")  # a visit while online syncs
     harness.poll(
         page,
-        "async () => { const r = await OfflineStore.byUrl('/statements/release');"
-        " return r && r.article_html.includes('href=\"/statements/liberen\"'); }",
+        "async () => { const r = await OfflineStore.byUrl('/statements/release/');"
+        " return r && r.article_html.includes('href=\"../liberen/\"'); }",
         message="the original's record with the new translation's link",
     )
     # Sync writes the record, then settles the kept page: wait for both.
     harness.poll(
         page,
-        "async () => { const kept = await caches.match('/statements/release');"
-        " return !kept || (await kept.text()).includes('href=\"/statements/liberen\"'); }",
+        "async () => { const kept = await caches.match('/statements/release/');"
+        " return !kept || (await kept.text()).includes('href=\"../liberen/\"'); }",
         message="no page kept for the original without the link",
     )
     harness.go_offline(context)
     live_server.stop()  # from the device: the server could not have answered
-    page.goto("/statements/release")
+    page.goto("/statements/release/")
     assert "Free her now." in article_text(page)
     link = page.locator("nav.translations a[hreflang='es']")
     assert link.inner_text() == "Español" and link.get_attribute("title") == "Liberen a la periodista"
-    assert link.get_attribute("href") == "/statements/liberen"
-    page.goto("/statements/liberen")  # synced, never opened: built from the shell, linking back
+    assert link.get_attribute("href") == "../liberen/"
+    page.goto("/statements/liberen/")  # synced, never opened: built from the shell, linking back
     assert "Libérenla ya." in article_text(page)
-    assert page.locator("nav.translations a[hreflang='en']").get_attribute("href") == "/statements/release"
+    assert page.locator("nav.translations a[hreflang='en']").get_attribute("href") == "../release/"
 
 
 def test_new_statements_are_announced_but_corrections_are_not(page, live_server):
@@ -307,16 +307,16 @@ def test_lists_mark_what_is_available_offline(page, live_server):
 def test_save_for_offline_pins_the_statement(context, page, live_server):
     publish_some(live_server, 2)
     harness.ready_offline(page)
-    page.goto("/statements/s0")
+    page.goto("/statements/s0/")
     page.click("text=Save for offline")
     harness.poll(
         page, "async () => (await OfflineStore.get(document.querySelector('article').dataset.id)).pinned"
     )
     assert page.get_attribute(".offline-actions button", "aria-pressed") == "true"
     harness.go_offline(context)
-    page.goto("/offline")
+    page.goto("/offline/")
     harness.poll(page, "() => document.querySelectorAll('#saved-statements a').length === 1")
-    assert page.get_attribute("#saved-statements a", "href") == "/statements/s0"
+    assert page.get_attribute("#saved-statements a", "href") == "/statements/s0/"
 
 
 def test_save_data_keeps_only_what_the_reader_opens(context, page, live_server):
@@ -327,21 +327,21 @@ def test_save_data_keeps_only_what_the_reader_opens(context, page, live_server):
     harness.ready_offline(page)
     assert page.evaluate("() => navigator.connection.saveData") is True
     assert stored_ids(page) == []
-    page.goto("/statements/s1")
+    page.goto("/statements/s1/")
     harness.poll(page, "async () => (await OfflineStore.all()).length === 1")
     harness.go_offline(context)
-    page.goto("/statements/s1")
+    page.goto("/statements/s1/")
     assert "Text of statement number 1." in main_text(page)
-    page.goto("/statements/s0")  # never opened: not on the device
+    page.goto("/statements/s0/")  # never opened: not on the device
     assert page.title().startswith("Readable offline")
 
 
 def test_editor_and_search_never_enter_a_cache(page, live_server):
     publish_some(live_server, 1)
     harness.ready_offline(page)
-    page.goto("/search?q=statement")
-    page.goto("/statements/s0")
-    harness.wait_for_cached(page, "/statements/s0")
+    page.goto("/search/?q=statement")
+    page.goto("/statements/s0/")
+    harness.wait_for_cached(page, "/statements/s0/")
     page.goto("/editor/", wait_until="commit")
     urls = page.evaluate(
         "async () => { const out = []; for (const name of await caches.keys()) {"
@@ -353,20 +353,20 @@ def test_editor_and_search_never_enter_a_cache(page, live_server):
     # search); a search the reader made never is.
     allowed = re.compile(
         r"^(/static/gen/(page\.(\w+\.)?|about\.|search\.|offline\.|install\.)\w+\.js|/static/icons/icon-192\.png|/favicon\.ico|"
-        r"/manifest\.webmanifest|/offline|/offline/shell|/offline/list-shell|/offline/tag-shell|/about|/search|/|/statements/[^/?]+)$"
+        r"/manifest\.webmanifest|/offline/|/offline/shell/|/offline/list-shell/|/offline/tag-shell/|/about/|/search/|/|/statements/[^/?]+/)$"
     )
     assert urls and not [url for url in urls if not allowed.match(url)], urls
-    assert not any(url.startswith("/editor") or url.startswith("/search?") for url in urls)
+    assert not any(url.startswith("/editor") or url.startswith("/search/?") for url in urls)
 
 
 def test_slow_link_never_leaves_a_blank_page_and_falls_back_to_the_copy(context, page, live_server, app):
     reconfigure(app, NETWORK_TIMEOUT=0.5)
     publish_some(live_server, 2)
     harness.ready_offline(page)
-    page.goto("/statements/s1")
-    harness.wait_for_cached(page, "/statements/s1")
-    rule = live_server.faults.stall(path="/statements/s1", timeout=10)
-    page.goto("/statements/s1")  # the network hangs; the copy answers after the timeout
+    page.goto("/statements/s1/")
+    harness.wait_for_cached(page, "/statements/s1/")
+    rule = live_server.faults.stall(path="/statements/s1/", timeout=10)
+    page.goto("/statements/s1/")  # the network hangs; the copy answers after the timeout
     assert "Text of statement number 1." in main_text(page)
     rule.release()
 
@@ -374,7 +374,7 @@ def test_slow_link_never_leaves_a_blank_page_and_falls_back_to_the_copy(context,
 def test_2g_link_first_visit_is_complete(page, live_server, page_errors):
     publish_some(live_server, 3)
     live_server.slow_link(latency_ms=400, kbps=280)
-    page.goto("/statements/s1", timeout=60_000)
+    page.goto("/statements/s1/", timeout=60_000)
     assert "Text of statement number 1." in main_text(page)
     harness.wait_for_controller(page, timeout=60)
     harness.poll(
@@ -411,7 +411,7 @@ def test_cursor_from_another_database_starts_again(page, live_server, tmp_path):
     page.evaluate("async () => OfflineStore.setMeta('cursor', 'v1.000000000000.5')")
     live_server.publisher.publish("After", slug="after")
     page.goto("/")
-    harness.poll(page, "async () => !!(await OfflineStore.byUrl('/statements/after'))")
+    harness.poll(page, "async () => !!(await OfflineStore.byUrl('/statements/after/'))")
     assert page.evaluate("async () => await OfflineStore.getMeta('cursor')").startswith("v1.")
 
 
@@ -435,7 +435,7 @@ def test_full_storage_keeps_reading_going_and_tells_the_reader(context, page, li
     usage = session.send("Storage.getUsageAndQuota", {"origin": live_server.url})["usage"]
     # Room for less than the big page: storing it in the page cache must fail.
     session.send("Storage.overrideQuotaForOrigin", {"origin": live_server.url, "quotaSize": usage + 10_000})
-    page.goto("/statements/big")
+    page.goto("/statements/big/")
     assert "Big" in page.inner_text("article h1")  # reading goes on
     harness.poll(
         page,
@@ -467,7 +467,7 @@ def test_manifest_makes_the_app_installable(installability, live_server):
     assert installability(live_server.url + "/") == []
 
 
-@pytest.mark.parametrize("path", ["/", "/statements/s0", "/offline", "/search?q=statement"])
+@pytest.mark.parametrize("path", ["/", "/statements/s0/", "/offline/", "/search/?q=statement"])
 def test_pages_have_no_accessibility_violations(page, live_server, path):
     publish_some(live_server, 2)
     harness.ready_offline(page, path)
@@ -482,17 +482,17 @@ def test_no_errors_on_any_page_online_or_offline(context, page, live_server, pag
     harness.ready_offline(page)
     online = [
         "/",
-        "/statements/s0",
-        "/tags/nothing",
-        "/search?q=text",
-        "/offline",
+        "/statements/s0/",
+        "/tags/nothing/",
+        "/search/?q=text",
+        "/offline/",
         "/feed.atom",
-        "/statements/gone",
+        "/statements/gone/",
     ]
     for path in online:
         page.goto(path)
     harness.go_offline(context)
-    for path in ["/", "/statements/s0", "/statements/s1", "/nowhere", "/offline"]:
+    for path in ["/", "/statements/s0/", "/statements/s1/", "/nowhere", "/offline/"]:
         page.goto(path)
         assert page.inner_text("main").strip(), f"blank page offline at {path}"
     # Expected failures, asserted as such: the unknown tag (404) and the withdrawn statement (410).
@@ -508,7 +508,7 @@ def test_a_browser_without_service_workers_reads_and_reconnects_without_errors(
         "Object.defineProperty(Navigator.prototype, 'serviceWorker', {get: () => undefined});"
     )
     publish_some(live_server, 1)
-    page.goto("/statements/s0")
+    page.goto("/statements/s0/")
     assert page.evaluate("() => navigator.serviceWorker") is None
     harness.poll(page, "() => !!document.querySelector('.offline-actions button')", message="the Save button")
     harness.go_offline(context)

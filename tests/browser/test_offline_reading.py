@@ -63,7 +63,7 @@ def test_tag_and_older_pages_are_built_on_the_device_in_the_servers_order(app, p
     reconfigure(app, PAGE_SIZE=3)
     publish_list(live_server)
     harness.ready_offline(page)
-    paths = ["/?page=2", "/?page=3", "/tags/press", "/tags/press?page=2"]
+    paths = ["/?page=2", "/?page=3", "/tags/press/", "/tags/press/?page=2"]
     expected = {path: served_links(page, path) for path in paths}
     older_from_home = page.get_attribute("a[rel=next]", "href")
     harness.go_offline(context)
@@ -73,7 +73,7 @@ def test_tag_and_older_pages_are_built_on_the_device_in_the_servers_order(app, p
         assert page.evaluate(LIST_LINKS) == expected[path], path
         assert "Offline: this list shows the statements saved on this device." in page.inner_text("main")
     # The tag page as the server titles it, and its page links.
-    page.goto("/tags/press")
+    page.goto("/tags/press/")
     assert page.inner_text("h1") == "Tagged “press”"
     assert page.title().startswith("Tagged “press”")
     assert page.locator("a[rel=prev]").count() == 0
@@ -99,15 +99,15 @@ def test_tag_and_older_pages_are_built_on_the_device_in_the_servers_order(app, p
     [
         ("/feed.atom", "The Atom feed needs a connection."),
         (
-            "/tags/nothing",
+            "/tags/nothing/",
             "Statements tagged “nothing”: none is on this device, and the list needs a connection.",
         ),
         (
-            "/tags/%3Cb%3Ex",
+            "/tags/%3Cb%3Ex/",
             "Statements tagged “<b>x”: none is on this device, and the list needs a connection.",
         ),
         ("/?page=9", "This page of the list is not on this device: it needs a connection."),
-        ("/statements/elsewhere", "This statement is not on this device: it needs a connection."),
+        ("/statements/elsewhere/", "This statement is not on this device: it needs a connection."),
         ("/somewhere/else", "This page (/somewhere/else) needs a connection."),
     ],
 )
@@ -133,8 +133,8 @@ def test_the_last_link_of_a_long_page_stays_clickable_offline(phone, live_server
     )
     live_server.publisher.publish("A long statement", paragraphs, slug="long")
     harness.ready_offline(page)
-    page.goto("/statements/long")
-    harness.wait_for_cached(page, "/statements/long")
+    page.goto("/statements/long/")
+    harness.wait_for_cached(page, "/statements/long/")
     harness.go_offline(context)
     page.reload()
     harness.poll(page, "() => !document.getElementById('offline-banner').hidden", message="the offline line")
@@ -149,7 +149,7 @@ def test_the_last_link_of_a_long_page_stays_clickable_offline(phone, live_server
         )
         assert where == {"inView": True, "clear": True}, selector
     page.click("footer.site a:last-of-type")  # Playwright refuses a click on a covered element
-    page.wait_for_url("**/about")  # the footer's last link, precached: it opens offline too
+    page.wait_for_url("**/about/")  # the footer's last link, precached: it opens offline too
     assert page.inner_text("h1").startswith("About ")
 
 
@@ -219,15 +219,15 @@ def open_stalled(context, page, live_server, *, revise: bool):
     harness.ready_offline(page)
     # Syncs are refused from now on: the device must learn of the correction from the page alone.
     context.route("**/api/sync*", lambda route: route.abort("connectionfailed"))
-    page.goto("/statements/stalled")
-    harness.wait_for_cached(page, "/statements/stalled")
+    page.goto("/statements/stalled/")
+    harness.wait_for_cached(page, "/statements/stalled/")
     if revise:
         live_server.publisher.revise(statement, title="Stalled", body="<p>The corrected text.</p>")
-    held = stall_navigation(context, "/statements/stalled")
+    held = stall_navigation(context, "/statements/stalled/")
     page.clock.set_system_time(dt.datetime.now(dt.UTC) + dt.timedelta(days=3))
     page.add_init_script(SAVED_COPY_SEEN)
     started = time.monotonic()
-    page.goto("/statements/stalled", wait_until="commit")
+    page.goto("/statements/stalled/", wait_until="commit")
     seen = harness.poll(page, "() => window.savedCopySeen", timeout=5, message="the saved-copy label")
     return held, seen, time.monotonic() - started
 
@@ -241,7 +241,7 @@ def test_a_stalled_link_shows_the_saved_copy_within_a_second_then_offers_the_new
     assert seen["at"] < 1000 and elapsed < 1.5, (seen, elapsed)
     assert "The first text." in page.inner_text("article")
     harness.wait_until(page, lambda: held, message="the held navigation")
-    context.unroute("**/statements/stalled")
+    context.unroute("**/statements/stalled/")
     for route in held:
         route.continue_()  # the network answers, late, with the corrected statement
     harness.poll(
@@ -258,7 +258,7 @@ def test_a_stalled_link_says_the_saved_copy_is_current(context, page, live_serve
     page.set_viewport_size(PHONE)
     held, seen, _ = open_stalled(context, page, live_server, revise=False)
     harness.wait_until(page, lambda: held, message="the held navigation")
-    context.unroute("**/statements/stalled")
+    context.unroute("**/statements/stalled/")
     for route in held:
         route.continue_()
     harness.poll(

@@ -70,7 +70,7 @@ def test_install_entry_after_the_browser_offers_it_and_not_now_is_remembered(sit
     assert footer_entry.is_visible()  # the lasting entry stays, and takes the focus
     assert page.evaluate("document.activeElement.textContent") == "Install app"
 
-    open_page(page, "/statements/release")  # another page, later: "Not now" holds
+    open_page(page, "/statements/release/")  # another page, later: "Not now" holds
     page.evaluate(INSTALL_EVENT)
     assert page.locator("div.install").count() == 0
     page.locator("footer.site button", has_text="Install app").click()
@@ -103,21 +103,21 @@ def test_iphone_steps_are_shown_when_asked_and_stay(site, phone):
 def test_share_uses_web_share_where_present(site, phone):
     page = phone()
     page.add_init_script("navigator.share = (data) => { window.__shared = data; return Promise.resolve(); };")
-    open_page(page, "/statements/release")
+    open_page(page, "/statements/release/")
     page.get_by_role("link", name="Share this statement").click()
     shared = harness.poll(page, "() => window.__shared", message="navigator.share called")
-    assert shared == {"title": "Release the journalist", "url": site.url + "/statements/release"}
-    assert page.url == site.url + "/statements/release"
+    assert shared == {"title": "Release the journalist", "url": site.url + "/statements/release/"}
+    assert page.url == site.url + "/statements/release/"
 
 
 def test_share_copies_the_link_without_web_share(site, phone):
     page = phone(permissions=["clipboard-read", "clipboard-write"])
     errors = harness.collect_errors(page)
-    open_page(page, "/statements/release")
+    open_page(page, "/statements/release/")
     assert page.evaluate("'share' in navigator") is False  # headless Chromium has none
     page.get_by_role("link", name="Share this statement").click()
     harness.poll(page, "() => document.getElementById('app-status').textContent.includes('Link copied.')")
-    assert page.evaluate("navigator.clipboard.readText()") == site.url + "/statements/release"
+    assert page.evaluate("navigator.clipboard.readText()") == site.url + "/statements/release/"
     errors.assert_clean()
 
 
@@ -127,19 +127,19 @@ def test_share_offers_the_link_to_copy_when_the_clipboard_refuses(site, phone):
         "Object.defineProperty(navigator, 'clipboard', "
         "{ value: { writeText: () => Promise.reject(new DOMException('refused', 'NotAllowedError')) } });"
     )
-    open_page(page, "/statements/release")
+    open_page(page, "/statements/release/")
     page.get_by_role("link", name="Share this statement").click()
     link = page.locator("#app-status a")
     link.wait_for()
     assert "Copy this link:" in page.inner_text("#app-status")
-    assert link.get_attribute("href") == site.url + "/statements/release"
+    assert link.get_attribute("href") == site.url + "/statements/release/"
 
 
 def test_share_is_a_plain_link_without_javascript(site, phone):
     page = phone(java_script_enabled=False)
-    page.goto("/statements/release")
+    page.goto("/statements/release/")
     page.get_by_role("link", name="Share this statement").click()
-    assert page.url == site.url + "/statements/release"
+    assert page.url == site.url + "/statements/release/"
 
 
 # -------------------------------------------------------------------- print
@@ -151,7 +151,7 @@ CONTROLS_SHOWN = """() => [...document.querySelectorAll(
 
 def test_print_shows_the_statement_its_address_and_publisher_and_no_controls(site, phone):
     page = phone()
-    open_page(page, "/statements/release")
+    open_page(page, "/statements/release/")
     page.evaluate(INSTALL_EVENT)  # an install card too, which must not print
     page.evaluate("Bulletin.announce('A notice')")
     assert page.evaluate(CONTROLS_SHOWN)  # on screen they are there
@@ -166,7 +166,7 @@ def test_print_shows_the_statement_its_address_and_publisher_and_no_controls(sit
         " text: getComputedStyle(a).fontSize }; }"
     )
     assert printed["box"] and printed["text"] == "0px"  # the words "Share this statement" take no room
-    assert site.url in printed["after"] and "/statements/release" in printed["after"]
+    assert site.url in printed["after"] and "/statements/release/" in printed["after"]
 
 
 # ------------------------------------------------------------------- /about
@@ -183,10 +183,10 @@ def test_remove_everything_from_this_device(site, phone):
     page = phone()
     errors = harness.collect_errors(page)
     harness.ready_offline(page)
-    page.goto("/statements/release")
-    harness.wait_for_cached(page, "/statements/release")
+    page.goto("/statements/release/")
+    harness.wait_for_cached(page, "/statements/release/")
     page.evaluate("localStorage.setItem('bulletin-install-not-now', '1')")
-    page.goto("/about")
+    page.goto("/about/")
     before = page.evaluate(DEVICE_STATE)
     assert before["caches"] and before["databases"] and before["registrations"] and before["stored"]
 
@@ -206,15 +206,15 @@ def test_remove_everything_from_this_device(site, phone):
 def test_about_opens_offline(site, phone, context):
     page = phone()
     harness.ready_offline(page)
-    harness.wait_for_cached(page, "/about")
+    harness.wait_for_cached(page, "/about/")
     harness.go_offline(page.context)
     site.stop()
-    page.goto("/about")
+    page.goto("/about/")
     assert page.inner_text("h1") == "About Bulletin"
     assert page.get_by_role("button", name="Remove everything from this device").is_visible()
 
 
-@pytest.mark.parametrize("path", ["/about", "/statements/release"])
+@pytest.mark.parametrize("path", ["/about/", "/statements/release/"])
 def test_no_accessibility_violations(site, phone, path):
     site.publisher.publish(
         "Liberen al periodista", "<p>Libérenlo.</p>", lang="es", slug="liberen", translation_of="release"
@@ -222,7 +222,7 @@ def test_no_accessibility_violations(site, phone, path):
     page = phone()
     open_page(page, path)
     page.evaluate(INSTALL_EVENT)  # with the install card and entry
-    if path == "/about":
+    if path == "/about/":
         page.get_by_role("button", name="Remove everything from this device").click()  # and its question
     found = {}
     for scheme in ("light", "dark"):
@@ -238,14 +238,14 @@ def test_no_accessibility_violations(site, phone, path):
 LONG_WORD = "Überwachungsstaatsverantwortlichkeitsgesetzgebungsverfahrensbeschleunigung"
 PAGE_TYPES = [
     "/",
-    "/statements/release",
-    "/statements/long",
-    "/statements/gone",
-    "/tags/press",
-    "/search?q=journalist",
-    "/search?q=" + LONG_WORD,
-    "/offline",
-    "/about",
+    "/statements/release/",
+    "/statements/long/",
+    "/statements/gone/",
+    "/tags/press/",
+    "/search/?q=journalist",
+    "/search/?q=" + LONG_WORD,
+    "/offline/",
+    "/about/",
     "/no-such-page",
 ]
 
@@ -293,7 +293,7 @@ def test_no_sideways_scroll(site, phone, screen):
 
 def test_one_focus_style_for_every_control(site, phone):
     page = phone()
-    open_page(page, "/about")
+    open_page(page, "/about/")
     # A select and a text box, as pages with forms have them.
     page.evaluate(
         "() => { const main = document.querySelector('main');"

@@ -79,7 +79,7 @@ def test_offline_search_finds_word_forms_with_snippets(phone, live_server, page_
     plain = results(page)
     # Offline, the device's search page searches again without a navigation, and says so in its address.
     assert page.evaluate("() => window.samePage === true")
-    assert "/search?q=" in page.url
+    assert "/search/?q=" in page.url
     search_from_box(page, "الحُرِّيَّة")
     voweled = results(page)
     expected = {"بيان حول حُرِّيَّة الصحافة", "الحرية للمعتقلين في سجن الـــشمال"}
@@ -97,7 +97,7 @@ def test_offline_search_finds_word_forms_with_snippets(phone, live_server, page_
 
 def test_a_server_that_does_not_answer_in_time_gets_the_device_search(phone):
     context, page = phone
-    context.route("**/search?*", lambda route: None)  # a black hole: the request never returns
+    context.route("**/search/?*", lambda route: None)  # a black hole: the request never returns
     page.goto("/")
     search_from_box(page, "связь")
     assert [r["title"] for r in results(page)] == ["Связь на севере отключена восьмой день"]

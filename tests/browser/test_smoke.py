@@ -19,9 +19,9 @@ pytestmark = pytest.mark.browser
 # path, HTTP status, text the page's <main> shows
 PAGES = {
     "home": ("/", 200, "Release the journalist"),
-    "statement": ("/statements/release", 200, "Free Ana Petrova now."),
-    "search": ("/search?q=journalist", 200, "Release the journalist"),
-    "missing": ("/statements/no-such-statement", 404, "There is nothing at this address."),
+    "statement": ("/statements/release/", 200, "Free Ana Petrova now."),
+    "search": ("/search/?q=journalist", 200, "Release the journalist"),
+    "missing": ("/statements/no-such-statement/", 404, "There is nothing at this address."),
 }
 
 
@@ -53,6 +53,6 @@ def test_statement_is_readable_without_javascript(site, new_context):
     page = new_context(java_script_enabled=False).new_page()
     page.goto("/")
     page.click("text=Release the journalist")
-    assert page.url == site.url + "/statements/release"
+    assert page.url == site.url + "/statements/release/"
     assert page.inner_text("article h1") == "Release the journalist"
     assert "Free Ana Petrova now." in page.inner_text("article")

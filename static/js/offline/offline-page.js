@@ -54,7 +54,7 @@
     const intro = document.getElementById("offline-intro");
     const sentences = document.getElementById("offline-reasons");
     if (!intro || !sentences || document.getElementById("offline-reason")) return;
-    if (/^(\/[a-z]{2})?\/offline$/.test(location.pathname)) return;
+    if (/^(\/[a-z]{2})?\/offline\/$/.test(location.pathname)) return;
     const sentence = (name) => sentences.content.querySelector(`[data-for="${name}"]`).cloneNode(true).childNodes;
     const [kind, slotText] = whatItIs(location.pathname);
     const reason = element("p", { id: "offline-reason" });

@@ -30,7 +30,7 @@
     if (!(chosen in prefix)) chosen = null;
     // The server leaves queries out of the picker's links (a kept page serves
     // every reader); a search's words are the reader's own, added here.
-    if (/\/search$/.test(location.pathname)) links.forEach((link) => { link.search = location.search; });
+    if (/\/search\/$/.test(location.pathname)) links.forEach((link) => { link.search = location.search; });
     // The default language's home sends the reader on to their choice, or,
     // before any choice, to the first of the browser's languages offered.
     const wanted = chosen || (navigator.languages || []).map((tag) => tag.slice(0, 2)).find((code) => code in prefix);
@@ -43,8 +43,8 @@
       if (chosen !== lang && Bulletin.isStatementPath(location.pathname)) {
         const home = prefix[chosen];
         document.querySelector("a.brand").href = `${home}/`;
-        document.querySelector("form.search").action = `${home}/search`;
-        document.querySelector('footer a[href$="/offline"]').href = `${home}/offline`;
+        document.querySelector("form.search").action = `${home}/search/`;
+        document.querySelector('footer a[href$="/offline/"]').href = `${home}/offline/`;
       }
     }
   }

@@ -27,10 +27,10 @@
         announce(t("copyLink"), element("a", { href: url }, url));
       }
     });
-    // Printed, the link shows as the statement's address, root-relative unless
-    // BULLETIN_BASE_URL is set: the stylesheet then puts this origin before it.
-    if (link.getAttribute("href")[0] === "/") {
-      document.documentElement.style.setProperty("--origin", JSON.stringify(location.origin));
+    // Printed, the link shows as the statement's address: the page's own ("./")
+    // unless BULLETIN_BASE_URL is set, so the stylesheet is given it whole.
+    if (!/^https?:/.test(link.getAttribute("href"))) {
+      document.documentElement.style.setProperty("--address", JSON.stringify(url));
     }
   }
 
