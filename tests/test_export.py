@@ -15,9 +15,12 @@ import pytest
 from bulletin.i18n import INTERFACE_LANGS
 from bulletin.publishing.export import Renderer
 from bulletin.pwa.worker import LIST_MARKERS
+from testbed.nginx_conf import brotli_available, write_config
+from testbed.servers import HOST, fetch, free_port, nginx_syntax_check, start_nginx
 
 ROOT_BASE = "http://127.0.0.1:8000/"
 SUB_BASE = "http://mirror.example.org/news/"
+MOUNT = ""  # where nginx serves the export
 SECRET = "The minister's unreleased phone number is 555-0199."
 TEXT_SUFFIXES = (".html", ".js", ".css", ".json", ".webmanifest", ".atom", ".xml", ".txt")
 
@@ -273,3 +276,40 @@ def test_each_file_is_rendered_in_a_request_of_its_own(app, statements, reader):
         feed = renderer.get("/feed.atom").body
     assert index == reader.get("/sync/index.json").get_data()
     assert feed == reader.get("/feed.atom", base_url=ROOT_BASE).get_data()
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed: apt-get install nginx")
+def test_nginx_serves_the_export_with_its_snippet(runner, statements, tmp_path):
+    folder = tmp_path / "site"
+    port = free_port()
+    base = f"http://{HOST}:{port}{MOUNT}/"
+    assert export(runner, folder, base).exit_code == 0
+    snippet = (folder / "nginx-export.conf").read_text(encoding="utf-8")
+    brotli = brotli_available()
+    if not brotli:
+        snippet = snippet.replace("    brotli_static on;\n", "")
+    prefix = tmp_path / "nginx"
+    config = write_config(prefix, f"server {{\n listen {HOST}:{port};\n{snippet}}}\n", brotli=brotli)
+    assert nginx_syntax_check(config, prefix=prefix).returncode == 0
+    server = start_nginx(config, port, prefix=prefix)
+    try:
+        page = fetch(port, f"{MOUNT}/statements/water/", {"Accept-Encoding": "gzip"})
+        assert page.status == 200 and page.header("content-encoding") == "gzip"
+        assert b"The pumps stopped." in gzip.decompress(page.body)
+        assert page.header("content-type") == "text/html; charset=utf-8"
+        assert page.header("content-security-policy").startswith("default-src 'self'")
+        assert fetch(port, f"{MOUNT}/statements/water").status == 301  # to the folder
+        worker = fetch(port, f"{MOUNT}/sw.js")
+        assert worker.header("cache-control") == "no-cache" and "javascript" in worker.header("content-type")
+        index = fetch(port, f"{MOUNT}/sync/index.json")
+        assert index.header("access-control-allow-origin") == "*"
+        snapshot = fetch(port, f"{MOUNT}/sync/" + json.loads(index.body)["snapshot"]["path"])
+        assert snapshot.status == 200 and "immutable" in snapshot.header("cache-control")
+        assert snapshot.header("access-control-allow-origin") == "*"
+        manifest = fetch(port, f"{MOUNT}/manifest.webmanifest")
+        assert manifest.header("content-type").startswith("application/manifest+json")
+        assert json.loads(manifest.body)["start_url"].startswith(f"{MOUNT}/")
+        script = next((folder / "static" / "gen").glob("page.en.*.js")).name
+        assert "immutable" in fetch(port, f"{MOUNT}/static/gen/{script}").header("cache-control")
+    finally:
+        server.stop()
