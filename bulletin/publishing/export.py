@@ -16,6 +16,7 @@ problem, reported. Each text file gets ``.br`` and ``.gz`` siblings.
 
 from __future__ import annotations
 
+import collections
 import contextvars
 import gzip
 import html.parser
@@ -320,13 +321,13 @@ def export_site(
     done = Exported(folder=target.root, base_url=base_url)
     # As /sw.js is rendered: the worker's precache list is computed there.
     with app.test_request_context("/sw.js", base_url=base_url, environ_overrides={ENVIRON_KEY: True}):
-        queue = starting_paths(get_db())
+        queue = collections.deque(starting_paths(get_db()))
     queue.extend(contextvars.Context().run(fileset.sync_addresses, fileset.Renderer(app, base_url)) or ())
     written = {PurePosixPath(MARKER)}
     seen: set[str] = set()
     headers: dict[str, dict] = {}
     while queue:
-        site_path = urlsplit(queue.pop(0)).path
+        site_path = urlsplit(queue.popleft()).path
         if site_path in seen or site_path.startswith(NOT_EXPORTED):
             continue
         seen.add(site_path)
@@ -400,7 +401,9 @@ def _write_with_siblings(
 def _encoded(renderer: Renderer, site_path: str, encoding: str, body: bytes) -> bytes:
     """``body`` in ``encoding``: as the app compressed it (once, when rendered), else compressed here."""
     response = renderer.get(site_path, encoding)
-    if response.headers.get("Content-Encoding") == encoding:
+    # The same bytes, compressed: a commit between the two requests must not pair two versions.
+    decompress = brotli.decompress if encoding == "br" else gzip.decompress
+    if response.headers.get("Content-Encoding") == encoding and decompress(response.body) == body:
         return response.body
     # The app sends small bodies as they are; a static host looks for the sibling all the same.
     if encoding == "br":
