@@ -4,7 +4,7 @@
 /* global isStorable, NetworkTimeout, cacheFirst, staleWhileRevalidate, networkFirst, runningSync, syncNow, fromListShell */
 /* exported notifyClients, markNetwork, escapeHtml, madePage, CACHES, keepShells */
 
-const { CACHE_PREFIX, MESSAGE, SYNC_TAG } = Bulletin;
+const { CACHE_PREFIX, MESSAGE, SYNC_TAG, ROOT } = Bulletin;
 const CACHES = {
   precache: `${CACHE_PREFIX}precache-${SETTINGS.version}`,
   pages: OfflineStore.PAGES_CACHE,
@@ -14,10 +14,10 @@ const MAX_PAGES = 150;
 const MAX_STATIC = 30;
 // Each interface language's precache entries: its page script, then its
 // manifest, offline page and statement shell (SETTINGS.languagePages under
-// the language's prefix, none for the default's), these three of one revision.
+// ROOT and the language's prefix, none for the default's), these three of one revision.
 const LANGUAGES = {};
 Object.entries(SETTINGS.languages).forEach(([lang, [script, revision]]) => {
-  const prefix = lang === SETTINGS.defaultLang ? "" : `/${lang}`;
+  const prefix = lang === SETTINGS.defaultLang ? ROOT : `${ROOT}/${lang}`;
   LANGUAGES[lang] = [{ url: script, revision: script.split(".")[2] }]
     .concat(SETTINGS.languagePages.map((path) => ({ url: prefix + path, revision })));
 });
@@ -131,7 +131,19 @@ async function forgetEditorEntries() {
       .filter((request) => Bulletin.isEditorPath(new URL(request.url).pathname))
       .map((request) => cache.delete(request)));
   }));
-  await OfflineStore.forgetUnder("/editor/");
+  await OfflineStore.forgetUnder(`${ROOT}/editor/`);
+}
+
+// Statement pages became folders (/statements/<slug>/): a device synced
+// before keeps its statements under the old addresses, the old links in their
+// articles. They move to the new ones, and the next sync starts afresh,
+// bringing the articles as the server renders them now.
+async function moveToFolders() {
+  const old = (await OfflineStore.all()).filter((record) => !record.url.endsWith("/"));
+  if (!old.length) return;
+  await OfflineStore.putAll(old.map((record) => ({ ...record, url: `${record.url}/` })));
+  await OfflineStore.forgetPages(old.map((record) => record.url));
+  await OfflineStore.setMeta("cursor", null);
 }
 
 // ---------------------------------------------------------------- navigation
@@ -152,7 +164,7 @@ function madePage(html, source) {
 // one) or of an address's prefix (/ru/...), else of the default language:
 // LANGUAGES' entry 2, the offline page, or 3, the shell.
 async function precached(entry, pathname, record) {
-  const lang = [record && record.lang, pathname.split("/")[1]].find((code) => code in LANGUAGES);
+  const lang = [record && record.lang, (Bulletin.local(pathname) || "").split("/")[1]].find((code) => code in LANGUAGES);
   const match = (code) => caches.match(LANGUAGES[code][entry].url, { cacheName: CACHES.precache });
   return (lang && (await match(lang))) || match(SETTINGS.defaultLang);
 }
@@ -226,8 +238,10 @@ const SEARCH_ENTRY = 7;
 
 // The empty search page the device's search fills, in the address's language
 // when the device keeps it, else in the default's.
+const isSearch = (url) => SEARCH_PATH.test(Bulletin.local(url.pathname));
+
 async function searchPage(url) {
-  if (!SEARCH_PATH.test(url.pathname)) return null;
+  if (!isSearch(url)) return null;
   return precached(SEARCH_ENTRY, url.pathname);
 }
 
@@ -245,11 +259,11 @@ async function navigate(event) {
   // A list the device can build answers a stall as well as a stored page;
   // a search always has an answer on the device: the server gets the timeout, no longer.
   const built = cached ? null : await fromListShell(url);
-  const hasCopy = Boolean(cached || built || (record && record.article_html) || SEARCH_PATH.test(url.pathname));
+  const hasCopy = Boolean(cached || built || (record && record.article_html) || isSearch(url));
   const storable = (response) => {
     markNetwork(true); // called for every answer that came from the network
     // Searches stay off the device: what a reader looked for is nobody's business.
-    return !SEARCH_PATH.test(url.pathname) && isStorable(response);
+    return !isSearch(url) && isStorable(response);
   };
   return networkFirst(event, CACHES.pages, {
     ...STRATEGY_OPTIONS,
@@ -286,22 +300,26 @@ self.addEventListener("activate", (event) => {
   // worker: it must not keep this one from taking control.
   const forgetEditor = () => forgetEditorEntries()
     .catch((error) => console.warn("[bulletin-sw] /editor/ entries may be left on the device", error));
-  event.waitUntil(deleteOutdatedCaches().then(forgetEditor).then(() => self.clients.claim()));
+  const moveOld = () => moveToFolders()
+    .catch((error) => console.warn("[bulletin-sw] statements synced before may keep their old addresses", error));
+  event.waitUntil(deleteOutdatedCaches().then(forgetEditor).then(moveOld).then(() => self.clients.claim()));
 });
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;
   const url = new URL(request.url);
-  if (url.origin !== self.location.origin) return;
+  const path = Bulletin.local(url.pathname);
+  // Another origin, or this one outside the worker's scope: not Bulletin's.
+  if (url.origin !== self.location.origin || path === null) return;
   // The editor's pages go to the network untouched: no cache, no copy, no store.
   if (Bulletin.isEditorPath(url.pathname)) return;
-  if (url.pathname === "/sw.js" || url.pathname.startsWith("/api/")) return;
+  if (path === "/sw.js" || path.startsWith("/api/")) return;
   if (request.mode === "navigate") {
     event.respondWith(navigate(event));
   } else if (PRECACHED.has(url.pathname)) {
     event.respondWith(cacheFirst(request, CACHES.precache, STRATEGY_OPTIONS));
-  } else if (url.pathname.startsWith("/static/")) {
+  } else if (path.startsWith("/static/")) {
     event.respondWith(staleWhileRevalidate(event, CACHES.static, { ...STRATEGY_OPTIONS, maxEntries: MAX_STATIC }));
   }
 });

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from urllib.parse import urljoin, urlsplit
 
@@ -125,3 +126,60 @@ def test_the_synced_article_is_the_page_s_own(client, published):
 def test_relative_url(page, target, link):
     assert relative_url(page, target) == link
     assert urljoin("http://h" + page, link) == "http://h" + target
+
+
+# ------------------------------------------------------- mounted under a prefix
+
+MOUNTED = "http://localhost/news"  # WSGI SCRIPT_NAME /news, as a proxy or a static export's sub-path sets it
+
+
+def test_every_address_of_a_page_stays_under_the_prefix(client, published):
+    html = client.get("/statements/release/", base_url=MOUNTED).get_data(as_text=True)
+    addresses = re.findall(r'(?:href|src|action|data-script|data-install-script)="([^"]*)"', html)
+    assert addresses
+    rooted = [address for address in addresses if address.startswith("/")]
+    assert rooted and all(address.startswith("/news/") for address in rooted), rooted
+    assert '<link rel="icon" href="/news/favicon.ico"' in html
+    assert '<link rel="apple-touch-icon" href="/news/apple-touch-icon.png">' in html
+    # The article is the same bytes as at the root: its links are relative.
+    assert client.get("/api/statements/release", base_url=MOUNTED).get_json()["article_html"] in html
+
+
+def test_the_slashless_address_moves_to_the_folder_under_the_prefix(client, published):
+    response = client.get("/statements/release?x=1", base_url=MOUNTED)
+    assert (response.status_code, response.headers["Location"]) == (301, "/news/statements/release/?x=1")
+
+
+def test_the_manifest_and_the_worker_name_addresses_under_the_prefix(client, published):
+    manifest = client.get("/ru/manifest.webmanifest", base_url=MOUNTED).get_json()
+    assert (manifest["id"], manifest["scope"], manifest["start_url"]) == ("/news/", "/news/", "/news/ru/")
+    assert all(icon["src"].startswith("/news/static/icons/") for icon in manifest["icons"])
+    assert [s["url"] for s in manifest["shortcuts"]] == ["/news/ru/", "/news/ru/offline/#saved"]
+    worker = client.get("/sw.js", base_url=MOUNTED).get_data(as_text=True)
+    settings = json.loads(re.match(r"const SETTINGS=(.*);\n", worker).group(1))
+    assert all(entry["url"].startswith("/news/") for entry in settings["precache"])
+    assert all(script.startswith("/news/static/gen/") for script, _ in settings["languages"].values())
+    # Below the worker's scope, which the worker puts before them with a language's prefix.
+    assert "/offline/" in settings["languagePages"] and settings["listShellUrl"] == "/offline/list-shell/"
+    assert client.get("/offline/shell/", base_url=MOUNTED).status_code == 200
+
+
+def test_feeds_name_the_pages_under_the_prefix_once(client, published):
+    feed = client.get("/feed.atom", base_url=MOUNTED).get_data(as_text=True)
+    assert 'href="http://localhost/news/statements/release/"' in feed
+    assert 'href="http://localhost/news/feed.atom"' in feed and "/news/news/" not in feed
+    sitemap = client.get("/sitemap.xml", base_url=MOUNTED).get_data(as_text=True)
+    assert "<loc>http://localhost/news/ru/</loc>" in sitemap and "/news/news/" not in sitemap
+    assert (
+        client.get("/api/sync", base_url=MOUNTED)
+        .get_json()["statements"][0]["url"]
+        .startswith("/news/statements/")
+    )
+
+
+def test_the_editor_s_preview_links_where_the_reader_s_page_does(editor_client, publisher):
+    released = publisher.publish("Release the journalist", slug="release", tags=["press"])
+    publisher.publish("Liberen a la periodista", lang="es", slug="liberen", translation_of="release")
+    preview = editor_client.get(f"/editor/statements/{released}/preview").get_data(as_text=True)
+    # The preview is at another address than the reader's page: its links are resolved as there.
+    assert _article_links(preview) == ["/statements/liberen/", "/tags/press/", "/statements/release/"]

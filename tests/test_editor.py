@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 import pytest
 from conftest import sync
@@ -104,6 +105,11 @@ def test_preview_is_the_readers_page_without_the_page_script(editor_client, read
     preview = preview.replace(bar, "").replace("<title>Preview: ", "<title>").replace(stylesheet, "")
     # Less what only the page script uses (the install script's address).
     install = re.search(r' data-install-script="[^"]+"', page).group(0)
+    # The article's links, relative to the reader's page, are resolved in the preview as there.
+    assert 'href="../../tags/press/"' in page and 'href="/tags/press/"' in preview
+    page = re.sub(
+        r'href="(\.[^"]*)"', lambda link: f'href="{urljoin("/statements/preview-me/", link.group(1))}"', page
+    )
     assert preview == page.replace(script, "").replace(notices, "").replace(install, "")
     assert (
         editor_client.get(f"/editor/statements/{statement_id}/preview").headers["Cache-Control"] == "no-store"

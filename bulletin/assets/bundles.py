@@ -18,9 +18,9 @@ import base64
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_assets import Bundle, Environment
 from werkzeug.local import LocalProxy
 from whitenoise import WhiteNoise
@@ -117,6 +117,7 @@ class BuiltAssets:
     style_hash: str  # CSP source for the inline stylesheet
     urls: dict  # bundle name -> versioned URL
     build_id: str  # changes whenever a bundle, a template or the worker's source does
+    root: str = ""  # the path the app is mounted at (``/news``), which ``urls`` start with
 
 
 def _environment(app: Flask) -> Environment:
@@ -253,6 +254,21 @@ def built(app: Flask) -> BuiltAssets:
     return app.extensions["bulletin_assets"]
 
 
+def mounted(app: Flask) -> BuiltAssets:
+    """:func:`built`, its URLs under the request's mount prefix (WSGI ``SCRIPT_NAME``), for pages and the worker."""
+    assets = built(app)
+    root = request.script_root if has_request_context() else ""
+    if not root:
+        return assets
+    known = app.extensions.setdefault("bulletin_assets_mounted", {})
+    found = known.get(root)
+    if found is None or found.build_id != assets.build_id:
+        found = known[root] = replace(
+            assets, urls={name: root + url for name, url in assets.urls.items()}, root=root
+        )
+    return found
+
+
 def _immutable(path: str, url: str) -> bool:
     return url.startswith(STATIC_URL + "/gen/")
 
@@ -268,7 +284,7 @@ def init_app(app: Flask) -> None:
         app.extensions["bulletin_assets"] = _load(app)
     else:
         log.warning("asset bundles missing or older than their sources: run `flask --app app prepare`")
-    app.jinja_env.globals["assets"] = LocalProxy(lambda: built(app))
+    app.jinja_env.globals["assets"] = LocalProxy(lambda: mounted(app))
 
 
 def static_files(application, add_headers_function) -> WhiteNoise:

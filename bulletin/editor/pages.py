@@ -10,9 +10,12 @@ about who may do them is one line there.
 from __future__ import annotations
 
 import dataclasses
+import re
 import sqlite3
+from urllib.parse import urljoin
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from bulletin.authoring import changes
 from bulletin.editor import autosave, diffs, listing, removals, working_copies
@@ -311,6 +314,16 @@ def preview(statement_id: str):
     return _preview_page(load(statement_id))
 
 
+# A link's address that is relative to the page it is on: no scheme, not rooted, not a fragment.
+_RELATIVE_HREF = re.compile(r'href="(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]*)"')
+
+
+def _as_on_its_page(article: Markup, statement) -> Markup:
+    """The article with its relative links resolved as on the reader's page: the preview is at another address."""
+    page = url_for("reader.statement", slug=statement.slug)
+    return Markup(_RELATIVE_HREF.sub(lambda found: f'href="{urljoin(page, found.group(1))}"', str(article)))
+
+
 def _preview_page(statement, *, error: str = "", status: int = 200):
     """The preview of ``statement``: the reader's page, below a bar that says it is not public, with
     Publish (a draft, at exactly this revision) and Back to editing."""
@@ -324,7 +337,7 @@ def _preview_page(statement, *, error: str = "", status: int = 200):
     page = render_template(
         "editor/preview.html",
         statement=statement,
-        article=article_html(statement, store.translations_of(db, statement)),
+        article=_as_on_its_page(article_html(statement, store.translations_of(db, statement)), statement),
         schedules_for=changes.start_of(planned, tz) if schedules else None,
         timezone=current_app.config["TIMEZONE"],
         error=error,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import posixpath
 from urllib.parse import urlsplit
 
-from flask import Flask, redirect, request
+from flask import Flask, has_request_context, redirect, request
 from werkzeug.routing import RequestRedirect
 
 
@@ -32,6 +32,16 @@ def _permanent_redirect():
     # Root-relative: behind a proxy the scheme and host werkzeug sees may not be the reader's.
     target = urlsplit(found.new_url)
     return redirect(target.path + (f"?{target.query}" if target.query else ""), 301)
+
+
+def unmounted(url: str) -> str:
+    """A root-relative ``url`` (as ``url_for`` makes it) without the app's mount prefix: the path below the app's root.
+
+    Absolute addresses are the app's root (``BULLETIN_BASE_URL``, or the
+    request's) followed by this, so the prefix is never written twice.
+    """
+    root = request.script_root if has_request_context() else ""
+    return url[len(root) :] if root and url.startswith(root + "/") else url
 
 
 def relative_url(page: str, target: str) -> str:

@@ -185,7 +185,14 @@ def cached_response(
     epoch = _epoch()
     # A page for a static host (the export) differs from the live site's at the same address.
     site = ("static-host",) if on_static_host() else ()
-    etag = etag_for(bundles.built(current_app).build_id, epoch, request.path, canonical, *site, *parts)
+    etag = etag_for(
+        bundles.built(current_app).build_id,
+        epoch,
+        request.script_root + request.path,
+        canonical,
+        *site,
+        *parts,
+    )
     # Tells the hot path (bulletin.hotpath) that this answer may be replayed, and how to check it later.
     request.environ[hotpath.MARK] = etag
     request.environ[hotpath.CANONICAL] = canonical

@@ -93,7 +93,7 @@ def languages() -> list[dict]:
             "lang": lang,
             "name": LANGUAGE_NAMES[lang],
             "dir": text_direction(lang),
-            "url": localized_url(lang) or prefix(lang) + "/",
+            "url": localized_url(lang) or request.script_root + prefix(lang) + "/",
             "current": lang == here,
         }
         for lang in INTERFACE_LANGS

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from bulletin.assets import bundles, scripts
 from bulletin.config import ROOT
+from bulletin.http.addresses import unmounted
 from bulletin.http.caching import cached_response
 from bulletin.http.static_host import on_static_host
 from bulletin.i18n import (
@@ -29,7 +30,6 @@ from bulletin.i18n import (
     interface_dir,
     interface_lang,
     localized,
-    prefix,
 )
 
 bp = Blueprint("worker", __name__)
@@ -64,22 +64,24 @@ def _text_revision(text: str) -> str:
 def manifest() -> dict:
     """The web app manifest in the interface language: the app's name, look, and start page in that language."""
     site = current_app.config["SITE_NAME"]
-    home = prefix(interface_lang()) + "/"
+    # Under the app's mount prefix (/news/), as everything the installed app opens.
+    root = bundles.mounted(current_app).root
+    home = url_for("reader.index")
     icon = lambda name, size, purpose: {  # noqa: E731
-        "src": f"/static/icons/{name}",
+        "src": f"{root}/static/icons/{name}",
         "sizes": f"{size}x{size}",
         "type": "image/png",
         "purpose": purpose,
     }
     return {
-        "id": "/",
+        "id": root + "/",
         "name": site,
         "short_name": site[:12],
         "description": gettext("Public statements of %(site)s, readable offline.", site=site),
         "lang": interface_lang(),
         "dir": interface_dir(),
         "start_url": home,
-        "scope": "/",
+        "scope": root + "/",
         "display": "standalone",
         "theme_color": THEME_COLOR,
         "background_color": BACKGROUND_COLOR,
@@ -131,20 +133,23 @@ def common_entries() -> list[dict]:
     Large icons are left out: they are only needed by the install prompt,
     which the browser fetches itself.
     """
-    built = bundles.built(current_app)
+    built = bundles.mounted(current_app)
     static = bundles.STATIC_DIR
     return [
         {"url": built.urls["about"], "revision": built.urls["about"].rsplit(".", 2)[-2]},
         {"url": built.urls["offline"], "revision": built.urls["offline"].rsplit(".", 2)[-2]},
         {"url": built.urls["install"], "revision": built.urls["install"].rsplit(".", 2)[-2]},
         {"url": built.urls["search"], "revision": built.urls["search"].rsplit(".", 2)[-2]},
-        {"url": "/static/icons/icon-192.png", "revision": _file_revision(static / "icons" / "icon-192.png")},
-        {"url": "/favicon.ico", "revision": _file_revision(static / "root" / "favicon.ico")},
+        {
+            "url": built.root + "/static/icons/icon-192.png",
+            "revision": _file_revision(static / "icons" / "icon-192.png"),
+        },
+        {"url": built.root + "/favicon.ico", "revision": _file_revision(static / "root" / "favicon.ico")},
     ]
 
 
 # A language's own pages, as url_for names them in the default language; the
-# worker puts a language's prefix before them (worker_settings' "languages").
+# worker puts its scope and a language's prefix before them (worker_settings' "languages").
 # The worker knows them by position: new pages go at the end.
 LANGUAGE_PAGES = (
     "worker.web_manifest",
@@ -172,7 +177,7 @@ def _language_pages_html() -> str:
 
 def language_entries(lang: str) -> list[dict]:
     """What one interface language adds: its page script, manifest, offline page, shells and about page."""
-    script = bundles.script_url(bundles.built(current_app), lang)
+    script = bundles.script_url(bundles.mounted(current_app), lang)
     with interface(lang):
         revision = _text_revision(_language_pages_html())[:8]
         return [{"url": script, "revision": script.rsplit(".", 2)[-2]}] + [
@@ -206,10 +211,11 @@ def worker_settings() -> dict:
         "precache": common_entries(),
         "defaultLang": default_lang(),
         "languages": languages,
-        "languagePages": [url_for(endpoint, lang=default_lang()) for endpoint in LANGUAGE_PAGES],
+        # Below the worker's scope (the app's mount prefix), which the worker puts before them.
+        "languagePages": [unmounted(url_for(endpoint, lang=default_lang())) for endpoint in LANGUAGE_PAGES],
         "shellMarker": SHELL_MARKER,
-        "listShellUrl": url_for("worker.list_shell", lang=default_lang()),
-        "tagShellUrl": url_for("worker.tag_shell", lang=default_lang()),
+        "listShellUrl": unmounted(url_for("worker.list_shell", lang=default_lang())),
+        "tagShellUrl": unmounted(url_for("worker.tag_shell", lang=default_lang())),
         "listMarkers": LIST_MARKERS,
         "pageSize": config["PAGE_SIZE"],
         "siteName": config["SITE_NAME"],
@@ -260,6 +266,7 @@ def _settings_key() -> tuple:
         config["SYNC_LIMIT"],
         config["SW_KILL_SWITCH"],
         config["PAGE_SIZE"],
+        bundles.mounted(current_app).root,  # every address the worker and the manifest name
         # /about is precached: the operator's text (read at start-up) and contact change the worker.
         config["CONTACT"],
         current_app.extensions.get("bulletin_about"),

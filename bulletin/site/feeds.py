@@ -11,12 +11,16 @@ import datetime as dt
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
+from bulletin.http.addresses import unmounted
+from bulletin.http.static_host import on_static_host
 from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
 from bulletin.i18n import INTERFACE_LANGS
 from bulletin.statements import store
 
 bp = Blueprint("feeds", __name__)
+# Absolute addresses in feeds: the app's root, then the path below it (templates/feeds/).
+bp.add_app_template_filter(unmounted, "unmounted")
 
 FEED_SIZE = 30
 # Statements per sitemap part (the protocol allows 50,000): small enough that the part a change
@@ -39,8 +43,10 @@ def atom_time(value) -> str:
 
 
 def base_url() -> str:
-    """The public origin, without a trailing slash."""
-    return current_app.config.get("BASE_URL") or request.host_url.rstrip("/")
+    """The public origin and the app's mount prefix (``https://host/news``), without a trailing slash."""
+    if on_static_host():
+        return request.url_root.rstrip("/")  # an export names the address it is exported for
+    return current_app.config.get("BASE_URL") or request.url_root.rstrip("/")
 
 
 def _feed(tag: str | None):
@@ -79,7 +85,9 @@ def sitemap():
         parts = dict(store.sitemap_parts(db, size))
         # Part 0 always exists: it lists the interface languages' home pages.
         parts.setdefault(0, None)
-        listed = [(url_for("feeds.sitemap_part", part=part), parts[part]) for part in sorted(parts)]
+        listed = [
+            (unmounted(url_for("feeds.sitemap_part", part=part)), parts[part]) for part in sorted(parts)
+        ]
         body = render_template("feeds/sitemap_index.xml", parts=listed, base_url=base_url())
         return body, 200, {"Content-Type": "application/xml; charset=utf-8"}
 
@@ -102,7 +110,9 @@ def sitemap_part(part: int):
         statements = store.list_published_in_part(db, part, size)
         if part > 0 and not statements:
             abort(404)
-        homes = [url_for("reader.index", lang=lang) for lang in INTERFACE_LANGS] if part == 0 else []
+        homes = (
+            [unmounted(url_for("reader.index", lang=lang)) for lang in INTERFACE_LANGS] if part == 0 else []
+        )
         body = render_template("feeds/sitemap.xml", statements=statements, homes=homes, base_url=base_url())
         return body, 200, {"Content-Type": "application/xml; charset=utf-8"}
 

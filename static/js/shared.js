@@ -26,32 +26,43 @@ const Bulletin = {
     freshness: "freshness",
   },
 
+  // The path the site is mounted at: "" at the origin's root, "/news" under a
+  // prefix. The worker's scope, or, in a page, its script's address before /static/.
+  ROOT: new URL(self.registration ? self.registration.scope : document.currentScript.src).pathname
+    .replace(/\/(static\/.*)?$/, ""),
+
+  // An address of this site as it reads below ROOT ("/statements/x/"); null outside it.
+  local(pathname) {
+    return pathname.startsWith(`${Bulletin.ROOT}/`) ? pathname.slice(Bulletin.ROOT.length) : null;
+  },
+
   // The only addresses whose statements a device keeps: /statements/<slug>/.
   // Everything else holding an article (the editor's preview of a draft)
   // must never be stored as something readers can read.
   isStatementPath(pathname) {
-    return /^\/statements\/[^/]+\/$/.test(pathname);
+    return /^\/statements\/[^/]+\/$/.test(Bulletin.local(pathname));
   },
 
   // The lists a device can build from the list shells: the latest statements
-  // and a tag's. `prefix` is the part before them ("" today; a language's
-  // "/ru" once interfaces have their own addresses), so one device-side
-  // list serves every prefix. Null for any other address.
+  // and a tag's. `prefix` is the part before them (ROOT, then a language's
+  // "/ru" but the default's), so one device-side list serves every prefix.
+  // Null for any other address.
   listRoute(pathname) {
-    const match = /^(\/[a-z]{2})?\/(?:tags\/([^/]+)\/)?$/.exec(pathname);
+    const match = /^(\/[a-z]{2})?\/(?:tags\/([^/]+)\/)?$/.exec(Bulletin.local(pathname));
     if (!match) return null;
     let tag = null;
     if (match[2] !== undefined) {
       try { tag = decodeURIComponent(match[2]); } catch { return null; } // a malformed escape names no tag
     }
-    return { prefix: match[1] || "", tag };
+    return { prefix: Bulletin.ROOT + (match[1] || ""), tag };
   },
 
   // The editor's pages: an editor's, never a reader's, so never on a device.
   // The editor's pages and its own bundles (static/gen/editor.*): nothing of
   // the editor is kept on a device.
   isEditorPath(pathname) {
-    return pathname === "/editor" || pathname.startsWith("/editor/") || pathname.startsWith("/static/gen/editor.");
+    const path = Bulletin.local(pathname) || "";
+    return path === "/editor" || path.startsWith("/editor/") || path.startsWith("/static/gen/editor.");
   },
 
   // Save-Data or a 2G link, as this side sees the connection now: the worker

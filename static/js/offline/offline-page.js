@@ -42,7 +42,7 @@
   // What the address the reader asked for is: which of the page's sentences
   // (all saying it needs a connection) applies, and what goes in its slot.
   function whatItIs(pathname) {
-    if (/^(\/[a-z]{2})?(\/tags\/[^/]+)?\/feed\.atom$/.test(pathname)) return ["feed"];
+    if (/^(\/[a-z]{2})?(\/tags\/[^/]+)?\/feed\.atom$/.test(Bulletin.local(pathname))) return ["feed"];
     const list = Bulletin.listRoute(pathname);
     if (list && list.tag !== null) return ["tag", list.tag];
     if (list) return ["list"];
@@ -54,7 +54,7 @@
     const intro = document.getElementById("offline-intro");
     const sentences = document.getElementById("offline-reasons");
     if (!intro || !sentences || document.getElementById("offline-reason")) return;
-    if (/^(\/[a-z]{2})?\/offline\/$/.test(location.pathname)) return;
+    if (/^(\/[a-z]{2})?\/offline\/$/.test(Bulletin.local(location.pathname))) return;
     const sentence = (name) => sentences.content.querySelector(`[data-for="${name}"]`).cloneNode(true).childNodes;
     const [kind, slotText] = whatItIs(location.pathname);
     const reason = element("p", { id: "offline-reason" });

@@ -14,9 +14,12 @@
     const picker = document.querySelector("nav.languages");
     if (!picker) return;
     const links = [...picker.querySelectorAll("a[lang]")];
-    // Each interface language's path prefix ("" for the default language's).
+    // Each interface language's path prefix (the site's ROOT, then "/ru" but for the default language).
+    const { ROOT } = Bulletin;
     const prefix = {};
-    links.forEach((link) => { prefix[link.lang] = link.pathname.startsWith(`/${link.lang}/`) ? `/${link.lang}` : ""; });
+    links.forEach((link) => {
+      prefix[link.lang] = ROOT + (link.pathname.startsWith(`${ROOT}/${link.lang}/`) ? `/${link.lang}` : "");
+    });
     let chosen = null;
     try {
       chosen = localStorage.getItem(KEY);
@@ -34,7 +37,7 @@
     // The default language's home sends the reader on to their choice, or,
     // before any choice, to the first of the browser's languages offered.
     const wanted = chosen || (navigator.languages || []).map((tag) => tag.slice(0, 2)).find((code) => code in prefix);
-    if (location.pathname === "/" && wanted && wanted !== lang) {
+    if (location.pathname === `${ROOT}/` && wanted && wanted !== lang) {
       location.replace(`${prefix[wanted]}/${location.search}`);
       return;
     }

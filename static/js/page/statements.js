@@ -67,7 +67,7 @@
 
   // Lists mark what can be read without a connection.
   async function markAvailable() {
-    const links = document.querySelectorAll(".statements a[href^='/statements/']");
+    const links = document.querySelectorAll(`.statements a[href^='${Bulletin.ROOT}/statements/']`);
     if (!links.length) return;
     const readable = new Set((await OfflineStore.all()).filter(OfflineStore.readable).map((r) => r.url));
     links.forEach((link) => {

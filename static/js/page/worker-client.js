@@ -22,7 +22,7 @@
     const message = event.data || {};
     if (message.type === MESSAGE.synced) {
       if (message.first) announce(t("ready"), null, { fleeting: true });
-      else if (message.fresh > 0) announce(t("newCount", { num: message.fresh }), element("a", { href: "/" }, t("show")));
+      else if (message.fresh > 0) announce(t("newCount", { num: message.fresh }), element("a", { href: `${Bulletin.ROOT}/` }, t("show")));
       markAvailable();
       if (Bulletin.fillOfflinePage) Bulletin.fillOfflinePage(); // on the offline page only
     } else if (message.type === MESSAGE.network) {
@@ -59,7 +59,7 @@
       if (updateAccepted) location.reload();
       else requestSync(); // the first worker just took control
     });
-    const registration = await worker.register("/sw.js");
+    const registration = await worker.register(`${Bulletin.ROOT}/sw.js`);
     if (registration.waiting && worker.controller) offerUpdate(registration.waiting);
     registration.addEventListener("updatefound", () => {
       const installing = registration.installing;
