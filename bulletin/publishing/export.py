@@ -55,6 +55,7 @@ TEXT_TYPES = re.compile(r"^(text/|application/(json|xml|javascript|atom\+xml|man
 LINK_ATTRIBUTES = ("href", "src", "action", "data-script", "data-install-script")
 _XML_LINKS = re.compile(r"""<loc>\s*([^<\s]+)\s*</loc>|\shref="([^"]+)\"""")
 SLOT = worker.LIST_MARKERS["tag"]
+WORKER = "/sw.js"
 
 
 class ExportError(Exception):
@@ -271,7 +272,7 @@ def links_in(body: bytes, content_type: str, site_path: str) -> list[str]:
             manifest.get("start_url", ""),
             *(shortcut["url"] for shortcut in manifest.get("shortcuts", [])),
         ]
-    if site_path.endswith("/sw.js") and text.startswith("const SETTINGS="):
+    if site_path == WORKER and text.startswith("const SETTINGS="):
         # The worker fetches what its settings name; addresses among them start with "/".
         settings = json.loads(text[len("const SETTINGS=") : text.index("\n")].rstrip(";"))
         return [value for value in _strings(settings) if value.startswith("/") and " " not in value]
@@ -345,6 +346,8 @@ def export_site(
             if SLOT in link:
                 continue  # the tag shell's slot, filled on the device
             found = renderer.site_path(link, site_path)
+            if found == "" and site_path == WORKER:
+                found = link  # the worker reads its route table below its scope: a path below the mount
             if found == "":
                 done.problems.append(f"{site_path} names {link}, outside {base_url}")
             elif found and found not in seen:

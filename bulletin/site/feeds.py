@@ -12,9 +12,9 @@ import datetime as dt
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 
 from bulletin.http.addresses import unmounted
-from bulletin.http.static_host import on_static_host
 from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
+from bulletin.http.static_host import on_static_host
 from bulletin.i18n import INTERFACE_LANGS
 from bulletin.statements import store
 
