@@ -168,7 +168,9 @@ def test_feeds_name_the_pages_under_the_prefix_once(client, published):
     feed = client.get("/feed.atom", base_url=MOUNTED).get_data(as_text=True)
     assert 'href="http://localhost/news/statements/release/"' in feed
     assert 'href="http://localhost/news/feed.atom"' in feed and "/news/news/" not in feed
-    sitemap = client.get("/sitemap.xml", base_url=MOUNTED).get_data(as_text=True)
+    index = client.get("/sitemap.xml", base_url=MOUNTED).get_data(as_text=True)
+    assert "<loc>http://localhost/news/sitemaps/0.xml</loc>" in index and "/news/news/" not in index
+    sitemap = client.get("/sitemaps/0.xml", base_url=MOUNTED).get_data(as_text=True)
     assert "<loc>http://localhost/news/ru/</loc>" in sitemap and "/news/news/" not in sitemap
     assert (
         client.get("/api/sync", base_url=MOUNTED)

@@ -63,7 +63,7 @@ def test_whole_build_and_a_withdrawal(app, publisher, folder):
     assert brotli.decompress((folder / "statements/gone/index.html.br").read_bytes()) == page.read_bytes()
     assert gzip.decompress((folder / "statements/gone/index.html.gz").read_bytes()) == page.read_bytes()
     # The same bytes a reader's request gets.
-    assert page.read_bytes() == app.test_client().get("/statements/gone").get_data()
+    assert page.read_bytes() == app.test_client().get("/statements/gone/").get_data()
     for name in (
         "index.html",
         "ru/index.html",
