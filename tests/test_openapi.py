@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-CASES_PER_OPERATION = 60  # four operations: about 240 cases, a few seconds
+CASES_PER_OPERATION = 60  # six operations: about 360 cases, a few seconds
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
@@ -41,7 +41,14 @@ def test_the_document_is_openapi_3_1_and_names_every_public_json_route(client):
     assert response.status_code == 200 and response.mimetype == "application/json"
     document = json.loads(response.data)
     assert document["openapi"] == "3.1.0"
-    assert set(document["paths"]) == {"/api/statements", "/api/statements/{slug}", "/api/sync", "/healthz"}
+    assert set(document["paths"]) == {
+        "/api/statements",
+        "/api/statements/{slug}",
+        "/api/sync",
+        "/sync/index.json",
+        "/sync/{name}",
+        "/healthz",
+    }
     assert "public" in response.headers["Cache-Control"] and response.headers["ETag"]
 
 
@@ -53,7 +60,7 @@ def test_the_document_is_answered_304_when_held(client):
 def test_schemathesis_finds_no_server_error_and_no_answer_outside_the_document(site):
     schema = schemathesis.openapi.from_wsgi("/api/openapi.json", site)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 4
+    assert len(operations) == 6
     for operation in operations:
 
         @given(case=operation.as_strategy())

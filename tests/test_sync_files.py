@@ -10,6 +10,9 @@ import re
 import brotli
 from conftest import sync
 
+from bulletin.statements import db, store
+from bulletin.statements.records import stored_time
+
 INDEX = "/sync/index.json"
 
 
@@ -103,6 +106,7 @@ def test_files_are_immutable_open_to_every_origin_and_the_index_short_lived(clie
     path = response.get_json()["snapshot"]["path"]
     response = client.get(f"/sync/{path}")
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert client.get(f"/sync/{path}", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
     brotli_body = client.get(f"/sync/{path}", headers={"Accept-Encoding": "br"})
@@ -120,19 +124,28 @@ def test_a_name_not_current_is_404(client, publisher):
 
 
 def test_chunks_hold_at_most_100_records_by_latest_change(client, publisher):
-    ids = [publisher.publish(f"S{n}") for n in range(150)]
+    ids = [publisher.publish(f"S{n}") for n in range(205)]
     entries = chunks(client)
-    assert [(c["from"], c["to"]) for c in entries] == [(0, 100), (100, 150)]
+    # Finished hundreds, then in the newest hundred one chunk per position.
+    assert [(c["from"], c["to"]) for c in entries] == [
+        (0, 100),
+        (100, 200),
+        *((n, n + 1) for n in range(200, 205)),
+    ]
     sizes = [len(json.loads(fetch(client, c["path"]))["records"]) for c in entries]
-    assert sizes == [100, 50]
+    assert sizes == [100, 100, 1, 1, 1, 1, 1]
+    for n in range(5):
+        publisher.publish(f"T{n}")
+    # The newest ten is finished: one chunk.
+    assert [(c["from"], c["to"]) for c in chunks(client)][2:] == [(200, 210)]
     publisher.revise(ids[3], title="S3 corrected", body="<p>Fixed.</p>")
     after = chunks(client)
-    assert [(c["from"], c["to"]) for c in after] == [(0, 100), (100, 151)]
+    assert [(c["from"], c["to"]) for c in after][2:] == [(200, 210), (210, 211)]
     # The corrected statement left the first chunk (rewritten) for the newest one.
-    assert after[0]["path"] != entries[0]["path"] and after[1]["path"] != entries[1]["path"]
+    assert after[0]["path"] != entries[0]["path"] and after[1] == entries[1]
     first = json.loads(fetch(client, after[0]["path"]))["records"]
     assert len(first) == 99 and ids[3] not in {r["id"] for r in first}
-    assert json.loads(fetch(client, after[1]["path"]))["records"][-1]["title"] == "S3 corrected"
+    assert json.loads(fetch(client, after[-1]["path"]))["records"][0]["title"] == "S3 corrected"
 
 
 def test_a_change_renames_only_the_files_it_touched(client, publisher):
@@ -143,21 +156,28 @@ def test_a_change_renames_only_the_files_it_touched(client, publisher):
     snapshot = index_of(client)["snapshot"]["path"]
     publisher.publish("Newest", published=dt.date(2021, 1, 1))
     after = chunks(client)
-    assert after[:2] == before[:2]  # the full chunks stand
-    assert after[2]["path"] != before[2]["path"]  # the newest one grew
+    assert after[:-1] == before  # every chunk stands; one more for the new position
+    assert (after[-1]["from"], after[-1]["to"]) == (250, 251)
     assert index_of(client)["snapshot"]["path"] != snapshot  # a new newest statement
     # A correction of an old statement (not in the snapshot) leaves the snapshot alone.
     snapshot = index_of(client)["snapshot"]["path"]
     publisher.revise(ids[150], title="S150 corrected", body="<p>Fixed.</p>")
     again = chunks(client)
     assert index_of(client)["snapshot"]["path"] == snapshot
-    assert again[0] == after[0] and again[1]["path"] != after[1]["path"]
+    assert again[0] == after[0] and again[1]["path"] != after[1]["path"] and again[2:-1] == after[2:]
 
 
 def test_the_files_are_a_function_of_the_database_alone(client, publisher, make_app):
-    ids = [publisher.publish(f"S{n}") for n in range(120)]
-    publisher.withdraw(ids[5])
-    publisher.revise(ids[7], title="S7 corrected", body="<p>Fixed.</p>")
+    # Kept up to date change after change (as the publisher does), with every chunk size on the way.
+    ids = []
+    for n in range(125):
+        ids.append(publisher.publish(f"S{n}"))
+        if n in (3, 9, 10, 57, 99, 100, 111):
+            publisher.revise(ids[n // 2], title=f"S{n // 2} corrected", body="<p>Fixed.</p>")
+        if n in (20, 104):
+            publisher.withdraw(ids[n - 1])
+        if n % 7 == 0 or n > 98:
+            every_file(client)
     kept = every_file(client)
     index = client.get(INDEX).get_data()
     # Another app on the same database, with nothing kept: the same files, byte for byte.
@@ -194,3 +214,62 @@ def test_a_device_with_a_cursor_needs_only_the_chunks_past_it(client, publisher)
     # The same records /api/sync gives since the same position.
     cursor = f"v1.{index_of(client)['epoch'][:12]}.{position}"
     assert sync(client, since=cursor)["statements"][-1] == records_by_files(client, position)[-1]
+
+
+def fill_quickly(app, count: int) -> None:
+    """``count`` published statements written straight into the store's tables in one transaction.
+
+    The write path takes half a millisecond a statement (a minute for
+    100,000); this writes the rows it would write, less the search index
+    and the audit log, which sync does not read.
+    """
+    stamp = stored_time(dt.datetime(2024, 1, 1, tzinfo=dt.UTC))
+    first = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    connection = db.connect(app.config["DATABASE"])
+    try:
+        with db.transaction(connection):
+            connection.executemany(
+                "INSERT INTO statements (id, slug, lang, translation_group, status, published, slug_frozen,"
+                " current_revision, created_at, updated_at, change_seq, first_public_revision)"
+                " VALUES (?, ?, 'en', ?, 'published', ?, 1, ?, ?, ?, ?, 1)",
+                (
+                    (
+                        f"s{n}",
+                        f"s{n}",
+                        f"s{n}",
+                        stored_time(first + dt.timedelta(hours=n)),
+                        f"r{n}",
+                        stamp,
+                        stamp,
+                        n + 1,
+                    )
+                    for n in range(count)
+                ),
+            )
+            connection.executemany(
+                "INSERT INTO revisions (id, statement_id, number, source_text, source_format, body_html, title,"
+                " author, created_at, description) VALUES (?, ?, 1, '', 'html', ?, ?, 'editor', ?, '')",
+                ((f"r{n}", f"s{n}", f"<p>Text {n}.</p>", f"Statement {n}", stamp) for n in range(count)),
+            )
+            connection.executemany(
+                "INSERT INTO changes (seq, statement_id, kind, revision_id, at) VALUES (?, ?, 'publish', ?, ?)",
+                ((n + 1, f"s{n}", f"r{n}", stamp) for n in range(count)),
+            )
+    finally:
+        connection.close()
+
+
+def test_the_index_stays_under_4_kb_brotli_at_100000_statements(client, app, publisher):
+    fill_quickly(app, 100_000)
+    publisher.publish("The newest", published=dt.date(2025, 1, 1))
+    connection = publisher.connection()
+    assert store.count_published(connection) == 100_001
+    connection.close()
+    index = client.get(INDEX).get_data()
+    assert len(brotli.compress(index)) < 4096
+    body = json.loads(index)
+    assert body["seq"] == 100_001 and len(body["chunks"]) >= 11
+    # Every statement is in exactly one chunk, the older ones listed in ``older``.
+    entries = chunks(client)
+    assert sum(c["to"] - c["from"] for c in entries) == 100_001
+    assert json.loads(fetch(client, body["snapshot"]["path"]))["records"][0]["title"] == "The newest"

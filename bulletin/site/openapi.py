@@ -68,6 +68,41 @@ def _statement_object() -> dict:
     return {"type": "object", "required": list(fields), "properties": fields}
 
 
+def _sync_chunk() -> dict:
+    fields = {"path": _TEXT, "sha256": _TEXT, "size": {"type": "integer"}}
+    positions = {"from": {"type": "integer"}, "to": {"type": "integer"}}
+    return {"type": "object", "required": [*fields, *positions], "properties": {**fields, **positions}}
+
+
+def _sync_index() -> dict:
+    file = {"type": "object", "required": ["path", "sha256"], "properties": {"path": _TEXT, "sha256": _TEXT}}
+    return {
+        "type": "object",
+        "required": ["type", "v", "db", "epoch", "seq", "snapshot", "chunks", "older"],
+        "properties": {
+            "type": {"const": "sync-index"},
+            "v": {"const": 1},
+            "db": _TEXT,
+            "epoch": {**_TEXT, "description": "A restore gives a new one: a device then starts again."},
+            "seq": {"type": "integer", "description": "The change position the index stands at."},
+            "snapshot": {
+                **file,
+                "description": "The newest statements as of `seq`: what a new device takes.",
+                "required": ["path", "sha256", "size", "seq"],
+            },
+            "chunks": {
+                "type": "array",
+                "items": _sync_chunk(),
+                "description": "Recent chunks: the latest records of positions (`from`, `to`].",
+            },
+            "older": {
+                **file,
+                "description": "Lists the chunks before `to`, for devices that far behind.",
+            },
+        },
+    }
+
+
 def document() -> dict:
     """The document served at ``/api/openapi.json``."""
     config = current_app.config
@@ -144,6 +179,28 @@ def document() -> dict:
                     },
                 }
             },
+            "/sync/index.json": {
+                "get": {
+                    "summary": "Sync as files: the index of the current snapshot and chunks (short-lived)",
+                    "responses": {
+                        "200": _json(
+                            "Paths are relative to the index; each file is named by its SHA-256.", "SyncIndex"
+                        ),
+                        "304": _NOT_MODIFIED,
+                    },
+                }
+            },
+            "/sync/{name}": {
+                "get": {
+                    "summary": "A snapshot, chunk or `older` file the current index names (immutable)",
+                    "parameters": [{"name": "name", "in": "path", "required": True, "schema": _TEXT}],
+                    "responses": {
+                        "200": _json("Its bytes are those the index's `sha256` names.", "SyncFile"),
+                        "304": _NOT_MODIFIED,
+                        "404": _error("No file of the current index has this name."),
+                    },
+                }
+            },
             "/healthz": {
                 "get": {
                     "summary": "Whether this server can serve (never cached)",
@@ -189,6 +246,32 @@ def document() -> dict:
                         "statements": {"type": "array", "items": {"$ref": "#/components/schemas/Statement"}},
                         "withdrawn": {"type": "array", "items": {"$ref": "#/components/schemas/Withdrawal"}},
                     },
+                },
+                "SyncIndex": _sync_index(),
+                "SyncFile": {
+                    "description": "A snapshot or chunk (`records`, oldest change first in a chunk), or `older`.",
+                    "oneOf": [
+                        {
+                            "type": "object",
+                            "required": ["records"],
+                            "properties": {
+                                "records": {
+                                    "type": "array",
+                                    "items": {
+                                        "anyOf": [
+                                            {"$ref": "#/components/schemas/Statement"},
+                                            {"$ref": "#/components/schemas/Withdrawal"},
+                                        ]
+                                    },
+                                }
+                            },
+                        },
+                        {
+                            "type": "object",
+                            "required": ["chunks"],
+                            "properties": {"chunks": {"type": "array", "items": _sync_chunk()}},
+                        },
+                    ],
                 },
                 "Health": {
                     "type": "object",

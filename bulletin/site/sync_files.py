@@ -6,12 +6,14 @@ the database's state alone (its epoch, its change positions and what they
 hold, and the build), so the publisher's incrementally kept folder equals a
 full rebuild file for file:
 
-* **chunk** ``k`` holds, oldest change first, the statements whose *latest*
-  change falls in positions ``(100k, 100k + 100]`` (so at most 100 records,
-  each the very object ``/api/sync`` gives: a statement, or a withdrawal's
-  notice). A change moves a statement to the newest chunk and rewrites the
-  chunk it left; a range left empty has no file. So a withdrawn body is in
-  no file: its statement's record is now the notice, in the newest chunk;
+* a **chunk** holds, oldest change first, the statements whose *latest*
+  change falls in its range of positions: a finished hundred
+  ``(100k, 100k + 100]``, or in the unfinished newest hundred a finished ten
+  or a single position (so at most 100 records, each the very object
+  ``/api/sync`` gives: a statement, or a withdrawal's notice). A change
+  moves a statement to the newest chunk and rewrites the chunk it left; a
+  range left empty has no file. So a withdrawn body is in no file: its
+  statement's record is now the notice, in the newest chunk;
 * the **snapshot** holds the newest ``BULLETIN_OFFLINE_KEEP`` published
   statements as of the index's ``seq``: a new device needs it and nothing
   older;
@@ -23,8 +25,9 @@ full rebuild file for file:
 Snapshot, chunk and ``older`` files are named by their content's SHA-256
 (immutable, cached for a year); the index lives a short time. Rendering a
 chunk costs a hundred records, so a chunk's digest is kept per app by
-what determines its bytes (the build, the epoch, its change positions): after
-a change only the chunk that change touched is rendered again.
+what determines its bytes (the build, the epoch, its range and the change
+positions in it): after a change only the chunks that change touched are
+rendered again.
 """
 
 from __future__ import annotations
@@ -37,11 +40,12 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, abort, current_app
+from flask import Blueprint, Response, current_app, request
 
 from bulletin.assets import bundles
 from bulletin.http.caching import cached_response, public_cache_control
 from bulletin.http.database import get_db
+from bulletin.http.errors import ApiError
 from bulletin.i18n import interface_lang
 from bulletin.site.render import statement_object, withdrawal_object
 from bulletin.statements import epochs, store
@@ -49,6 +53,7 @@ from bulletin.statements import epochs, store
 bp = Blueprint("sync_files", __name__, url_prefix="/sync")
 
 CHUNK_SPAN = 100  # change positions per chunk, hence at most 100 records in one
+TAIL_SPAN = 10  # the newest hundred's finished tens (see _chunk_ranges)
 RECENT_STEP = 1_000  # the index lists chunks from a multiple of this on, 1,000 to 2,000 positions back
 IMMUTABLE = "public, max-age=31536000, immutable"
 # Every mirror, export and device of another origin may read them.
@@ -100,6 +105,7 @@ def _context(db: sqlite3.Connection) -> tuple:
         interface_lang(),
         config["TIMEZONE"],
         config["BASE_URL"],
+        request.script_root,  # the path the app is mounted under, which addresses may carry
         epochs.current(db),
     )
 
@@ -148,15 +154,35 @@ def _kept() -> _Kept:
     return current_app.extensions.setdefault(EXTENSION, _Kept())
 
 
-def _chunk_positions(db: sqlite3.Connection) -> list[tuple[int, str]]:
-    """Each non-empty chunk's number and the change positions in it (one indexed scan)."""
+def _chunk_ranges(db: sqlite3.Connection, seq: int) -> list[tuple[int, int, str]]:
+    """Each non-empty chunk's range ``(low, high]`` and what decides its records, oldest first.
+
+    Finished hundreds are one chunk each. In the unfinished newest hundred,
+    finished tens are one chunk each and the rest one position each, so a
+    device one change behind downloads one record, not up to a hundred; the
+    small chunks merge as their ten, then their hundred, fills up.
+
+    A finished range only ever loses statements (every change takes a new,
+    higher position), so within an epoch its count of statements names its
+    content: one scan of the ``change_seq`` index counts them all without
+    reading a row (only published and withdrawn statements have a position).
+    """
+    unfinished = seq // CHUNK_SPAN * CHUNK_SPAN if seq % CHUNK_SPAN else seq
     rows = db.execute(
-        f"SELECT (change_seq - 1) / {CHUNK_SPAN}, group_concat(change_seq) FROM"
-        " (SELECT change_seq FROM statements"
-        "  WHERE status != 'draft' AND change_seq IS NOT NULL ORDER BY change_seq)"
-        " GROUP BY 1 ORDER BY 1"
+        f"SELECT (change_seq - 1) / {CHUNK_SPAN}, count(*) FROM statements"
+        " WHERE change_seq IS NOT NULL AND change_seq <= ? GROUP BY 1 ORDER BY 1",
+        (unfinished,),
     )
-    return [(k, positions) for k, positions in rows]
+    ranges = [(k * CHUNK_SPAN, k * CHUNK_SPAN + CHUNK_SPAN, f"{count} left") for k, count in rows]
+    newest: dict[tuple[int, int], list[int]] = {}
+    for (position,) in db.execute(
+        "SELECT change_seq FROM statements WHERE change_seq > ? ORDER BY change_seq", (unfinished,)
+    ):
+        ten = unfinished + (position - 1 - unfinished) // TAIL_SPAN * TAIL_SPAN
+        key = (ten, ten + TAIL_SPAN) if ten + TAIL_SPAN <= seq else (position - 1, position)
+        newest.setdefault(key, []).append(position)
+    # Tens still fill up with new positions and lose statements: their positions name their content.
+    return ranges + [(a, b, ",".join(map(str, found))) for (a, b), found in newest.items()]
 
 
 def _snapshot_positions(db: sqlite3.Connection, keep: int) -> str:
@@ -192,19 +218,15 @@ def _build(db: sqlite3.Connection, context: tuple, seq: int, kept: _Kept) -> Ind
         (*context, "snapshot", keep, _snapshot_positions(db, keep)),
         lambda: _file("snapshot", encode({"records": snapshot_records(db)})),
     )
-    chunks = []
-    for k, positions in _chunk_positions(db):
-        low, high = k * CHUNK_SPAN, min(k * CHUNK_SPAN + CHUNK_SPAN, seq)
-        chunks.append(
-            kept.digest(
-                (*context, "chunk", k, positions),
-                lambda low=low, high=high: _file(
-                    "chunk", encode({"records": chunk_records(db, low, high)}), low=low, high=high
-                ),
-            )
+    chunks = [
+        kept.digest(
+            (*context, "chunk", low, high, positions),
+            lambda low=low, high=high: _file(
+                "chunk", encode({"records": chunk_records(db, low, high)}), low=low, high=high
+            ),
         )
-    # A chunk's digest is kept without its range's end (the newest one's grows with seq).
-    chunks = [_with_high(chunk, min(chunk.low + CHUNK_SPAN, seq)) for chunk in chunks]
+        for low, high, positions in _chunk_ranges(db, seq)
+    ]
     bound = max(0, (seq // RECENT_STEP - 1) * RECENT_STEP)
     older_list = encode({"chunks": [_entry(c) for c in chunks if c.high <= bound]})
     older = _file("older", older_list, data=older_list)
@@ -223,10 +245,6 @@ def _build(db: sqlite3.Connection, context: tuple, seq: int, kept: _Kept) -> Ind
     )
     files = {f.path: f for f in (snapshot, older, *chunks)}
     return Index(body, files)
-
-
-def _with_high(chunk: File, high: int) -> File:
-    return chunk if chunk.high == high else File(**{**chunk.__dict__, "high": high})
 
 
 def _entry(chunk: File) -> dict:
@@ -268,12 +286,11 @@ def index():
 @bp.get("/<name>")
 def sync_file(name: str):
     """A snapshot, chunk or ``older`` file the current index names; 404 for any other name."""
-    if not _NAME.match(name):
-        abort(404)
     db = get_db()
-    found = build_index(db).files.get(name)
+    found = build_index(db).files.get(name) if _NAME.match(name) else None
     if found is None:
-        abort(404)  # an earlier state's file: its content may be withdrawn
+        # Another state's file (its content may since have been withdrawn), or no file at all.
+        raise ApiError(404, "not_found", "no file of the current sync index has this name")
     response = cached_response(
         # Its name is its content, checked current above: the kept copy serves every state naming it.
         ("sync-file", name),

@@ -75,7 +75,7 @@ def test_first_visit_installs_the_worker_and_syncs(page, live_server, page_error
     publish_some(live_server)
     harness.ready_offline(page)
     assert len(stored_ids(page)) == 3
-    assert live_server.hits_for("/sw.js") and live_server.hits_for("/api/sync")
+    assert live_server.hits_for("/sw.js") and live_server.hits_for("/sync/index.json")
     keys = page.evaluate("async () => await caches.keys()")
     assert [k for k in keys if k.startswith("bulletin-precache-")]
     page_errors.assert_clean()
@@ -159,8 +159,10 @@ def test_a_stale_offline_word_from_the_worker_never_shows_the_banner_online(cont
     harness.ready_offline(page)
     # The next visit's sync leaves while online and is held at the server while
     # the device goes offline and back online; then its connection drops, so
-    # the worker's "offline" reaches the page after the page's own "online".
-    held = live_server.faults.stall(1, path="/api/sync", then="drop")
+    # the worker's "offline" reaches the page after the page's own "online"
+    # (the sync's fallback to /api/sync finds no connection either).
+    held = live_server.faults.stall(1, path="/sync/index.json", then="drop")
+    live_server.faults.fail(path="/api/sync", drop=True)
     page.add_init_script(
         "window.heard = [];"
         " navigator.serviceWorker.addEventListener('message', (e) => window.heard.push(e.data));"
@@ -385,6 +387,8 @@ def test_2g_link_first_visit_is_complete(page, live_server, page_errors):
 
 def test_flaky_server_sync_completes_without_duplicates(page, live_server, app):
     reconfigure(app, SYNC_LIMIT=2)
+    # No sync files here: the worker pages through /api/sync.
+    live_server.stub("/sync/index.json", "{}", "application/json", status=404)
     publish_some(live_server, 2)
     harness.ready_offline(page)
     for n in range(2, 9):

@@ -219,6 +219,7 @@ def open_stalled(context, page, live_server, *, revise: bool):
     harness.ready_offline(page)
     # Syncs are refused from now on: the device must learn of the correction from the page alone.
     context.route("**/api/sync*", lambda route: route.abort("connectionfailed"))
+    context.route("**/sync/*", lambda route: route.abort("connectionfailed"))
     page.goto("/statements/stalled/")
     harness.wait_for_cached(page, "/statements/stalled/")
     if revise:

@@ -1,0 +1,93 @@
+"""The worker syncs from /sync/index.json and the files it names, checks them, and falls back to /api/sync."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+
+import pytest
+
+from . import harness
+
+pytestmark = pytest.mark.browser
+
+HEARD = "window.heard = []; navigator.serviceWorker.addEventListener('message', (e) => window.heard.push(e.data));"
+
+
+def publish_some(server, count: int = 3) -> None:
+    for n in range(count):
+        server.publisher.publish(
+            f"Statement {n}",
+            f"<p>Text of statement number {n}.</p>",
+            slug=f"s{n}",
+            published=dt.date(2022, 1, n + 1),
+        )
+
+
+def stored_titles(page) -> list[str]:
+    return sorted(page.evaluate("async () => (await OfflineStore.all()).map((r) => r.title)"))
+
+
+def sync_hits(server, pattern: str) -> list[str]:
+    return [hit for hit in server.hits if fnmatch.fnmatchcase(hit.split("?")[0], pattern)]
+
+
+def index(server) -> dict:
+    return server.app.test_client().get("/sync/index.json").get_json()
+
+
+def test_a_new_device_syncs_from_the_index_and_the_snapshot_alone(page, live_server, page_errors):
+    publish_some(live_server)
+    harness.ready_offline(page)
+    assert stored_titles(page) == ["Statement 0", "Statement 1", "Statement 2"]
+    snapshot = index(live_server)["snapshot"]["path"]
+    assert sync_hits(live_server, "/sync/index.json")
+    assert sync_hits(live_server, "/sync/*.json") == ["/sync/index.json", f"/sync/{snapshot}"]
+    assert not sync_hits(live_server, "/api/sync")
+    seq = index(live_server)["seq"]
+    assert page.evaluate("async () => await OfflineStore.getMeta('cursor')").endswith(f".{seq}")
+    page_errors.assert_clean()
+
+
+def test_a_device_with_a_cursor_fetches_the_one_new_chunk(page, live_server):
+    publish_some(live_server)
+    harness.ready_offline(page)
+    live_server.clear_hits()
+    live_server.publisher.publish(
+        "Fresh news", "<p>Just out.</p>", slug="fresh", published=dt.date(2022, 2, 1)
+    )
+    page.goto("/")
+    harness.poll(page, "async () => !!(await OfflineStore.byUrl('/statements/fresh'))")
+    newest = index(live_server)["chunks"][-1]["path"]
+    assert sync_hits(live_server, "/sync/*") == ["/sync/index.json", f"/sync/{newest}"]
+    assert not sync_hits(live_server, "/api/sync")
+
+
+def test_a_tampered_chunk_is_refused_whole_and_reported(context, page, live_server):
+    publish_some(live_server)
+    harness.ready_offline(page)
+    cursor = page.evaluate("async () => await OfflineStore.getMeta('cursor')")
+    live_server.publisher.publish("Genuine words", "<p>What was said.</p>", slug="genuine")
+
+    def tamper(route):
+        response = route.fetch()
+        route.fulfill(response=response, body=response.body().replace(b"Genuine", b"Doctored"))
+
+    # The worker's own requests pass through the context's routes.
+    context.route("**/sync/chunk-*", tamper)
+    page.add_init_script(HEARD)
+    page.goto("/")
+    mismatch = harness.poll(page, "() => heard.find((m) => m.type === 'hash-mismatch')")
+    assert mismatch["path"] == index(live_server)["chunks"][-1]["path"]
+    assert not page.evaluate("async () => !!(await OfflineStore.byUrl('/statements/genuine'))")
+    assert "Doctored" not in str(harness.device_contents(page))
+    assert page.evaluate("async () => await OfflineStore.getMeta('cursor')") == cursor
+
+
+def test_without_an_index_the_worker_syncs_from_the_api(page, live_server, page_errors):
+    publish_some(live_server)
+    live_server.stub("/sync/index.json", '{"error": "none here"}', "application/json", status=404)
+    harness.ready_offline(page)
+    assert stored_titles(page) == ["Statement 0", "Statement 1", "Statement 2"]
+    assert sync_hits(live_server, "/api/sync") and not sync_hits(live_server, "/sync/*-*.json")
+    page_errors.assert_clean(allow=["404"])
