@@ -180,7 +180,7 @@ DEFAULT_EXPORT_BASE_URL = "http://localhost/"
 
 
 @click.command("export")
-@click.argument("folder", type=click.Path(path_type=Path))
+@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
 @click.option(
     "--base-url",
     help="The address the files will be served at, e.g. https://mirror.example.org/news/ "
@@ -189,13 +189,13 @@ DEFAULT_EXPORT_BASE_URL = "http://localhost/"
 )
 @with_appcontext
 def export_command(folder, base_url):
-    """Write the public site to FOLDER as files for any static host.
+    """Write the public site to DIR as files for any static host.
 
     Every public page in every interface language, the feeds, sitemaps,
     the worker, manifests, icons, static files, the offline pages and
     shells, and the sync files, each text file with .br and .gz siblings,
     rendered by the app mounted at the base URL's path; beside them
-    _headers and nginx-export.conf, the headers hosts should send. FOLDER
+    _headers and nginx-export.conf, the headers hosts should send. DIR
     must be new, empty, or an earlier export (its leftovers are removed).
     Exit status: 0 when exported, 1 with a message when refused or when
     a page names a file that could not be exported.
