@@ -206,6 +206,10 @@ def export_command(folder, base_url):
     except export.ExportError as e:
         click.echo(f"nothing exported: {e}", err=True)
         sys.exit(1)
+    except OSError as e:
+        # A folder that cannot be written, a full disk: said in a sentence, not a traceback.
+        click.echo(f"export stopped, incomplete: {e}", err=True)
+        sys.exit(1)
     lines = list(export.describe(done))
     click.echo(lines[0])
     for problem in lines[1:]:

@@ -313,3 +313,10 @@ def test_nginx_serves_the_export_with_its_snippet(runner, statements, tmp_path):
         assert "immutable" in fetch(port, f"{MOUNT}/static/gen/{script}").header("cache-control")
     finally:
         server.stop()
+
+
+def test_a_folder_that_cannot_be_made_is_a_message(runner, statements, tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    result = export(runner, tmp_path / "a-file" / "site", ROOT_BASE)
+    assert result.exit_code == 1 and "export stopped" in result.output
+    assert "Traceback" not in result.output
