@@ -7,10 +7,12 @@ Requests carry :data:`bulletin.http.static_host.ENVIRON_KEY`: the few pages
 a static host cannot serve as the app does say so (the search page, a
 withdrawn statement's notice with status 200).
 
-What is exported: the pages, feeds, sitemaps, manifests, worker and its
-precache list of every interface language, the static files the pages
-name, and the sync files; then whatever those name, followed until nothing
-new is named. A link to something the app does not answer with a 200 is a
+What is exported: the publisher's file set (:mod:`bulletin.publishing.fileset`:
+pages, feeds, sitemaps, sync files), and what a standalone site needs
+besides (the worker and its precache list, every interface language's
+offline pages, shells and manifest, the files at the site's root,
+withdrawn statements' notices); then whatever those name, followed until
+nothing new is named. A link to something the app does not answer with a 200 is a
 problem, reported. Each text file gets ``.br`` and ``.gz`` siblings.
 """
 
