@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
+import random
+import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import brotli
 import pytest
 
+from bulletin.authoring import changes
 from bulletin.publishing import publisher as publishing
 from bulletin.publishing.folder import file_for
+
+REPO = Path(__file__).resolve().parent.parent
 
 WITHDRAWN_BODY = "Body that must vanish"
 
@@ -39,6 +48,15 @@ def readable(name: str, data: bytes) -> bytes:
     if name.endswith(".gz"):
         return gzip.decompress(data)
     return data
+
+
+def first_difference(live: dict, whole: dict, names: list[str]) -> str:
+    """Where the first differing file's two versions part, for the failure's message."""
+    name = names[0]
+    a, b = readable(name, live[name]), readable(name, whole[name])
+    at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    start = max(0, at - 200)
+    return f"{names}: {name} live {a[start : at + 200]!r} whole {b[start : at + 200]!r}"
 
 
 def test_paths_map_to_files():
@@ -167,3 +185,206 @@ def test_failure_halfway_leaves_whole_files_and_publish_all_repairs(app, publish
     publishing.publish_all(app)
     repaired = contents(folder)
     assert all(f"statements/m{n}/index.html" in repaired for n in range(3)) and ids
+
+
+def test_scheduled_statement_appears_after_publish_due_once_due(app, publisher, folder, clock):
+    publishing.publish_all(app)
+    runner = app.test_cli_runner()
+    statement = publisher.draft("Scheduled news", slug="scheduled", tags=("later",))
+    publisher.save(statement, publish=True, published=clock.now + dt.timedelta(hours=1))
+    assert publisher.get(statement).status == "draft"
+    result = runner.invoke(args=["publish-due"])
+    assert result.exit_code == 0, result.output
+    assert not (folder / "statements/scheduled").exists()
+    assert "Scheduled news" not in (folder / "index.html").read_text()
+
+    clock.advance(3600)
+    result = runner.invoke(args=["publish-due"])
+    assert result.exit_code == 0, result.output
+    assert "Scheduled news" in (folder / "statements/scheduled/index.html").read_text()
+    assert "Scheduled news" in (folder / "index.html").read_text()
+    assert (folder / "tags/later/feed.atom").is_file()
+    # Idempotent: nothing more to publish, nothing written.
+    before = contents(folder)
+    assert runner.invoke(args=["publish-due"]).exit_code == 0
+    assert contents(folder) == before
+
+
+def test_request_time_go_live_publishes_the_folder(app, publisher, folder, clock):
+    publishing.publish_all(app)
+    statement = publisher.draft("Goes live", slug="goes-live")
+    publisher.save(statement, publish=True, published=clock.now + dt.timedelta(minutes=5))
+    clock.advance(600)
+    app.test_client().get("/healthz")  # exempt: publishes nothing
+    assert not (folder / "statements/goes-live").exists()
+    app.test_client().get("/about")
+    assert (folder / "statements/goes-live/index.html").is_file()
+
+
+def test_publish_commands(app, publisher, folder):
+    runner = app.test_cli_runner()
+    publisher.publish("Via the command", slug="via")
+    result = runner.invoke(args=["publish"])  # no build yet: the first one is whole
+    assert result.exit_code == 0, result.output
+    assert (folder / "statements/via/index.html").is_file()
+    first = folder.resolve()
+    result = runner.invoke(args=["publish", "--all"])
+    assert result.exit_code == 0, result.output
+    assert folder.resolve() != first and not first.exists()
+    assert (folder / "statements/via/index.html").is_file()
+
+
+def test_publish_all_refuses_a_plain_folder(make_app, tmp_path):
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "mine.txt").write_text("an operator's file")
+    app = make_app(PUBLISH_DIR=str(tmp_path / "plain"))
+    result = app.test_cli_runner().invoke(args=["publish", "--all"])
+    assert result.exit_code == 1 and "move it away" in result.output
+    assert (tmp_path / "plain" / "mine.txt").read_text() == "an operator's file"
+
+
+def test_publish_without_a_folder_set(make_app):
+    result = make_app().test_cli_runner().invoke(args=["publish"])
+    assert result.exit_code == 1 and "BULLETIN_PUBLISH_DIR is not set" in result.output
+
+
+def test_a_failing_publication_never_fails_the_save(app, editor_client, folder, monkeypatch, caplog):
+    publishing.publish_all(app)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(publishing.Folder, "write", broken)
+    statement_id = editor_client.create(title="Saved anyway", body="Text.", action="publish")
+    monkeypatch.undo()
+    assert statement_id and "publishing to" in caplog.text
+    assert not list((folder / "statements").glob("*"))
+    publishing.publish(app)  # the next publication catches up
+    assert len(list((folder / "statements").glob("*/index.html"))) == 1
+
+
+def test_after_random_changes_the_live_folder_equals_a_whole_build(app, publisher, folder, clock, tmp_path):
+    """Publications, corrections, tag changes, translations, withdrawals and their undoing, scheduled
+    go-lives through publish-due and a restore, each published as its trigger would: the folder then
+    holds exactly what ``publish --all`` builds, and nothing of a withdrawn body."""
+    app.config["SITEMAP_PART_SIZE"] = 7  # several sitemap parts, and changes across them
+    rng = random.Random(14)
+    runner = app.test_cli_runner()
+    tags = ("press", "health", "port", "жизнь")
+    published, withdrawn, scheduled = [], {}, []
+    publishing.publish_all(app)
+    for step in range(200):
+        choice = rng.random()
+        if step == 120:
+            assert runner.invoke(args=["backup", str(tmp_path / "at-120.sqlite3")]).exit_code == 0
+        if step == 160:
+            result = runner.invoke(args=["restore", str(tmp_path / "at-120.sqlite3")])
+            assert result.exit_code == 0, result.output
+            published = [s for s in published if publisher.get(s) is not None]
+            withdrawn = {s: body for s, body in withdrawn.items() if publisher.get(s) is not None}
+            continue  # the restore's own trigger rebuilt the folder
+        if choice < 0.35 or len(published) < 3:
+            body = f"<p>Body {step} {WITHDRAWN_BODY if rng.random() < 0.3 else 'kept'} {step}.</p>"
+            original = rng.choice(published) if published and rng.random() < 0.15 else None
+            published.append(
+                publisher.publish(
+                    f"Statement {step}",
+                    body,
+                    slug=f"s{step}",
+                    tags=rng.sample(tags, rng.randint(0, 2)),
+                    lang="ru" if original else "en",
+                    translation_of=original,
+                )
+            )
+        elif choice < 0.55:
+            statement_id = rng.choice(published)
+            if publisher.get(statement_id).status == "published":
+                publisher.revise(statement_id, title=f"Corrected {step}", body=f"<p>Corrected {step}.</p>")
+        elif choice < 0.65:
+            statement_id = rng.choice(published)
+            if publisher.get(statement_id).status == "published":
+                publisher.save(statement_id, tags=rng.sample(tags, rng.randint(0, 3)))
+        elif choice < 0.78:
+            statement_id = rng.choice(published)
+            if publisher.get(statement_id).status == "published":
+                publisher.withdraw(statement_id)
+                withdrawn[statement_id] = publisher.get(statement_id).body_html
+        elif choice < 0.82 and withdrawn:
+            statement_id = rng.choice(sorted(withdrawn))
+            if publisher.get(statement_id).status == "withdrawn":
+                publisher._write(changes.republish, statement_id)
+                withdrawn.pop(statement_id)
+        elif choice < 0.92:
+            statement_id = publisher.draft(
+                f"Scheduled {step}",
+                f"<p>Scheduled body {step}.</p>",
+                slug=f"d{step}",
+                tags=rng.sample(tags, 1),
+            )
+            publisher.save(
+                statement_id, publish=True, published=clock.now + dt.timedelta(minutes=rng.randint(1, 30))
+            )
+            scheduled.append(statement_id)
+            published.append(statement_id)
+        else:
+            clock.advance(rng.randint(60, 900))
+            assert runner.invoke(args=["publish-due"]).exit_code == 0
+            continue
+        publishing.publish(app)
+    clock.advance(3600)
+    assert runner.invoke(args=["publish-due"]).exit_code == 0
+
+    live = contents(folder)
+    assert any(name.startswith("sitemaps/2") for name in live)
+    publishing.publish_all(app)
+    whole = contents(folder)
+    assert sorted(live) == sorted(whole)
+    differing = [name for name in live if live[name] != whole[name]]
+    assert differing == [], first_difference(live, whole, differing)
+    withdrawn_now = [s for s in published if publisher.get(s).status == "withdrawn"]
+    assert withdrawn_now
+    for name, data in live.items():
+        text = readable(name, data)
+        for statement_id in withdrawn_now:
+            body = publisher.get(statement_id).body_html.encode()
+            assert body not in text, (name, statement_id)
+
+
+PUBLISHER_PROCESS = """
+import sys, time
+from pathlib import Path
+from bulletin import create_app
+from bulletin.publishing import publisher
+app = create_app({"DATABASE": sys.argv[1], "PUBLISH_DIR": sys.argv[2], "SECRET_KEY": "x",
+                  "BASE_URL": "https://news.example.org"})
+stop = Path(sys.argv[3])
+while not stop.exists():
+    publisher.publish(app)
+    time.sleep(0.01)
+"""
+
+
+def test_concurrent_publishers_never_regress_a_file(app, publisher, folder, tmp_path):
+    """Two processes publish in a loop while a statement is corrected again and again: the page in the
+    folder only ever moves forward, and ends at the last correction."""
+    statement = publisher.publish("Version 0", slug="versioned")
+    publishing.publish_all(app)
+    stop = tmp_path / "stop"
+    args = [sys.executable, "-c", PUBLISHER_PROCESS, app.config["DATABASE"], str(folder), str(stop)]
+    processes = [subprocess.Popen(args, cwd=REPO) for _ in range(2)]
+    seen = []
+    try:
+        for version in range(1, 16):
+            publisher.revise(statement, title=f"Version {version}", body=f"<p>Text {version}.</p>")
+            for _ in range(5):
+                page = (folder / "statements/versioned/index.html").read_text()
+                seen.append(int(re.search(r"<h1[^>]*>Version (\d+)", page)[1]))
+                time.sleep(0.02)
+    finally:
+        stop.touch()
+        for process in processes:
+            assert process.wait(timeout=60) == 0
+    publishing.publish(app)
+    final = (folder / "statements/versioned/index.html").read_text()
+    assert "Version 15" in final
+    assert seen == sorted(seen) and seen[-1] > 0

@@ -243,6 +243,8 @@ def test_sitemap_parts_follow_creation_order(make_app, publisher):
     assert "/statements/s4/</loc>" in last and "/statements/s3/<" not in last
     assert "/en/</loc>" not in last and "/ru/</loc>" in client.get("/sitemaps/0.xml").get_data(as_text=True)
     assert client.get("/sitemaps/3.xml").status_code == 404
+    assert client.get("/sitemaps/99999999999999999999999.xml").status_code == 404
+    assert client.get("/sitemaps/-1.xml").status_code == 404
 
 
 def test_old_slug_redirects(client, app):

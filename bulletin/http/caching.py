@@ -25,6 +25,9 @@ from bulletin.statements import epochs
 
 # Headers of a rendered response that are part of what is cached with it.
 KEPT_HEADERS = ("Content-Type", "X-Robots-Tag", "Location")
+# Set in a request's WSGI environ by the publisher (bulletin.publishing): the answer uncompressed,
+# neither kept nor replayed (see _identity_only).
+IDENTITY_ONLY = "bulletin.identity_only"
 # Per process. The kept pages' budget holds the pages readers read; one-off
 # answers get a small share of their own (see compress.RenderedCaches). With
 # the hot path's and the article cache's, these keep a gunicorn worker under
@@ -141,12 +144,12 @@ def _epoch() -> str:
     return epochs.current(get_db()) or ""
 
 
-def _render(render: Callable, *, best: bool, thorough: bool = False) -> Rendered:
+def _render(render: Callable, *, best: bool, thorough: bool = False, compress: bool = True) -> Rendered:
     response = current_app.make_response(render())
     headers = tuple((name, response.headers[name]) for name in KEPT_HEADERS if name in response.headers)
-    return Rendered(
-        response.status_code, headers, compressed(response.get_data(), best=best, thorough=thorough)
-    )
+    body = response.get_data()
+    bodies = compressed(body, best=best, thorough=thorough) if compress else {"identity": body}
+    return Rendered(response.status_code, headers, bodies)
 
 
 EtagParts = tuple | Callable[[sqlite3.Connection], tuple]
@@ -193,6 +196,8 @@ def cached_response(
         *site,
         *parts,
     )
+    if request.environ.get(IDENTITY_ONLY):
+        return _identity_only(etag, render, one_off=one_off, cache_control=cache_control)
     # Tells the hot path (bulletin.hotpath) that this answer may be replayed, and how to check it later.
     request.environ[hotpath.MARK] = etag
     request.environ[hotpath.CANONICAL] = canonical
@@ -211,6 +216,19 @@ def cached_response(
         response.headers["Content-Encoding"] = encoding
     if len(entry.bodies) > 1:
         response.vary.add("Accept-Encoding")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = cache_control or public_cache_control()
+    return response
+
+
+def _identity_only(etag: str, render: Callable, *, one_off: bool, cache_control: str | None) -> Response:
+    """The uncompressed answer, from the kept copy when there is one, else rendered and not kept:
+    for the publisher, which compresses only the files whose bytes changed (and nothing else
+    when none did), where a kept page would be compressed with the best levels at every commit."""
+    entry = current_app.extensions["bulletin_rendered"].cache_for(one_off=one_off).get(etag)
+    if entry is None:
+        entry = _render(render, best=False, compress=False)
+    response = Response(entry.bodies["identity"], status=entry.status, headers=list(entry.headers))
     response.set_etag(etag)
     response.headers["Cache-Control"] = cache_control or public_cache_control()
     return response

@@ -29,6 +29,7 @@ from flask import Flask, request, url_for
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from bulletin.http.caching import IDENTITY_ONLY
 from bulletin.i18n import INTERFACE_LANGS
 from bulletin.site import feeds
 from bulletin.statements import store
@@ -42,12 +43,11 @@ FALLBACK_BASE_URL = "http://localhost"
 
 @dataclass(frozen=True)
 class Rendered:
-    """The app's answer at one address: its status, body and the body's compressed forms."""
+    """The app's answer at one address: its status and uncompressed body."""
 
     address: str  # the URL path below the mount point (``/statements/x``), no query
     status: int
     body: bytes = b""
-    forms: dict[str, bytes] = field(default_factory=dict)  # "br", "gzip": the app's, when it made them
     headers: Headers = field(default_factory=Headers)
 
     @property
@@ -74,23 +74,25 @@ class Renderer:
         return self.app.test_request_context("/", base_url=self.base_url)
 
     def get(self, address: str) -> Rendered:
-        """The app's answer at ``address``; its Brotli and gzip forms when the app keeps them (checked
-        to hold the same bytes: a commit between the requests must not pair two versions)."""
-        response = self.client.get(address, base_url=self.base_url)
+        """The app's answer at ``address``, uncompressed (the folder compresses only what changed)."""
+        # An app context of its own, as a server's request has: a command's context (its ``g``, the
+        # interface language a page sets) must neither shape the page nor be changed by it.
+        with self.app.app_context():
+            response = self.client.get(
+                address, base_url=self.base_url, environ_overrides={IDENTITY_ONLY: True}
+            )
         if response.status_code >= 500:
             raise RuntimeError(f"the app answered {response.status_code} for {address}")
         if response.status_code != 200:
             return Rendered(address, response.status_code, headers=response.headers)
         body = response.get_data()
-        forms = {}
-        for encoding, decompress in (("br", brotli.decompress), ("gzip", gzip.decompress)):
-            encoded = self.client.get(address, base_url=self.base_url, headers={"Accept-Encoding": encoding})
-            if encoded.status_code != 200 or encoded.headers.get("Content-Encoding") != encoding:
-                continue
-            data = encoded.get_data()
-            if decompress(data) == body:
-                forms[encoding] = data
-        return Rendered(address, 200, body, forms, response.headers)
+        # An answer replayed by the hot path may come compressed all the same.
+        encoding = response.headers.get("Content-Encoding")
+        if encoding == "br":
+            body = brotli.decompress(body)
+        elif encoding == "gzip":
+            body = gzip.decompress(body)
+        return Rendered(address, 200, body, response.headers)
 
     def exists(self, address: str) -> bool:
         """Whether the app has a route for ``address`` at all (the sync files may not exist yet)."""

@@ -27,6 +27,7 @@ during a rebuild survives the swap.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fcntl
 import json
 import logging
@@ -50,7 +51,7 @@ from bulletin.publishing.fileset import (
     site_addresses,
     sync_addresses,
 )
-from bulletin.publishing.folder import Folder, UnsafePath, compressed_forms, file_for
+from bulletin.publishing.folder import Folder, UnsafePath, file_for
 from bulletin.site import feeds
 from bulletin.statements import db as database
 from bulletin.statements import epochs, store
@@ -61,6 +62,12 @@ log = logging.getLogger(__name__)
 # those whose bytes changed are written) rather than by reading each changed statement.
 WHOLE_PASS_CHANGES = 2_000
 SYNC_FOLDER = "sync"
+# Passes of one publication at most: each catches up what was committed during the one before.
+MAX_PASSES = 5
+# Set while this thread publishes: a render that publishes a due statement (the schedule's hook
+# runs before every request) must not wait for the lock this thread holds; the next pass of
+# this publication writes it.
+_PUBLISHING = contextvars.ContextVar("bulletin_publishing", default=False)
 
 _STATE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS position (
@@ -251,7 +258,7 @@ class Writer:
         if not rendered.is_file:
             self.removed += self.folder.remove(name)
             return
-        self.folder.write(name, rendered.body, compressed_forms(rendered.body, rendered.forms))
+        self.folder.write(name, rendered.body)
         self.names.add(name)
         if self.fail_after is not None and self.folder.written >= self.fail_after:
             raise RuntimeError("publication stopped halfway (a test's injected failure)")
@@ -353,32 +360,63 @@ def publish(app: Flask) -> Report | None:
     Makes the first build when there is none yet, and a whole new build
     (swapped in) when the database's epoch moved. A folder rendered by
     another build of the app (a deploy in progress) is left to
-    ``publish --all``.
+    ``publish --all``. Changes committed while it writes are written too
+    before it returns.
     """
     places = places_of(app)
     if places is None:
         return None
-    with contextlib.closing(_connect(app)) as db, places.locked():
-        current = places.current()
-        since = current.position() if current else None
-        if since is not None and since.build != build_key(app):
-            log.warning(
-                "the published folder was rendered by another build of the app (%s): "
-                "run `flask --app app publish --all` to publish this one's",
-                since.build,
-            )
-            return None
-        report = _catch_up(app, current, db, since) if since is not None else None
-        if report is not None:
+    token = _PUBLISHING.set(True)
+    try:
+        with contextlib.closing(_connect(app)) as db, places.locked():
+            report = None
+            for _ in range(MAX_PASSES):
+                done = _one_pass(app, places, db)
+                if done is None:
+                    return report
+                report = _added(report, done)
+                if done.changes == 0 or store.latest_change_seq(db) == done.position.seq:
+                    break
             return report
-        # No build yet, or a restore: a whole new build, swapped in (saves wait: this is rare).
-        build = places.new_build()
-        try:
-            report = _whole(app, build, db, clean=False)
-            places.swap_to(build)
-        except BaseException:
-            build.delete()
-            raise
+    finally:
+        _PUBLISHING.reset(token)
+
+
+def _added(report: Report | None, more: Report) -> Report:
+    if report is None:
+        return more
+    return Report(
+        more.position,
+        report.changes + more.changes,
+        report.written + more.written,
+        report.removed + more.removed,
+        report.bytes_written + more.bytes_written,
+        report.whole or more.whole,
+    )
+
+
+def _one_pass(app: Flask, places: Places, db: sqlite3.Connection) -> Report | None:
+    """One catch-up of the current build, under the lock (or a whole new build when needed)."""
+    current = places.current()
+    since = current.position() if current else None
+    if since is not None and since.build != build_key(app):
+        log.warning(
+            "the published folder was rendered by another build of the app (%s): "
+            "run `flask --app app publish --all` to publish this one's",
+            since.build,
+        )
+        return None
+    report = _catch_up(app, current, db, since) if since is not None else None
+    if report is not None:
+        return report
+    # No build yet, or a restore: a whole new build, swapped in (saves wait: this is rare).
+    build = places.new_build()
+    try:
+        report = _whole(app, build, db, clean=False)
+        places.swap_to(build)
+    except BaseException:
+        build.delete()
+        raise
     if current is not None:
         current.delete()
     return report
@@ -394,6 +432,14 @@ def publish_all(app: Flask, progress=None) -> Report:
     places = places_of(app)
     if places is None:
         raise PublishError("BULLETIN_PUBLISH_DIR is not set: there is no folder to publish to")
+    token = _PUBLISHING.set(True)
+    try:
+        return _publish_all(app, places, progress)
+    finally:
+        _PUBLISHING.reset(token)
+
+
+def _publish_all(app: Flask, places: Places, progress) -> Report:
     if places.link.exists() and not places.link.is_symlink():
         if not places.link.is_dir() or any(places.link.iterdir()):
             raise PublishError(
@@ -406,9 +452,13 @@ def publish_all(app: Flask, progress=None) -> Report:
             if progress:
                 progress(f"built {first.written} files at change {first.position.seq}; catching up")
             with places.locked():
-                report = _catch_up(app, build, db, first.position)
-                if report is None:  # restored meanwhile: this build shows a timeline that is gone
-                    report = _whole(app, build, db, clean=True)
+                report = first
+                for _ in range(MAX_PASSES):
+                    report = _catch_up(app, build, db, report.position)
+                    if report is None:  # restored meanwhile: this build shows a timeline that is gone
+                        report = _whole(app, build, db, clean=True)
+                    if store.latest_change_seq(db) == report.position.seq:
+                        break
                 old = places.current()
                 places.swap_to(build)
     except BaseException:
@@ -429,8 +479,8 @@ def trigger(app: Flask) -> None:
     interface language, its editor). The change stays committed whatever
     happens here; the next publication catches up.
     """
-    if places_of(app) is None:
-        return
+    if places_of(app) is None or _PUBLISHING.get():
+        return  # inside a publication's own render: its next pass writes this change
 
     def run():
         try:

@@ -26,6 +26,7 @@ FEED_SIZE = 30
 # Statements per sitemap part (the protocol allows 50,000): small enough that the part a change
 # rewrites and compresses costs a few milliseconds at any size of site.
 SITEMAP_PART_SIZE = 1_000
+MAX_PARTS = 50_000  # a sitemap index lists at most this many parts
 
 
 def part_size(config=None) -> int:
@@ -105,6 +106,8 @@ def sitemap_part(part: int):
     """
     db = get_db()
     size = part_size()
+    if part > MAX_PARTS:
+        abort(404)  # more parts than any site has rows (and than SQLite's integers hold)
 
     def render():
         statements = store.list_published_in_part(db, part, size)
