@@ -1,4 +1,4 @@
-"""``/about``: who publishes, the operator's own words, how to reach them, what the app keeps.
+"""``/about/``: who publishes, the operator's own words, how to reach them, what the app keeps.
 
 The operator's text is a Markdown file (``BULLETIN_ABOUT_FILE``) read once,
 when the app starts, and sanitized like a statement's body. A missing or
@@ -39,7 +39,7 @@ def operator_text(path: str | None) -> str:
             raise ValueError(f"it is larger than {MAX_BYTES} bytes")
         text = raw.decode("utf-8")
     except (OSError, ValueError) as e:  # UnicodeDecodeError is a ValueError
-        log.warning("BULLETIN_ABOUT_FILE %s could not be read (%s): /about is shown without it", path, e)
+        log.warning("BULLETIN_ABOUT_FILE %s could not be read (%s): /about/ is shown without it", path, e)
         return ""
     return clean(render_body(text, "markdown"))
 

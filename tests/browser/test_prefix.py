@@ -111,3 +111,22 @@ def test_statements_synced_under_slashless_addresses_move_to_the_folders(page, l
     page.context.set_offline(True)
     page.goto("/statements/water/")  # never opened: built from its moved record
     assert "The pumps stopped on Monday." in article_text(page)
+
+
+def test_the_reader_s_language_choice_works_under_the_prefix(browser, mounted):
+    context = browser.new_context(base_url=mounted.url)
+    try:
+        page = context.new_page()
+        page.goto(f"{PREFIX}/")
+        with page.expect_navigation():
+            page.click("nav.languages a[lang=ru]")
+        assert page.url == f"{mounted.url}{PREFIX}/ru/"
+        page.goto(f"{PREFIX}/")  # the home sends this reader on to Russian, under the prefix
+        page.wait_for_url(f"{mounted.url}{PREFIX}/ru/")
+        assert page.get_attribute('link[rel="manifest"]', "href") == f"{PREFIX}/ru/manifest.webmanifest"
+        page.goto(f"{PREFIX}/statements/water/")  # an English statement: its links lead to Russian pages
+        assert page.get_attribute("a.brand", "href") == f"{PREFIX}/ru/"
+        assert page.get_attribute("form.search", "action") == f"{PREFIX}/ru/search/"
+        assert page.get_attribute("footer a[href$='/offline/']", "href") == f"{PREFIX}/ru/offline/"
+    finally:
+        context.close()
