@@ -7,6 +7,9 @@ import fnmatch
 
 import pytest
 
+from bulletin.authoring import changes
+from bulletin.statements import db
+
 from . import harness
 
 pytestmark = pytest.mark.browser
@@ -91,3 +94,53 @@ def test_without_an_index_the_worker_syncs_from_the_api(page, live_server, page_
     assert stored_titles(page) == ["Statement 0", "Statement 1", "Statement 2"]
     assert sync_hits(live_server, "/api/sync") and not sync_hits(live_server, "/sync/*-*.json")
     page_errors.assert_clean(allow=["404"])
+
+
+def test_a_device_far_behind_reads_the_older_list_then_every_chunk_past_it(page, live_server):
+    publish_some(live_server, 2)
+    harness.ready_offline(page)
+    connection = live_server.publisher.connection()
+    try:
+        # 2,100 publications in one transaction: the device's position falls before the index's chunks.
+        with db.transaction(connection):
+            for n in range(2_100):
+                draft = changes.Draft(
+                    f"Later {n}", f"<p>Later {n}.</p>", "html", published=dt.date(2023, 1, 1)
+                )
+                changes.create(connection, draft, changes.tool_context("editor@example.org"), publish=True)
+    finally:
+        connection.close()
+    current = index(live_server)
+    assert current["older"]["to"] == 1_000 and current["chunks"][0]["from"] >= 1_000
+    live_server.clear_hits()
+    page.goto("/")
+    harness.poll(
+        page,
+        f"async () => (await OfflineStore.getMeta('cursor') || '').endsWith('.{current['seq']}')",
+        timeout=30,
+    )
+    fetched = sync_hits(live_server, "/sync/*")
+    assert fetched[:2] == ["/sync/index.json", f"/sync/{current['older']['path']}"]
+    older = live_server.app.test_client().get(f"/sync/{current['older']['path']}").get_json()["chunks"]
+    # Every chunk once, in order: all of them lie past the device's position (2).
+    assert fetched[2:] == [f"/sync/{chunk['path']}" for chunk in older + current["chunks"]]
+    assert not sync_hits(live_server, "/api/sync")
+
+
+def test_a_cursor_from_the_api_carries_on_by_files(page, live_server):
+    publish_some(live_server)
+    live_server.stub("/sync/index.json", "{}", "application/json", status=404)
+    harness.ready_offline(page)  # synced by /api/sync
+    live_server.unstub("/sync/index.json")
+    live_server.clear_hits()
+    live_server.publisher.publish(
+        "Fresh news", "<p>Just out.</p>", slug="fresh", published=dt.date(2022, 2, 1)
+    )
+    page.goto("/")
+    harness.poll(page, "async () => !!(await OfflineStore.byUrl('/statements/fresh'))")
+    # The same position, read from the API's cursor: only the new chunk, no snapshot.
+    assert sync_hits(live_server, "/sync/*") == [
+        "/sync/index.json",
+        f"/sync/{index(live_server)['chunks'][-1]['path']}",
+    ]
+    assert stored_titles(page) == ["Fresh news", "Statement 0", "Statement 1", "Statement 2"]
