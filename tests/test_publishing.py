@@ -217,7 +217,7 @@ def test_request_time_go_live_publishes_the_folder(app, publisher, folder, clock
     clock.advance(600)
     app.test_client().get("/healthz")  # exempt: publishes nothing
     assert not (folder / "statements/goes-live").exists()
-    app.test_client().get("/about")
+    app.test_client().get("/about/")
     assert (folder / "statements/goes-live/index.html").is_file()
 
 
