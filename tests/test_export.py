@@ -264,7 +264,7 @@ def test_the_sync_files_are_exported_as_the_app_serves_them(runner, statements, 
     for path in named:
         assert (folder / "sync" / path).read_bytes() == reader.get(f"/sync/{path}").get_data(), path
     rules = (folder / "_headers").read_text(encoding="utf-8")
-    assert "/sync/*\n  Access-Control-Allow-Origin: *" in rules
+    assert "/sync/*\n  Access-Control-Allow-Origin: *\n  Cross-Origin-Resource-Policy: cross-origin" in rules
     assert "/sync/index.json\n  Cache-Control: public, max-age=" in rules
 
 
@@ -306,6 +306,7 @@ def test_nginx_serves_the_export_with_its_snippet(runner, statements, tmp_path):
         snapshot = fetch(port, f"{MOUNT}/sync/" + json.loads(index.body)["snapshot"]["path"])
         assert snapshot.status == 200 and "immutable" in snapshot.header("cache-control")
         assert snapshot.header("access-control-allow-origin") == "*"
+        assert snapshot.header("cross-origin-resource-policy") == "cross-origin"
         manifest = fetch(port, f"{MOUNT}/manifest.webmanifest")
         assert manifest.header("content-type").startswith("application/manifest+json")
         assert json.loads(manifest.body)["start_url"].startswith(f"{MOUNT}/")

@@ -87,7 +87,7 @@ def headers_file(prefix: str, headers: Mapping[str, dict]) -> str:
     if "Cache-Control" in kinds["worker"]:
         blocks.append(_block(f"{prefix}/sw.js", {"Cache-Control": kinds["worker"]["Cache-Control"]}))
     if kinds["sync-index"]:
-        blocks.append(_block(f"{prefix}/sync/*", {"Access-Control-Allow-Origin": "*"}))
+        blocks.append(_block(f"{prefix}/sync/*", _open_to_all(kinds["sync-index"])))
         blocks.append(_block(f"{prefix}{SYNC_INDEX}", _pick(kinds["sync-index"], "Cache-Control")))
         immutable = _pick(kinds["sync"], "Cache-Control")
         for folder in _sync_folders(headers):
@@ -97,6 +97,11 @@ def headers_file(prefix: str, headers: Mapping[str, dict]) -> str:
     for path, content_type in _typed(headers):
         blocks.append(_block(f"{prefix}{path}", {"Content-Type": content_type}))
     return "\n\n".join(block for block in blocks if block) + "\n"
+
+
+def _open_to_all(headers: dict) -> dict:
+    """What lets every origin (a mirror, another origin's worker) read the sync files, as the app sends it."""
+    return {"Access-Control-Allow-Origin": "*", **_pick(headers, "Cross-Origin-Resource-Policy")}
 
 
 def _pick(headers: dict, *names: str) -> dict:
@@ -142,7 +147,7 @@ def nginx_file(prefix: str, folder: str, headers: Mapping[str, dict]) -> str:
         nested.append((f"{prefix}/static/gen/", nosniff | _pick(kinds["static"], "Cache-Control")))
     if kinds["worker"]:
         nested.append((f"= {prefix}/sw.js", _pick(kinds["worker"], *DOCUMENT_HEADERS, "Cache-Control")))
-    cors = {"Access-Control-Allow-Origin": "*"}
+    cors = _open_to_all(kinds["sync-index"])
     if kinds["sync-index"]:
         nested.append(
             (f"= {prefix}{SYNC_INDEX}", nosniff | cors | _pick(kinds["sync-index"], "Cache-Control"))
