@@ -310,6 +310,8 @@ def test_nginx_serves_the_export_with_its_snippet(runner, statements, tmp_path):
         manifest = fetch(port, f"{MOUNT}/manifest.webmanifest")
         assert manifest.header("content-type").startswith("application/manifest+json")
         assert json.loads(manifest.body)["start_url"].startswith(f"{MOUNT}/")
+        for private in ("nginx-export.conf", "_headers", ".bulletin-export"):
+            assert fetch(port, f"{MOUNT}/{private}").status == 404, private
         script = next((folder / "static" / "gen").glob("page.en.*.js")).name
         assert "immutable" in fetch(port, f"{MOUNT}/static/gen/{script}").header("cache-control")
     finally:

@@ -46,8 +46,7 @@ from bulletin.statements import store
 
 log = logging.getLogger(__name__)
 
-# Written first in an export's folder: a later export may replace what it finds there.
-MARKER = ".bulletin-export"
+MARKER = hosts.MARKER
 SIBLINGS = {"br": ".br", "gzip": ".gz"}
 # Addresses that are never files: the editor, the JSON API (the sync files replace it).
 NOT_EXPORTED = ("/editor/", "/api/")

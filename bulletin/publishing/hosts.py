@@ -14,11 +14,14 @@ files (so they follow the app's settings and its CSP hash):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 from urllib.parse import urlsplit
 
 HEADERS_FILE = "_headers"
+# Written first in an export's folder: a later export may replace what it finds there. No page.
+MARKER = ".bulletin-export"
 NGINX_FILE = "nginx-export.conf"
 # What a page (a document) carries whatever its kind; the cache lifetime is set apart.
 DOCUMENT_HEADERS = (
@@ -156,6 +159,9 @@ def nginx_file(prefix: str, folder: str, headers: Mapping[str, dict]) -> str:
     inner = "".join(
         f"    location {pattern} {{\n{_nginx_headers(values, ' ' * 8)}    }}\n" for pattern, values in nested
     )
+    # The files written for the hosts are not the site's (this one names the folder's path).
+    private = "|".join(re.escape(name) for name in (MARKER, HEADERS_FILE, NGINX_FILE))
+    inner += f"    location ~ ^{re.escape(prefix)}/({private})$ {{\n        return 404;\n    }}\n"
     return (
         "# nginx: serve the Bulletin export in this folder at "
         f"{prefix or '/'} (include this inside a server block).\n"
