@@ -123,6 +123,16 @@ def test_an_export_on_another_origin_installs_syncs_from_files_and_reads_offline
         assert "Release" in page.inner_text("ol.statements")
         assert "Radio" not in page.inner_text("ol.statements")
 
+        # Search, online: the host answers search/?q= with the search page; the device searches.
+        page.goto(f"{home}search/?q=pumps")
+        assert "search runs on your device" in page.inner_text("main")
+        harness.poll(
+            page,
+            "() => document.querySelectorAll('#device-search li').length > 0",
+            message="the device's search results",
+        )
+        assert page.inner_text("#device-search li h2") == "Water"
+
         exported.stop()
         for slug, text in BODIES.items():  # never opened: built on the device from the synced record
             page.goto(f"{home}statements/{slug}/")
