@@ -3,7 +3,9 @@
 The app is not running: the folder is all there is. A reader's first visit
 installs the worker, which syncs the statements from the sync files; with
 the server stopped, a statement the reader never opened reads from the
-device. Chromium finds the export installable.
+device. A search runs on the device, and a list's "Older" page is built
+there: the host answers both with a page that ignores the query. Chromium
+finds the export installable.
 """
 
 from __future__ import annotations
