@@ -268,6 +268,7 @@ def test_after_random_changes_the_live_folder_equals_a_whole_build(app, publishe
     go-lives through publish-due and a restore, each published as its trigger would: the folder then
     holds exactly what ``publish --all`` builds, and nothing of a withdrawn body."""
     app.config["SITEMAP_PART_SIZE"] = 7  # several sitemap parts, and changes across them
+    app.config["PAGE_SIZE"] = 5  # statements fall off the first pages, and shorter renders
     rng = random.Random(14)
     runner = app.test_cli_runner()
     tags = ("press", "health", "port", "жизнь")
@@ -388,3 +389,30 @@ def test_concurrent_publishers_never_regress_a_file(app, publisher, folder, tmp_
     final = (folder / "statements/versioned/index.html").read_text()
     assert "Version 15" in final
     assert seen == sorted(seen) and seen[-1] > 0
+
+
+def test_a_site_under_a_path_prefix(make_app, publisher, tmp_path):
+    """Mounted at /news (BULLETIN_BASE_URL's path): the folder holds the paths below the mount, and
+    the pages in it link under the prefix, as a request through the prefix gets them."""
+    app = make_app(PUBLISH_DIR=str(tmp_path / "news"), BASE_URL="https://example.org/news")
+    publisher.app = app
+    publisher.publish("Under a prefix", slug="prefixed", tags=("press",))
+    publishing.publish_all(app)
+    folder = tmp_path / "news"
+    page = (folder / "statements/prefixed/index.html").read_bytes()
+    assert not (folder / "news").exists()
+    assert (
+        page == app.test_client().get("/statements/prefixed/", base_url="https://example.org/news").get_data()
+    )
+    assert b'href="/news/' in (folder / "index.html").read_bytes()
+    assert b"https://example.org/news/statements/prefixed/" in (folder / "sitemaps/0.xml").read_bytes()
+
+
+def test_import_publishes_the_folder(app, folder):
+    publishing.publish_all(app)
+    statement_file = REPO / "tests/data/statements/port-meridian-dockers.txt"
+    result = app.test_cli_runner().invoke(args=["import", str(statement_file)])
+    assert result.exit_code == 0, result.output
+    pages = list((folder / "statements").glob("*/index.html"))
+    assert len(pages) == 1
+    assert pages[0].parent.name.encode() in (folder / "index.html").read_bytes()

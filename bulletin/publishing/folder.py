@@ -51,8 +51,9 @@ def file_for(url_path: str) -> str:
 
 
 # Brotli's best level costs ten times level 9 for a few percent: spent on the files most
-# readers fetch (pages, up to this size); the feeds and sitemap parts above it get level 9.
-BEST_BROTLI_BYTES = 128 * 1024
+# readers fetch (pages, up to this size); the feeds and sitemap parts above it get level 9
+# (a part of 1,000 addresses took 120 ms at level 11, 10 ms at 9).
+BEST_BROTLI_BYTES = 64 * 1024
 
 
 def compressed_forms(body: bytes) -> dict[str, bytes]:
@@ -127,6 +128,15 @@ class Folder:
             if any(path.name.endswith(suffix) for suffix in SIBLINGS.values()):
                 continue
             yield path.relative_to(self.root).as_posix()
+
+    def remove_temporaries(self) -> int:
+        """Remove temporary files a publisher killed mid-write left behind (a whole pass, under the lock)."""
+        found = 0
+        for path in self.root.rglob(TEMPORARY_PREFIX + "*"):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+                found += 1
+        return found
 
     def _write_atomically(self, path: Path, data: bytes) -> None:
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX)

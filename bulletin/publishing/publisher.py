@@ -305,6 +305,7 @@ def _whole(app: Flask, build: Build, db: sqlite3.Connection, *, clean: bool) -> 
         writer.put(address)
     writer.put_sync()
     if clean:
+        build.folder.remove_temporaries()
         for name in list(build.folder.names()):
             if name not in writer.names:
                 writer.removed += build.folder.remove(name)

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
@@ -112,15 +114,39 @@ def list_published(
     )
 
 
+# Counts of published statements, by (database file, epoch, latest change, tag): every change to what is
+# published or to a published statement's tags is in the change log, so a count stands until
+# the latest change moves. At 100,000 statements counting a tag's 20,000 took 35 ms, paid by
+# every tag page and feed, six times per publication (one per interface language).
+_COUNTS: OrderedDict[tuple, int] = OrderedDict()
+_COUNTS_KEPT = 512
+_COUNTS_LOCK = threading.Lock()
+
+
 def count_published(db: sqlite3.Connection, tag: str | None = None) -> int:
     """How many statements :func:`list_published` would page through."""
+    # The position first: a count read after it is at least as new, never older than its key.
+    epoch = db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
+    # The file too: two databases (copies of one) may share an epoch in one process.
+    path = db.execute("PRAGMA database_list").fetchone()[2]
+    key = (path, epoch[0] if epoch else "", latest_change_seq(db), tag)
+    with _COUNTS_LOCK:
+        if key in _COUNTS:
+            _COUNTS.move_to_end(key)
+            return _COUNTS[key]
     if tag is None:
-        return db.execute("SELECT count(*) FROM statements WHERE status = 'published'").fetchone()[0]
-    return db.execute(
-        "SELECT count(*) FROM statements s JOIN statement_tags t ON t.statement_id = s.id"
-        " WHERE s.status = 'published' AND t.tag = ?",
-        (tag,),
-    ).fetchone()[0]
+        count = db.execute("SELECT count(*) FROM statements WHERE status = 'published'").fetchone()[0]
+    else:
+        count = db.execute(
+            "SELECT count(*) FROM statements s JOIN statement_tags t ON t.statement_id = s.id"
+            " WHERE s.status = 'published' AND t.tag = ?",
+            (tag,),
+        ).fetchone()[0]
+    with _COUNTS_LOCK:
+        _COUNTS[key] = count
+        while len(_COUNTS) > _COUNTS_KEPT:
+            _COUNTS.popitem(last=False)
+    return count
 
 
 def list_published_older_than(
