@@ -16,7 +16,7 @@ from flask import Flask, appcontext_popped, appcontext_pushed, current_app, has_
 from bulletin import cli, config, editor, i18n
 from bulletin.assets import bundles
 from bulletin.authoring import schedule
-from bulletin.http import addresses, caching, database, errors
+from bulletin.http import addresses, caching, database, errors, static_host
 from bulletin.http.hotpath import HotPath
 from bulletin.http.proxies import behind_proxies
 from bulletin.publishing import publisher
@@ -70,6 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     bundles.init_app(app)
     caching.init_app(app)
+    static_host.init_app(app)
     errors.init_app(app)
     addresses.init_app(app)
     cli.init_app(app)

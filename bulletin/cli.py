@@ -1,4 +1,4 @@
-"""Flask commands: ``prepare``, ``import``, ``backup`` and ``restore``.
+"""Flask commands: ``prepare``, ``import``, ``backup``, ``restore`` and ``export``.
 
 A command's docstring is its ``--help``.
 """
@@ -20,7 +20,7 @@ from bulletin.http.database import get_db, high_water, prepared_db, writability_
 from bulletin.importing import importer
 from bulletin.importing.sources import DEFAULT_DROP_LINES
 from bulletin.publishing import commands as publishing_commands
-from bulletin.publishing import publisher
+from bulletin.publishing import export, publisher
 from bulletin.signing import keyring, keys
 from bulletin.site import signatures
 from bulletin.statements import backups, clock, db, store
@@ -211,10 +211,54 @@ def restore_command(file):
     publisher.trigger(current_app._get_current_object())
 
 
+DEFAULT_EXPORT_BASE_URL = "http://localhost/"
+
+
+@click.command("export")
+@click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
+@click.option(
+    "--base-url",
+    help="The address the files will be served at, e.g. https://mirror.example.org/news/ "
+    "(default: BULLETIN_BASE_URL, else http://localhost/). Pages link within its path; "
+    "feeds and sitemaps carry it whole.",
+)
+@with_appcontext
+def export_command(folder, base_url):
+    """Write the public site to DIR as files for any static host.
+
+    Every public page in every interface language, the feeds, sitemaps,
+    the worker, manifests, icons, static files, the offline pages and
+    shells, and the sync files, each text file with .br and .gz siblings,
+    rendered by the app mounted at the base URL's path; beside them
+    _headers and nginx-export.conf, the headers hosts should send. DIR
+    must be new, empty, or an earlier export (its leftovers are removed).
+    Exit status: 0 when exported, 1 with a message when refused or when
+    a page names a file that could not be exported.
+    """
+    base = base_url or current_app.config.get("BASE_URL") or DEFAULT_EXPORT_BASE_URL
+    try:
+        done = export.export_site(current_app._get_current_object(), folder, base, progress=click.echo)
+    except export.ExportError as e:
+        click.echo(f"nothing exported: {e}", err=True)
+        sys.exit(1)
+    except OSError as e:
+        # A folder that cannot be written, a full disk: said in a sentence, not a traceback.
+        click.echo(f"export stopped, incomplete: {e}", err=True)
+        sys.exit(1)
+    lines = list(export.describe(done))
+    click.echo(lines[0])
+    for problem in lines[1:]:
+        click.echo(f"problem: {problem}", err=True)
+    if done.problems:
+        click.echo(f"{len(done.problems)} problem(s): the export is incomplete", err=True)
+        sys.exit(1)
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on the app's ``flask`` CLI."""
     app.cli.add_command(prepare_command)
     app.cli.add_command(import_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(export_command)
     publishing_commands.init_app(app)

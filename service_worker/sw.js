@@ -248,6 +248,12 @@ async function searchPage(url) {
 async function navigate(event) {
   const started = Date.now(); // the reader's wait starts now, not after the lookups below
   const url = new URL(event.request.url);
+  // A static host (an export) answers a list's "Older" pages with its first
+  // page, the query unread: the device builds them from what it holds.
+  if (SETTINGS.staticHost && /[?&](page|before)=/.test(url.search)) {
+    const older = await fromListShell(url);
+    if (older) return older;
+  }
   const cached = await caches.match(event.request, { cacheName: CACHES.pages });
   const record = Bulletin.isStatementPath(url.pathname) ? await OfflineStore.byUrl(url.pathname) : undefined;
   // A list the device can build answers a stall as well as a stored page;

@@ -20,6 +20,7 @@ from bulletin.http import hotpath
 from bulletin.http.arguments import canonical_query
 from bulletin.http.compress import Rendered, RenderedCache, RenderedCaches, negotiate
 from bulletin.http.database import get_db
+from bulletin.http.static_host import on_static_host
 from bulletin.statements import epochs
 
 # Headers of a rendered response that are part of what is cached with it.
@@ -185,8 +186,15 @@ def cached_response(
     recheck = etag_parts if callable(etag_parts) else None
     parts = recheck(get_db()) if recheck is not None else etag_parts
     epoch = _epoch()
+    # A page for a static host (the export) differs from the live site's at the same address.
+    site = ("static-host",) if on_static_host() else ()
     etag = etag_for(
-        bundles.built(current_app).build_id, epoch, request.script_root + request.path, canonical, *parts
+        bundles.built(current_app).build_id,
+        epoch,
+        request.script_root + request.path,
+        canonical,
+        *site,
+        *parts,
     )
     if request.environ.get(IDENTITY_ONLY):
         return _identity_only(etag, render, one_off=one_off, cache_control=cache_control)

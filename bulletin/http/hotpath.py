@@ -55,6 +55,7 @@ from werkzeug.http import parse_accept_header, parse_etags
 from bulletin.http.arguments import READ_BY_SOME_ROUTE, canonical_query
 from bulletin.http.compress import ENCODINGS
 from bulletin.http.database import high_water
+from bulletin.http.static_host import ENVIRON_KEY as STATIC_HOST
 from bulletin.statements import clock, epochs, store
 
 MARK = "bulletin.etag"  # set in the WSGI environ by cached_response
@@ -69,7 +70,13 @@ MAX_BYTES = 16 * 1024 * 1024
 ONE_OFF_MAX_BYTES = 16 * 1024
 # Request headers that decide a public response besides its path and query.
 # X-Forwarded-* count too, in case a ProxyFix ever sits inside this middleware.
-KEY_HEADERS = ("HTTP_HOST", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_PREFIX")
+KEY_HEADERS = (
+    "HTTP_HOST",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_PREFIX",
+    STATIC_HOST,  # not a header: set by the export, whose pages differ from the live site's
+)
 # Requests that may carry someone's identity are never answered from here.
 PERSONAL_HEADERS = ("HTTP_COOKIE", "HTTP_AUTHORIZATION")
 KEPT_STATUSES = ("200", "304", "410")

@@ -21,6 +21,7 @@ from bulletin.assets import bundles, scripts
 from bulletin.config import ROOT
 from bulletin.http.addresses import unmounted
 from bulletin.http.caching import cached_response
+from bulletin.http.static_host import on_static_host
 from bulletin.i18n import (
     INTERFACE_LANGS,
     default_lang,
@@ -221,6 +222,8 @@ def worker_settings() -> dict:
         "keepNewest": config["OFFLINE_KEEP"],
         "networkTimeoutMs": int(config["NETWORK_TIMEOUT"] * 1000),
         "syncLimit": config["SYNC_LIMIT"],
+        # An export's worker: its host reads no query, so list pages past the first are built on the device.
+        **({"staticHost": True} if on_static_host() else {}),
     }
 
 

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from bulletin.http.addresses import unmounted
 from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
+from bulletin.http.static_host import on_static_host
 from bulletin.i18n import INTERFACE_LANGS
 from bulletin.statements import store
 
@@ -44,6 +45,8 @@ def atom_time(value) -> str:
 
 def base_url() -> str:
     """The public origin and the app's mount prefix (``https://host/news``), without a trailing slash."""
+    if on_static_host():
+        return request.url_root.rstrip("/")  # an export names the address it is exported for
     return current_app.config.get("BASE_URL") or request.url_root.rstrip("/")
 
 

@@ -16,6 +16,7 @@ from bulletin.http.addresses import relative_url
 from bulletin.http.arguments import page_number, pages_for, text
 from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
+from bulletin.http.static_host import on_static_host
 from bulletin.i18n import localized, use_interface
 from bulletin.site.render import article_html
 from bulletin.statements import sanitize, snippets, store, words
@@ -117,7 +118,7 @@ def tag(tag: str):
 
 @bp.get("/statements/<slug>/")
 def statement(slug: str):
-    """One statement; an old slug redirects, a withdrawn one answers 410 with its reason."""
+    """One statement; an old slug redirects, a withdrawn one answers 410 with its reason (200 on a static host)."""
     db = get_db()
     found, current = store.find_public(db, slug)
     if current:
@@ -129,7 +130,8 @@ def statement(slug: str):
 
     def render():
         if found.is_withdrawn:
-            return render_template("reader/withdrawn.html", statement=found), 410
+            # A static host answers 200 or 404 only: the notice itself says what happened (and noindex).
+            return render_template("reader/withdrawn.html", statement=found), 200 if on_static_host() else 410
         translations = store.translations_of(db, found)
         return render_template(
             "reader/statement.html",
