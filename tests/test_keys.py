@@ -4,15 +4,17 @@ signed records of statements (what is signed, kept, re-signed, and never leaked)
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import logging
 import sqlite3
 import stat
 import unicodedata
 
+import brotli
 import pytest
 import rfc8785
-from conftest import sync
+from conftest import Publisher, sync
 from cryptography.hazmat.primitives import serialization
 
 from bulletin.signing import canonical, keys
@@ -509,3 +511,38 @@ def test_certify_signs_in_batches_and_counts_every_record(app, runner, root_file
     assert sorted(row[0] for row in signed_rows(app)) == sorted(ids)
     again = invoke(runner, "revoke", shown(runner)["keys"][0]["kid"], "--root", str(root_file))
     assert "no valid online key is left" in again.output and again.exit_code == 0
+
+
+def _decoded(path) -> bytes:
+    """A file of a published folder as readers get it: its compressed siblings decompressed."""
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        return gzip.decompress(data)
+    if path.suffix == ".br":
+        return brotli.decompress(data)
+    return data
+
+
+def test_no_private_key_in_the_publish_folder_or_an_export(make_app, root_file, keys_dir, tmp_path):
+    app = make_app(PUBLISH_DIR=str(tmp_path / "public"))
+    runner = app.test_cli_runner()
+    certified(runner, root_file)
+    publisher = Publisher(app)
+    publisher.publish("Public", slug="public")
+    publisher.withdraw(publisher.publish("Withdrawn"))
+    assert runner.invoke(args=["publish", "--all"]).exit_code == 0
+    exported = tmp_path / "export"
+    assert (
+        runner.invoke(args=["export", str(exported), "--base-url", "https://mirror.example/news/"]).exit_code
+        == 0
+    )
+    secrets = private_forms(root_file, *keys_dir.glob("signing-*.key"))
+    assert secrets
+    files = [
+        p for folder in (tmp_path / "public", exported) for p in folder.resolve().rglob("*") if p.is_file()
+    ]
+    assert len(files) > 50 and any(p.suffix == ".br" for p in files)
+    for path in files:
+        data = _decoded(path)
+        for secret in secrets:
+            assert secret not in data, path
