@@ -329,6 +329,8 @@ def test_after_a_restart_the_index_renders_no_record(client, publisher, make_app
     assert len(renders) == 99 + 1  # the hundred (100, 200] less the corrected one; then itself
     assert [c["to"] - c["from"] for c in index["chunks"]][-1] == 1
     renders.clear()
+    fetch(again, index["chunks"][-1]["path"])  # what the publisher asks for next: not rendered twice
+    assert renders == []
     assert every_file(again) == every_file(make_app().test_client())
 
 

@@ -43,6 +43,7 @@ rows of the same context that its current index no longer names.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -80,6 +81,10 @@ _NAME = re.compile(r"^(snapshot|chunk|older)-[0-9a-f]{20}\.json$")
 # An entry is a few hundred bytes: ten thousand cover a million statements.
 _KEPT_DIGESTS = 10_000
 _KEPT_INDEXES = 4
+# A change makes two or three files (the chunk it left, its new position's, the snapshot), which the
+# publisher then asks for: their bytes stay with the index rather than being rendered again. Not after
+# a restart with nothing kept, when every file is made.
+_KEEP_MADE_BYTES = 8
 EXTENSION = "bulletin_sync_files"
 
 
@@ -93,7 +98,7 @@ class File:
     kind: str
     low: int = 0  # a chunk's range (low, high]
     high: int = 0
-    data: bytes | None = field(default=None, repr=False)  # kept only for the small ``older`` list
+    data: bytes | None = field(default=None, repr=False)  # kept for ``older`` and files a change just made
 
 
 @dataclass(frozen=True)
@@ -250,10 +255,12 @@ class _Wanted:
     high: int = 0
 
     def render(self, db: sqlite3.Connection) -> File:
+        """The file made now, its bytes kept with it (see :data:`_KEEP_MADE_BYTES`)."""
         if self.kind == "snapshot":
-            return _file("snapshot", encode({"records": snapshot_records(db)}))
-        records = chunk_records(db, self.low, self.high)
-        return _file("chunk", encode({"records": records}), low=self.low, high=self.high)
+            content = encode({"records": snapshot_records(db)})
+            return _file("snapshot", content, data=content)
+        content = encode({"records": chunk_records(db, self.low, self.high)})
+        return _file("chunk", content, low=self.low, high=self.high, data=content)
 
 
 def _build(db: sqlite3.Connection, context: tuple, seq: int, kept: _Kept) -> Index:
@@ -270,9 +277,12 @@ def _build(db: sqlite3.Connection, context: tuple, seq: int, kept: _Kept) -> Ind
     if missing:
         found.update(_stored(db, missing))
     made = {w.key: w.render(db) for w in wanted if w.key not in found}
-    kept.keep({**found, **made})
+    bare = {key: dataclasses.replace(f, data=None) for key, f in made.items()}
+    kept.keep({**found, **bare})
     if made:
-        _store(db, context, made, [w.key for w in wanted])
+        _store(db, context, bare, [w.key for w in wanted])
+    if len(made) > _KEEP_MADE_BYTES:
+        made = bare
     files_in_order = [found.get(w.key) or made[w.key] for w in wanted]
     snapshot, chunks = files_in_order[0], files_in_order[1:]
     bound = max(0, (seq // RECENT_STEP - 1) * RECENT_STEP)
