@@ -9,6 +9,9 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from bulletin.http.addresses import relative_url
+from bulletin.http.database import get_db
+from bulletin.site import render
+from bulletin.statements import store
 
 
 @pytest.fixture
@@ -186,3 +189,18 @@ def test_the_editor_s_preview_links_where_the_reader_s_page_does(editor_client, 
     preview = editor_client.get(f"/editor/statements/{released}/preview").get_data(as_text=True)
     # The preview is at another address than the reader's page: its links are resolved as there.
     assert _article_links(preview) == ["/statements/liberen/", "/tags/press/", "/statements/release/"]
+
+
+def test_article_html_is_the_same_bytes_at_any_origin_and_under_any_prefix(make_app, published):
+    def article(app, base_url: str) -> str:
+        render._rendered_article.cache_clear()  # rendered anew each time, not replayed
+        with app.test_request_context("/statements/release/", base_url=base_url):
+            connection = get_db()
+            statement = store.get_by_slug(connection, "release")
+            return str(render.article_html(statement, store.translations_of(connection, statement)))
+
+    plain = article(make_app(), "http://localhost")
+    assert 'class="share"><a href="./"' in plain.replace(' lang="en" dir="ltr"', "")
+    assert article(make_app(BASE_URL="https://news.example"), "https://news.example") == plain
+    assert article(make_app(), MOUNTED) == plain
+    assert article(make_app(BASE_URL="https://mirror.example/news"), "https://mirror.example/news") == plain

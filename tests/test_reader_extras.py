@@ -50,11 +50,9 @@ def test_the_article_links_to_itself_for_sharing(make_app, publisher):
     publisher.publish("Shared", slug="shared")
     html = article(make_app().test_client(), "/statements/shared/")
     assert '<a href="./" data-title="Shared">Share this statement</a>' in html
-    # With the site's address known, the link (printed as the statement's address) is absolute.
+    # The site's address known or not, the link stays relative (the page script prints it whole).
     with_base = make_app(BASE_URL="https://news.example").test_client()
-    assert '<a href="https://news.example/statements/shared/" data-title="Shared">' in article(
-        with_base, "/statements/shared/"
-    )
+    assert article(with_base, "/statements/shared/") == html
 
 
 def test_the_api_sends_the_same_article(client, publisher):

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import re
+import sqlite3
+import time
 
 import brotli
+import pytest
 from conftest import sync
 
-from bulletin.statements import db, store
+from bulletin.assets import bundles
+from bulletin.http.database import read_only_connection
+from bulletin.site import sync_files
+from bulletin.statements import db, epochs, store
 from bulletin.statements.records import stored_time
 
 INDEX = "/sync/index.json"
@@ -273,3 +280,136 @@ def test_the_index_stays_under_4_kb_brotli_at_100000_statements(client, app, pub
     entries = chunks(client)
     assert sum(c["to"] - c["from"] for c in entries) == 100_001
     assert json.loads(fetch(client, body["snapshot"]["path"]))["records"][0]["title"] == "The newest"
+
+
+# ------------------------------------------------------------------ digests kept across restarts
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """How many records the sync files rendered (the record builders wrapped, still called)."""
+    seen = []
+    for name in ("statement_object", "withdrawal_object"):
+        builder = getattr(sync_files, name)
+
+        def counted(*args, _builder=builder, **kwargs):
+            seen.append(1)
+            return _builder(*args, **kwargs)
+
+        monkeypatch.setattr(sync_files, name, counted)
+    return seen
+
+
+def kept_rows(app) -> int:
+    connection = db.connect(app.config["DATABASE"])
+    try:
+        return connection.execute("SELECT count(*) FROM sync_digests").fetchone()[0]
+    finally:
+        connection.close()
+
+
+def dated(publisher, count: int) -> list[str]:
+    return [
+        publisher.publish(f"S{n}", published=dt.date(2020, 1, 1) + dt.timedelta(days=n)) for n in range(count)
+    ]
+
+
+def test_after_a_restart_the_index_renders_no_record(client, publisher, make_app, renders):
+    ids = dated(publisher, 250)
+    first = client.get(INDEX).get_data()
+    assert renders and kept_rows(publisher.app) > 0
+    renders.clear()
+    restarted = make_app().test_client()  # a new app on the same database: nothing in memory
+    assert restarted.get(INDEX).get_data() == first
+    assert renders == []
+    # A change after the restart renders only the chunk it left and the new position's chunk.
+    publisher.revise(ids[150], title="S150 corrected", body="<p>Fixed.</p>")
+    again = make_app().test_client()
+    index = index_of(again)
+    assert len(renders) == 99 + 1  # the hundred (100, 200] less the corrected one; then itself
+    assert [c["to"] - c["from"] for c in index["chunks"]][-1] == 1
+    renders.clear()
+    fetch(again, index["chunks"][-1]["path"])  # what the publisher asks for next: not rendered twice
+    assert renders == []
+    assert every_file(again) == every_file(make_app().test_client())
+
+
+def test_another_build_epoch_or_signing_state_never_reuses_a_row(
+    client, publisher, make_app, renders, tmp_path
+):
+    dated(publisher, 120)
+    client.get(INDEX)
+    every_record = len(renders)
+    assert every_record == 120 + min(120, publisher.app.config["OFFLINE_KEEP"])
+
+    renders.clear()
+    other_build = make_app()
+    assets = bundles.built(other_build)
+    other_build.extensions["bulletin_assets"] = dataclasses.replace(assets, build_id=assets.build_id + "x")
+    other_build.test_client().get(INDEX)
+    assert len(renders) == every_record
+
+    renders.clear()
+    runner = make_app().test_cli_runner()
+    root = tmp_path / "offline" / "root.key"
+    root.parent.mkdir()
+    assert runner.invoke(args=["keys", "init-root", str(root)]).exit_code == 0
+    assert runner.invoke(args=["keys", "certify", "--root", str(root)]).exit_code == 0
+    signed = make_app().test_client()
+    assert index_of(signed)["snapshot"]
+    assert len(renders) == every_record
+    assert json.loads(fetch(signed, index_of(signed)["chunks"][-1]["path"]))["records"][0]["signed"]
+
+    renders.clear()
+    connection = db.connect(publisher.app.config["DATABASE"])
+    with db.transaction(connection):
+        epochs.renew(connection)
+    old_epoch_rows = connection.execute(
+        "SELECT count(*) FROM sync_digests WHERE epoch != ?", (epochs.current(connection),)
+    ).fetchone()[0]
+    connection.close()
+    assert old_epoch_rows > 0
+    make_app().test_client().get(INDEX)
+    assert len(renders) == every_record
+    connection = db.connect(publisher.app.config["DATABASE"])
+    # Rows of another epoch are gone once the new one's are kept: epochs never come back.
+    assert (
+        connection.execute(
+            "SELECT count(*) FROM sync_digests WHERE epoch != ?", (epochs.current(connection),)
+        ).fetchone()[0]
+        == 0
+    )
+    connection.close()
+
+
+def test_a_read_only_or_busy_database_still_serves_the_index(app, client, publisher, make_app, renders):
+    dated(publisher, 30)
+    expected = client.get(INDEX).get_data()
+    connection = db.connect(app.config["DATABASE"])
+    connection.execute("DELETE FROM sync_digests")  # as if never kept
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    fresh = make_app()
+    read_only = read_only_connection(app.config["DATABASE"])
+    try:
+        with fresh.test_request_context(INDEX):
+            assert sync_files.build_index(read_only).body == expected
+    finally:
+        read_only.close()
+    assert kept_rows(app) == 0
+
+    reader = make_app().test_client()
+    busy = sqlite3.connect(app.config["DATABASE"], isolation_level=None)
+    busy.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+    try:
+        started = time.monotonic()
+        answer = reader.get(INDEX)
+        assert answer.status_code == 200 and answer.get_data() == expected
+        assert time.monotonic() - started < 2
+    finally:
+        busy.execute("ROLLBACK")
+        busy.close()
+    assert kept_rows(app) == 0  # not kept this time; kept by the next index that renders
+    renders.clear()
+    assert make_app().test_client().get(INDEX).get_data() == expected
+    assert kept_rows(app) > 0 and renders

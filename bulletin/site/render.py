@@ -24,12 +24,13 @@ from bulletin.statements.records import Statement, iso, stored_time
 def article_html(statement: Statement, translations: list[Statement]) -> Markup:
     """The statement's ``<article>`` element exactly as its page contains it, in its page's interface language."""
     # Everything the template's output depends on, besides the two records:
-    # the build (templates), the interface language, the time zone dates
-    # are shown in, and the site's address its share link may carry.
+    # the build (templates), the interface language and the time zone dates
+    # are shown in. Never the site's address or mount prefix: every link in
+    # it is relative, so the same bytes hold at any origin and under any path.
     # Records are immutable, so a change is a new key.
     config = current_app.config
     lang = statement_interface(statement.lang)
-    context = (bundles.built(current_app).build_id, lang, config["TIMEZONE"], config["BASE_URL"])
+    context = (bundles.built(current_app).build_id, lang, config["TIMEZONE"])
     with interface(lang):
         return _rendered_article(context, statement, tuple(translations))
 

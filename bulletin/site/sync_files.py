@@ -24,16 +24,29 @@ full rebuild file for file:
 
 Snapshot, chunk and ``older`` files are named by their content's SHA-256
 (immutable, cached for a year); the index lives a short time. Rendering a
-chunk costs a hundred records, so a chunk's digest is kept per app by
-what determines its bytes (the build, the epoch, its range and the change
-positions in it): after a change only the chunks that change touched are
-rendered again.
+chunk costs a hundred records, so a file's name, digest and size are kept
+by the SHA-256 of what decides its bytes (the context: build, interface
+language, time zone, base URL, mount prefix, signing state, epoch; and the
+range with the ``(id, change_seq)`` pairs in it): per app in memory, and
+across restarts in the table ``sync_digests`` (migration 0012). After a
+change only the chunks that change touched are rendered again, and after a
+restart none that did not change.
+
+The table is a cache of work, not content (a key always names the same
+bytes), so it is written here and not through ``authoring.changes``: rows
+are kept when the database takes them at once (a busy or read-only
+database still answers, rendering what it cannot find), and each write
+prunes what no index can name again: rows of other epochs (epochs never
+come back), of builds and signing states older than the previous one, and
+rows of the same context that its current index no longer names.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import logging
 import re
 import sqlite3
 import threading
@@ -49,7 +62,11 @@ from bulletin.http.errors import ApiError
 from bulletin.i18n import interface_lang
 from bulletin.site import signatures
 from bulletin.site.render import statement_object, withdrawal_object
-from bulletin.statements import epochs, store
+from bulletin.statements import clock, epochs, store
+from bulletin.statements.db import busy_timeout, transaction
+from bulletin.statements.records import stored_time
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("sync_files", __name__, url_prefix="/sync")
 
@@ -64,6 +81,10 @@ _NAME = re.compile(r"^(snapshot|chunk|older)-[0-9a-f]{20}\.json$")
 # An entry is a few hundred bytes: ten thousand cover a million statements.
 _KEPT_DIGESTS = 10_000
 _KEPT_INDEXES = 4
+# A change makes two or three files (the chunk it left, its new position's, the snapshot), which the
+# publisher then asks for: their bytes stay with the index rather than being rendered again. Not after
+# a restart with nothing kept, when every file is made.
+_KEEP_MADE_BYTES = 8
 EXTENSION = "bulletin_sync_files"
 
 
@@ -77,7 +98,7 @@ class File:
     kind: str
     low: int = 0  # a chunk's range (low, high]
     high: int = 0
-    data: bytes | None = field(default=None, repr=False)  # kept only for the small ``older`` list
+    data: bytes | None = field(default=None, repr=False)  # kept for ``older`` and files a change just made
 
 
 @dataclass(frozen=True)
@@ -107,9 +128,21 @@ def _context(db: sqlite3.Connection) -> tuple:
         config["TIMEZONE"],
         config["BASE_URL"],
         request.script_root,  # the path the app is mounted under, which addresses may carry
-        signatures.state(db),  # a new key or a revocation re-signs every record
+        _signing(db),  # a new key or a revocation re-signs every record
         epochs.current(db),  # last: the index names it
     )
+
+
+def _signing(db: sqlite3.Connection) -> str:
+    """The signing state records are made in: the keyring's state, the key that signs, the keys that stand."""
+    current = signatures.signer()
+    if current is None:
+        return f"{signatures.state(db)}:unsigned"
+    return f"{signatures.state(db)}:{current.kid}:{','.join(sorted(current.valid))}"
+
+
+def _hash(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
 def chunk_records(db: sqlite3.Connection, low: int, high: int) -> list[dict]:
@@ -125,26 +158,26 @@ def snapshot_records(db: sqlite3.Connection) -> list[dict]:
 
 
 class _Kept:
-    """Per app: digests of rendered files by what decides their bytes, and the last few indexes."""
+    """Per app: files by the key of what decides their bytes, and the last few indexes."""
 
     def __init__(self):
         self.lock = threading.Lock()
-        self.digests: OrderedDict[tuple, File] = OrderedDict()
+        self.digests: OrderedDict[str, File] = OrderedDict()
         self.indexes: OrderedDict[tuple, Index] = OrderedDict()
 
-    def digest(self, key: tuple, make) -> File:
-        """The file kept under ``key``, else ``make()`` (rendered outside the lock) kept."""
+    def found(self, keys: list[str]) -> dict[str, File]:
+        """The files kept in memory under any of ``keys``."""
         with self.lock:
-            found = self.digests.get(key)
-            if found is not None:
+            found = {key: self.digests[key] for key in keys if key in self.digests}
+            for key in found:
                 self.digests.move_to_end(key)
-                return found
-        made = make()
+        return found
+
+    def keep(self, files: dict[str, File]) -> None:
         with self.lock:
-            self.digests[key] = made
+            self.digests.update(files)
             while len(self.digests) > _KEPT_DIGESTS:
                 self.digests.popitem(last=False)
-        return made
 
     def clear(self) -> None:
         with self.lock:
@@ -157,40 +190,38 @@ def _kept() -> _Kept:
 
 
 def _chunk_ranges(db: sqlite3.Connection, seq: int) -> list[tuple[int, int, str]]:
-    """Each non-empty chunk's range ``(low, high]`` and what decides its records, oldest first.
+    """Each non-empty chunk's range ``(low, high]`` and the ``(id, change_seq)`` pairs in it, oldest first.
 
     Finished hundreds are one chunk each. In the unfinished newest hundred,
     finished tens are one chunk each and the rest one position each, so a
     device one change behind downloads one record, not up to a hundred; the
-    small chunks merge as their ten, then their hundred, fills up.
-
-    A finished range only ever loses statements (every change takes a new,
-    higher position), so within an epoch its count of statements names its
-    content: one scan of the ``change_seq`` index counts them all without
-    reading a row (only published and withdrawn statements have a position).
+    small chunks merge as their ten, then their hundred, fills up. One scan
+    of the ``change_seq`` index lists every range's pairs (only published
+    and withdrawn statements have a position).
     """
     unfinished = seq // CHUNK_SPAN * CHUNK_SPAN if seq % CHUNK_SPAN else seq
     rows = db.execute(
-        f"SELECT (change_seq - 1) / {CHUNK_SPAN}, count(*) FROM statements"
-        " WHERE change_seq IS NOT NULL AND change_seq <= ? GROUP BY 1 ORDER BY 1",
+        "SELECT k, group_concat(pair) FROM"
+        f" (SELECT (change_seq - 1) / {CHUNK_SPAN} AS k, id || ':' || change_seq AS pair FROM statements"
+        "  WHERE change_seq IS NOT NULL AND change_seq <= ? ORDER BY change_seq)"
+        " GROUP BY k ORDER BY k",
         (unfinished,),
     )
-    ranges = [(k * CHUNK_SPAN, k * CHUNK_SPAN + CHUNK_SPAN, f"{count} left") for k, count in rows]
-    newest: dict[tuple[int, int], list[int]] = {}
-    for (position,) in db.execute(
-        "SELECT change_seq FROM statements WHERE change_seq > ? ORDER BY change_seq", (unfinished,)
+    ranges = [(k * CHUNK_SPAN, k * CHUNK_SPAN + CHUNK_SPAN, pairs) for k, pairs in rows]
+    newest: dict[tuple[int, int], list[str]] = {}
+    for statement_id, position in db.execute(
+        "SELECT id, change_seq FROM statements WHERE change_seq > ? ORDER BY change_seq", (unfinished,)
     ):
         ten = unfinished + (position - 1 - unfinished) // TAIL_SPAN * TAIL_SPAN
         key = (ten, ten + TAIL_SPAN) if ten + TAIL_SPAN <= seq else (position - 1, position)
-        newest.setdefault(key, []).append(position)
-    # Tens still fill up with new positions and lose statements: their positions name their content.
-    return ranges + [(a, b, ",".join(map(str, found))) for (a, b), found in newest.items()]
+        newest.setdefault(key, []).append(f"{statement_id}:{position}")
+    return ranges + [(a, b, ",".join(found)) for (a, b), found in newest.items()]
 
 
-def _snapshot_positions(db: sqlite3.Connection, keep: int) -> str:
-    # The newest statements' change positions decide the snapshot's bytes: any change to one moves it.
+def _snapshot_pairs(db: sqlite3.Connection, keep: int) -> str:
+    # The newest statements, in order, and their positions decide the snapshot's bytes.
     row = db.execute(
-        "SELECT group_concat(change_seq) FROM (SELECT change_seq FROM statements"
+        "SELECT group_concat(pair) FROM (SELECT id || ':' || change_seq AS pair FROM statements"
         " WHERE status = 'published' ORDER BY published DESC, rowid DESC LIMIT ?)",
         (keep,),
     ).fetchone()
@@ -198,7 +229,7 @@ def _snapshot_positions(db: sqlite3.Connection, keep: int) -> str:
 
 
 def build_index(db: sqlite3.Connection) -> Index:
-    """The index and its files for the database's current state (rendering only chunks not seen before)."""
+    """The index and its files for the database's current state (rendering only files not kept before)."""
     context = _context(db)
     seq = store.latest_change_seq(db)
     key = (*context, seq, current_app.config["OFFLINE_KEEP"])
@@ -214,21 +245,46 @@ def build_index(db: sqlite3.Connection) -> Index:
     return index
 
 
+@dataclass(frozen=True)
+class _Wanted:
+    """A file the index names: its key (the digest of what decides its bytes), kind and range."""
+
+    key: str
+    kind: str
+    low: int = 0
+    high: int = 0
+
+    def render(self, db: sqlite3.Connection) -> File:
+        """The file made now, its bytes kept with it (see :data:`_KEEP_MADE_BYTES`)."""
+        if self.kind == "snapshot":
+            content = encode({"records": snapshot_records(db)})
+            return _file("snapshot", content, data=content)
+        content = encode({"records": chunk_records(db, self.low, self.high)})
+        return _file("chunk", content, low=self.low, high=self.high, data=content)
+
+
 def _build(db: sqlite3.Connection, context: tuple, seq: int, kept: _Kept) -> Index:
     keep = current_app.config["OFFLINE_KEEP"]
-    snapshot = kept.digest(
-        (*context, "snapshot", keep, _snapshot_positions(db, keep)),
-        lambda: _file("snapshot", encode({"records": snapshot_records(db)})),
-    )
-    chunks = [
-        kept.digest(
-            (*context, "chunk", low, high, positions),
-            lambda low=low, high=high: _file(
-                "chunk", encode({"records": chunk_records(db, low, high)}), low=low, high=high
-            ),
-        )
-        for low, high, positions in _chunk_ranges(db, seq)
+    wanted = [
+        _Wanted(_hash(*context, "snapshot", keep, _snapshot_pairs(db, keep)), "snapshot"),
+        *(
+            _Wanted(_hash(*context, "chunk", low, high, pairs), "chunk", low, high)
+            for low, high, pairs in _chunk_ranges(db, seq)
+        ),
     ]
+    found = kept.found([w.key for w in wanted])
+    missing = [w for w in wanted if w.key not in found]
+    if missing:
+        found.update(_stored(db, missing))
+    made = {w.key: w.render(db) for w in wanted if w.key not in found}
+    bare = {key: dataclasses.replace(f, data=None) for key, f in made.items()}
+    kept.keep({**found, **bare})
+    if made:
+        _store(db, context, bare, [w.key for w in wanted])
+    if len(made) > _KEEP_MADE_BYTES:
+        made = bare
+    files_in_order = [found.get(w.key) or made[w.key] for w in wanted]
+    snapshot, chunks = files_in_order[0], files_in_order[1:]
     bound = max(0, (seq // RECENT_STEP - 1) * RECENT_STEP)
     older_list = encode({"chunks": [_entry(c) for c in chunks if c.high <= bound]})
     older = _file("older", older_list, data=older_list)
@@ -247,6 +303,57 @@ def _build(db: sqlite3.Connection, context: tuple, seq: int, kept: _Kept) -> Ind
     )
     files = {f.path: f for f in (snapshot, older, *chunks)}
     return Index(body, files)
+
+
+def _stored(db: sqlite3.Connection, wanted: list[_Wanted]) -> dict[str, File]:
+    """The files kept in ``sync_digests`` under the keys of ``wanted`` (none when it cannot be read)."""
+    by_key = {w.key: w for w in wanted}
+    try:
+        rows = db.execute(
+            "SELECT key, name, sha256, size FROM sync_digests WHERE key IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(by_key)),),
+        ).fetchall()
+    except sqlite3.OperationalError as e:  # a database not migrated yet
+        log.info("kept sync digests could not be read (%s); the files are rendered", e)
+        return {}
+    return {
+        key: File(name, sha256, size, by_key[key].kind, by_key[key].low, by_key[key].high)
+        for key, name, sha256, size in rows
+    }
+
+
+def _store(db: sqlite3.Connection, context: tuple, made: dict[str, File], current: list[str]) -> None:
+    """Keep the files just rendered and prune what no index can name again, if the database takes it at
+    once: a request never waits for the write lock, and a read-only database answers all the same."""
+    epoch = context[-1] or ""
+    variant = _hash(*context)
+    generation = _hash(context[0], context[5])  # the build and the signing state
+    stamp = stored_time(clock.now())
+    try:
+        with busy_timeout(db, 0), transaction(db):
+            db.executemany(
+                "INSERT OR REPLACE INTO sync_digests"
+                " (key, variant, generation, epoch, name, sha256, size, kept_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (key, variant, generation, epoch, f.path, f.sha256, f.size, stamp)
+                    for key, f in made.items()
+                ],
+            )
+            db.execute("DELETE FROM sync_digests WHERE epoch != ?", (epoch,))
+            db.execute(
+                "DELETE FROM sync_digests WHERE variant = ? AND key NOT IN (SELECT value FROM json_each(?))",
+                (variant, json.dumps(current)),
+            )
+            # This generation and the one before it (workers of a deploy, or of a new key, not yet
+            # all restarted): older ones are gone for good.
+            db.execute(
+                "DELETE FROM sync_digests WHERE generation NOT IN (?1, coalesce((SELECT generation"
+                " FROM sync_digests WHERE generation != ?1 GROUP BY generation ORDER BY max(kept_at) DESC"
+                " LIMIT 1), ''))",
+                (generation,),
+            )
+    except sqlite3.OperationalError as e:
+        log.info("sync digests were not kept (%s); they are rendered again after a restart", e)
 
 
 def _entry(chunk: File) -> dict:

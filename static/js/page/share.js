@@ -27,11 +27,10 @@
         announce(t("copyLink"), element("a", { href: url }, url));
       }
     });
-    // Printed, the link shows as the statement's address: the page's own ("./")
-    // unless BULLETIN_BASE_URL is set, so the stylesheet is given it whole.
-    if (!/^https?:/.test(link.getAttribute("href"))) {
-      document.documentElement.style.setProperty("--address", JSON.stringify(url));
-    }
+    // Printed, the link shows as the statement's address. The markup says "./"
+    // (the same article at the origin, in an export, on a mirror), so the
+    // stylesheet is given the address this page was read at, whole.
+    document.documentElement.style.setProperty("--address", JSON.stringify(url));
   }
 
   Object.assign(Bulletin, { enhanceShare });
