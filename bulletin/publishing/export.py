@@ -33,9 +33,8 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
 import brotli
-from flask import Flask, url_for
+from flask import Flask
 
-from bulletin.assets import bundles
 from bulletin.assets.files import compressed
 from bulletin.http.database import get_db
 from bulletin.http.static_host import ENVIRON_KEY
@@ -286,17 +285,15 @@ def links_in(body: bytes, content_type: str, site_path: str) -> list[str]:
 def starting_paths(db) -> list[str]:
     """Every address the export starts from (in a request context mounted at the base URL's path).
 
-    The publisher's whole site (:func:`fileset.site_addresses`), then what a
-    standalone site needs besides: the worker, every interface language's
-    offline page, shells, manifest and what its worker precaches, the files
-    at the site's root (favicon, icons), and each withdrawn statement's
-    notice, which the app answers at its address.
+    The publisher's whole site (:func:`fileset.site_addresses`, with the
+    build's own files: the worker, every interface language's offline page,
+    shells and manifest, the files at the site's root), then what a
+    standalone site needs besides: what every language's worker precaches,
+    and each withdrawn statement's notice, which the app answers at its
+    address.
     """
-    paths = list(fileset.site_addresses(db))
-    paths.append(fileset.below_mount(url_for("worker.service_worker")))
-    paths.extend(f"/{path.name}" for path in sorted((bundles.STATIC_DIR / "root").iterdir()))
+    paths = list(fileset.site_addresses(db))  # the build's files (worker, manifests, ...) among them
     for lang in INTERFACE_LANGS:
-        paths.extend(fileset.below_mount(url_for(endpoint, lang=lang)) for endpoint in worker.LANGUAGE_PAGES)
         paths.extend(fileset.below_mount(entry["url"]) for entry in worker.precache_entries(lang))
     paths.extend(fileset.statement_address(s.slug) for s in store.list_by_status(db, "withdrawn"))
     return list(dict.fromkeys(paths))
