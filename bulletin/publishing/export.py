@@ -26,7 +26,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -40,13 +39,14 @@ from bulletin.http.database import get_db
 from bulletin.http.static_host import ENVIRON_KEY
 from bulletin.i18n import INTERFACE_LANGS
 from bulletin.publishing import fileset, hosts
+from bulletin.publishing.folder import SIBLINGS, UnsafePath, write_atomically
+from bulletin.publishing.folder import file_for as published_file_for
 from bulletin.pwa import worker
 from bulletin.statements import store
 
 log = logging.getLogger(__name__)
 
 MARKER = hosts.MARKER
-SIBLINGS = {"br": ".br", "gzip": ".gz"}
 # Addresses that are never files: the editor, the JSON API (the sync files replace it).
 NOT_EXPORTED = ("/editor/", "/api/")
 # Media types whose files get compressed siblings (the others are compressed already, or tiny).
@@ -100,20 +100,15 @@ def file_for(site_path: str) -> PurePosixPath:
 
     Percent-escapes are decoded (static servers decode the request's path
     before looking for the file). ValueError for a path that could leave the
-    folder or name no file.
+    folder, name a hidden file or name no file.
     """
     decoded = unquote(site_path)
-    if not decoded.startswith("/") or "\\" in decoded or "\x00" in decoded:
+    if not decoded.startswith("/") or "\\" in decoded:
         raise ValueError(f"not a path of the site: {site_path!r}")
-    segments = decoded[1:].split("/")
-    if decoded.endswith("/"):
-        segments[-1] = "index.html"
-    elif "." not in segments[-1]:
-        # A page's address without the final slash: static servers redirect it to the folder.
-        segments.append("index.html")
-    if any(segment in ("", ".", "..") for segment in segments):
-        raise ValueError(f"not a path of the site: {site_path!r}")
-    return PurePosixPath(*segments)
+    try:
+        return PurePosixPath(published_file_for(site_path))  # as the live folder lays it out
+    except UnsafePath:
+        raise ValueError(f"not a path of the site: {site_path!r}") from None
 
 
 # ------------------------------------------------------------ the folder
@@ -156,15 +151,8 @@ class Folder:
         """Write ``data`` atomically (a temporary file beside it, then a rename)."""
         path = self.target(relative)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        # Not flushed to the disk one by one: an export is copied to its host once it is done.
+        write_atomically(path, data, durable=False)
 
     def remove_all_but(self, kept: set[PurePosixPath]) -> int:
         """Delete every file not in ``kept`` (an earlier export's leftovers) and the folders left empty."""
