@@ -19,8 +19,6 @@ problem, reported. Each text file gets ``.br`` and ``.gz`` siblings.
 from __future__ import annotations
 
 import collections
-import contextvars
-import gzip
 import html.parser
 import json
 import logging
@@ -31,15 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
-import brotli
 from flask import Flask
 
-from bulletin.assets.files import compressed
 from bulletin.http.database import get_db
 from bulletin.http.static_host import ENVIRON_KEY
 from bulletin.i18n import INTERFACE_LANGS
 from bulletin.publishing import fileset, hosts
-from bulletin.publishing.folder import SIBLINGS, UnsafePath, write_atomically
+from bulletin.publishing.folder import SIBLINGS, UnsafePath, compressed_forms, write_atomically
 from bulletin.publishing.folder import file_for as published_file_for
 from bulletin.pwa import worker
 from bulletin.statements import store
@@ -174,46 +170,15 @@ class Folder:
 # ------------------------------------------------------------ rendering
 
 
-@dataclass(frozen=True)
-class Answer:
-    """One answer of the app: status, headers, body."""
+class Renderer(fileset.Renderer):
+    """The publisher's renderer mounted at the base URL's path, as a static host's pages: every
+    request carries :data:`ENVIRON_KEY`, and an error is an answer (reported), not an exception."""
 
-    status: int
-    headers: dict
-    body: bytes
-
-    def json(self):
-        return json.loads(self.body)
-
-
-class Renderer:
-    """GET requests to the app mounted at the base URL's path, as a static host's pages."""
+    server_errors_raise = False
 
     def __init__(self, app: Flask, base_url: str):
-        self.client = app.test_client()
-        self.base_url = base_url
+        super().__init__(app, base_url, environ={ENVIRON_KEY: True})
         self.prefix = mount_path(base_url)
-
-    def get(self, site_path: str, encoding: str = "identity") -> Answer:
-        """The app's answer to a GET of ``site_path`` taking ``encoding``, read whole.
-
-        Each request runs in a context of its own: under a command's app
-        context Flask would reuse it for every request, and what one request
-        leaves in ``g`` (its interface language) would leak into the next.
-        """
-        return contextvars.Context().run(self._get, site_path, encoding)
-
-    def _get(self, site_path: str, encoding: str) -> Answer:
-        response = self.client.get(
-            site_path,
-            base_url=self.base_url,
-            headers={"Accept-Encoding": encoding},
-            environ_overrides={ENVIRON_KEY: True},
-        )
-        try:
-            return Answer(response.status_code, dict(response.headers), response.get_data())
-        finally:
-            response.close()  # a static file's answer holds the file open
 
     def site_path(self, url: str, page: str) -> str | None:
         """The site path ``url`` (found in the file at ``page``) names; None for another site or another mount."""
@@ -309,7 +274,7 @@ def export_site(
     # As /sw.js is rendered: the worker's precache list is computed there.
     with app.test_request_context("/sw.js", base_url=base_url, environ_overrides={ENVIRON_KEY: True}):
         queue = collections.deque(starting_paths(get_db()))
-    queue.extend(contextvars.Context().run(fileset.sync_addresses, fileset.Renderer(app, base_url)) or ())
+    queue.extend(fileset.sync_addresses(renderer) or ())
     written = {PurePosixPath(MARKER)}
     seen: set[str] = set()
     headers: dict[str, dict] = {}
@@ -323,7 +288,7 @@ def export_site(
             continue
         body, response_headers = fetched
         relative = file_for(site_path)
-        written |= _write_with_siblings(target, renderer, site_path, relative, body, response_headers, done)
+        written |= _write_with_siblings(target, relative, body, response_headers, done)
         headers[site_path] = response_headers
         done.files.append(site_path)
         if len(done.files) % 1000 == 0:
@@ -357,13 +322,11 @@ def _fetch(renderer: Renderer, site_path: str, done: Exported) -> tuple[bytes, d
     if response.status != 200:
         done.problems.append(f"{site_path} answered {response.status}, not exported")
         return None
-    return response.body, response.headers
+    return response.body, dict(response.headers)
 
 
 def _write_with_siblings(
     target: Folder,
-    renderer: Renderer,
-    site_path: str,
     relative: PurePosixPath,
     body: bytes,
     response_headers: dict,
@@ -373,8 +336,9 @@ def _write_with_siblings(
     written = set()
     brotli_size = len(body)
     if TEXT_TYPES.match(response_headers.get("Content-Type", "")):
+        forms = compressed_forms(body)  # as the live folder compresses its files
         for encoding, suffix in SIBLINGS.items():
-            data = _encoded(renderer, site_path, encoding, body)
+            data = forms[encoding]
             sibling = relative.with_name(relative.name + suffix)
             target.write(sibling, data)
             written.add(sibling)
@@ -385,19 +349,6 @@ def _write_with_siblings(
     done.raw_bytes += len(body)
     done.brotli_bytes += brotli_size
     return written
-
-
-def _encoded(renderer: Renderer, site_path: str, encoding: str, body: bytes) -> bytes:
-    """``body`` in ``encoding``: as the app compressed it (once, when rendered), else compressed here."""
-    response = renderer.get(site_path, encoding)
-    # The same bytes, compressed: a commit between the two requests must not pair two versions.
-    decompress = brotli.decompress if encoding == "br" else gzip.decompress
-    if response.headers.get("Content-Encoding") == encoding and decompress(response.body) == body:
-        return response.body
-    # The app sends small bodies as they are; a static host looks for the sibling all the same.
-    if encoding == "br":
-        return brotli.compress(body, quality=11)
-    return compressed(body, best=True).get("gzip") or gzip.compress(body, compresslevel=9, mtime=0)
 
 
 def describe(done: Exported) -> Iterable[str]:

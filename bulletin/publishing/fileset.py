@@ -66,13 +66,18 @@ class Renderer:
 
     ``base_url`` (``https://example.org/news``) sets the host and the mount
     point (``SCRIPT_NAME``) every link is made under; by default the app's
-    ``BULLETIN_BASE_URL``.
+    ``BULLETIN_BASE_URL``. ``environ``: more WSGI environment for every
+    request (the export's static-host marker).
     """
 
-    def __init__(self, app: Flask, base_url: str | None = None):
+    # A 5xx raises (a publication must not put an error page in the folder); False: it is returned.
+    server_errors_raise = True
+
+    def __init__(self, app: Flask, base_url: str | None = None, environ: dict | None = None):
         self.app = app
         self.base_url = (base_url or app.config.get("BASE_URL") or FALLBACK_BASE_URL).rstrip("/")
         self.client = app.test_client(use_cookies=False)
+        self.environ = {IDENTITY_ONLY: True, **(environ or {})}
 
     def url_context(self):
         """A request context under the base URL, for ``url_for`` (used by the address functions)."""
@@ -83,14 +88,12 @@ class Renderer:
         # An app context of its own, as a server's request has: a command's context (its ``g``, the
         # interface language a page sets) must neither shape the page nor be changed by it.
         with self.app.app_context():
-            response = self.client.get(
-                address, base_url=self.base_url, environ_overrides={IDENTITY_ONLY: True}
-            )
+            response = self.client.get(address, base_url=self.base_url, environ_overrides=self.environ)
         try:
             body = response.get_data()
         finally:
             response.close()  # a static file's answer (robots.txt) holds the file open
-        if response.status_code >= 500:
+        if response.status_code >= 500 and self.server_errors_raise:
             raise RuntimeError(f"the app answered {response.status_code} for {address}")
         if response.status_code != 200:
             return Rendered(address, response.status_code, headers=response.headers)
