@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import flask
-
 from bulletin import config, create_app
 from bulletin.authoring import changes
 from bulletin.http import nginx_headers
@@ -36,23 +34,6 @@ def write_includes(database: str, folder) -> None:
     nginx_headers.write(create_app({"DATABASE": database, "SECRET_KEY": "deploy-test"}), folder)
 
 
-def export_urls(app) -> list[str]:
-    """Files the live folder leaves to the app but an export holds: worker, manifests, offline pages, icons."""
-    with app.test_request_context():
-        return [
-            flask.url_for("worker.web_manifest"),
-            flask.url_for("worker.web_manifest", lang="ru"),
-            flask.url_for("worker.service_worker"),
-            flask.url_for("worker.offline_page"),
-            flask.url_for("worker.statement_shell"),
-            flask.url_for("worker.list_shell"),
-            flask.url_for("worker.tag_shell"),
-            flask.url_for("worker.statement_shell", lang="ar"),
-            "/favicon.ico",  # static/root/ files, served at the root by name
-            "/apple-touch-icon.png",
-        ]
-
-
 def published_files(app, publish: Path) -> dict[str, str]:
     """{address nginx serves a file of the folder at: the app's address of it} for every file published."""
     renderer = fileset.Renderer(app)
@@ -70,14 +51,29 @@ def published_files(app, publish: Path) -> dict[str, str]:
 
 
 SLUGS = ("first", "second", "third")
+# What only a deploy changes, written by the publisher's whole build: the worker, manifests,
+# offline page and shells (here and under a language), the files at the site's root.
+BUILD_FILES = (
+    "/sw.js",
+    "/manifest.webmanifest",
+    "/ru/manifest.webmanifest",
+    "/offline/",
+    "/offline/shell/",
+    "/offline/list-shell/",
+    "/offline/tag-shell/",
+    "/ar/offline/shell/",
+    "/favicon.ico",
+    "/apple-touch-icon.png",
+    "/robots.txt",
+)
 
 
 class Stack:
     """gunicorn serving Bulletin, nginx in front of it with the deployment's configuration.
 
     ``files``: the app publishes the public site to the folder nginx serves
-    (``publish --all`` first; each change after), with the files an export
-    adds beside them; else the folder stays empty and everything reaches the app.
+    (``publish --all`` first, the worker, manifests and offline pages
+    included; each change after); else the folder stays empty and everything reaches the app.
     """
 
     def __init__(self, folder, *, refresh: bool = False, files: bool = False):
@@ -111,8 +107,6 @@ class Stack:
         try:
             if files:
                 self.files = published_files(self.make_app(), self.publish)
-                extra = publish_folder.write_folder(self.app.port, export_urls(self.make_app()), self.publish)
-                self.files.update(extra)
             config = write_deploy_config(
                 folder / "nginx",
                 port=port,

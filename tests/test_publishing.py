@@ -416,3 +416,52 @@ def test_import_publishes_the_folder(app, folder):
     pages = list((folder / "statements").glob("*/index.html"))
     assert len(pages) == 1
     assert pages[0].parent.name.encode() in (folder / "index.html").read_bytes()
+
+
+BUILD_FILES = (
+    "sw.js",
+    "manifest.webmanifest",
+    "ru/manifest.webmanifest",
+    "offline/index.html",
+    "offline/shell/index.html",
+    "offline/list-shell/index.html",
+    "offline/tag-shell/index.html",
+    "ar/offline/index.html",
+    "ar/offline/tag-shell/index.html",
+    "robots.txt",
+)
+
+
+def test_a_whole_build_writes_the_build_files_and_a_change_leaves_them(app, publisher, folder):
+    first = publisher.publish("First", slug="first", tags=("a",))
+    publishing.publish(app)  # the first build is whole
+    client = app.test_client()
+    for name in BUILD_FILES:
+        assert (folder / name).is_file(), name
+        assert brotli.decompress((folder / f"{name}.br").read_bytes()) == (folder / name).read_bytes()
+    # The bytes a reader's request gets.
+    assert (folder / "sw.js").read_bytes() == client.get("/sw.js").get_data()
+    assert (folder / "ru/offline/index.html").read_bytes() == client.get("/ru/offline/").get_data()
+    before = {name: (folder / name).stat().st_mtime_ns for name in BUILD_FILES}
+    publisher.revise(first, title="First, corrected", body="<p>New text.</p>")
+    report = publishing.publish(app)
+    assert report.changes == 1
+    assert {name: (folder / name).stat().st_mtime_ns for name in BUILD_FILES} == before
+
+
+def test_after_a_deploy_publish_waits_for_publish_all(app, publisher, folder, monkeypatch, caplog):
+    first = publisher.publish("First", slug="first")
+    publishing.publish_all(app)
+    worker = (folder / "sw.js").read_bytes()
+    monkeypatch.setattr(publishing, "build_key", lambda app: "another-build:")
+    publisher.revise(first, title="First, corrected", body="<p>New text.</p>")
+    assert publishing.publish(app) is None
+    assert "publish --all" in caplog.text
+    assert b"First, corrected" not in (folder / "statements/first/index.html").read_bytes()
+    result = app.test_cli_runner().invoke(args=["publish"])
+    assert result.exit_code == 1 and "publish --all" in result.output
+    (folder / "sw.js").write_bytes(b"// an old build's worker")
+    report = publishing.publish_all(app)
+    assert report.whole and publishing.Build(folder.resolve()).position().build == "another-build:"
+    assert (folder / "sw.js").read_bytes() == worker
+    assert b"First, corrected" in (folder / "statements/first/index.html").read_bytes()

@@ -144,6 +144,7 @@ KINDS = (
     Kind("sync-file", r"/sync/[^/]+\.json$", "json", _sync_file),
     Kind("favicon", r"\.ico$", "ico", _path("/favicon.ico")),
     Kind("touch-icon", r"\.png$", "png", _path("/apple-touch-icon.png")),
+    Kind("robots", r"/robots\.txt$", "txt", _path("/robots.txt")),
 )
 # A file of no known kind gets the headers of a page: the strictest set.
 DEFAULT_KIND = "page"
@@ -261,7 +262,8 @@ def _types(samples: list[Sample]) -> tuple[dict[str, str], list[str]]:
     for one in samples:
         mimetype, _, parameters = one.content_type.partition(";")
         mimetype = mimetype.strip()
-        charset = parameters.strip().lower()
+        # ``charset="utf-8"`` (what WhiteNoise sends for robots.txt) is the same parameter, quoted.
+        charset = parameters.strip().lower().replace('"', "")
         if charset not in ("", "charset=utf-8"):
             raise IncludeError(f"{one.url}: a content type nginx cannot repeat: {one.content_type!r}")
         if by_extension.setdefault(one.extension, mimetype) != mimetype:

@@ -19,35 +19,30 @@ problem, reported. Each text file gets ``.br`` and ``.gz`` siblings.
 from __future__ import annotations
 
 import collections
-import contextvars
-import gzip
 import html.parser
 import json
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urljoin, urlsplit
 
-import brotli
-from flask import Flask, url_for
+from flask import Flask
 
-from bulletin.assets import bundles
-from bulletin.assets.files import compressed
 from bulletin.http.database import get_db
 from bulletin.http.static_host import ENVIRON_KEY
 from bulletin.i18n import INTERFACE_LANGS
 from bulletin.publishing import fileset, hosts
+from bulletin.publishing.folder import SIBLINGS, UnsafePath, compressed_forms, write_atomically
+from bulletin.publishing.folder import file_for as published_file_for
 from bulletin.pwa import worker
 from bulletin.statements import store
 
 log = logging.getLogger(__name__)
 
 MARKER = hosts.MARKER
-SIBLINGS = {"br": ".br", "gzip": ".gz"}
 # Addresses that are never files: the editor, the JSON API (the sync files replace it).
 NOT_EXPORTED = ("/editor/", "/api/")
 # Media types whose files get compressed siblings (the others are compressed already, or tiny).
@@ -101,20 +96,15 @@ def file_for(site_path: str) -> PurePosixPath:
 
     Percent-escapes are decoded (static servers decode the request's path
     before looking for the file). ValueError for a path that could leave the
-    folder or name no file.
+    folder, name a hidden file or name no file.
     """
     decoded = unquote(site_path)
-    if not decoded.startswith("/") or "\\" in decoded or "\x00" in decoded:
+    if not decoded.startswith("/") or "\\" in decoded:
         raise ValueError(f"not a path of the site: {site_path!r}")
-    segments = decoded[1:].split("/")
-    if decoded.endswith("/"):
-        segments[-1] = "index.html"
-    elif "." not in segments[-1]:
-        # A page's address without the final slash: static servers redirect it to the folder.
-        segments.append("index.html")
-    if any(segment in ("", ".", "..") for segment in segments):
-        raise ValueError(f"not a path of the site: {site_path!r}")
-    return PurePosixPath(*segments)
+    try:
+        return PurePosixPath(published_file_for(site_path))  # as the live folder lays it out
+    except UnsafePath:
+        raise ValueError(f"not a path of the site: {site_path!r}") from None
 
 
 # ------------------------------------------------------------ the folder
@@ -157,15 +147,8 @@ class Folder:
         """Write ``data`` atomically (a temporary file beside it, then a rename)."""
         path = self.target(relative)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        # Not flushed to the disk one by one: an export is copied to its host once it is done.
+        write_atomically(path, data, durable=False)
 
     def remove_all_but(self, kept: set[PurePosixPath]) -> int:
         """Delete every file not in ``kept`` (an earlier export's leftovers) and the folders left empty."""
@@ -187,46 +170,15 @@ class Folder:
 # ------------------------------------------------------------ rendering
 
 
-@dataclass(frozen=True)
-class Answer:
-    """One answer of the app: status, headers, body."""
+class Renderer(fileset.Renderer):
+    """The publisher's renderer mounted at the base URL's path, as a static host's pages: every
+    request carries :data:`ENVIRON_KEY`, and an error is an answer (reported), not an exception."""
 
-    status: int
-    headers: dict
-    body: bytes
-
-    def json(self):
-        return json.loads(self.body)
-
-
-class Renderer:
-    """GET requests to the app mounted at the base URL's path, as a static host's pages."""
+    server_errors_raise = False
 
     def __init__(self, app: Flask, base_url: str):
-        self.client = app.test_client()
-        self.base_url = base_url
+        super().__init__(app, base_url, environ={ENVIRON_KEY: True})
         self.prefix = mount_path(base_url)
-
-    def get(self, site_path: str, encoding: str = "identity") -> Answer:
-        """The app's answer to a GET of ``site_path`` taking ``encoding``, read whole.
-
-        Each request runs in a context of its own: under a command's app
-        context Flask would reuse it for every request, and what one request
-        leaves in ``g`` (its interface language) would leak into the next.
-        """
-        return contextvars.Context().run(self._get, site_path, encoding)
-
-    def _get(self, site_path: str, encoding: str) -> Answer:
-        response = self.client.get(
-            site_path,
-            base_url=self.base_url,
-            headers={"Accept-Encoding": encoding},
-            environ_overrides={ENVIRON_KEY: True},
-        )
-        try:
-            return Answer(response.status_code, dict(response.headers), response.get_data())
-        finally:
-            response.close()  # a static file's answer holds the file open
 
     def site_path(self, url: str, page: str) -> str | None:
         """The site path ``url`` (found in the file at ``page``) names; None for another site or another mount."""
@@ -286,17 +238,15 @@ def links_in(body: bytes, content_type: str, site_path: str) -> list[str]:
 def starting_paths(db) -> list[str]:
     """Every address the export starts from (in a request context mounted at the base URL's path).
 
-    The publisher's whole site (:func:`fileset.site_addresses`), then what a
-    standalone site needs besides: the worker, every interface language's
-    offline page, shells, manifest and what its worker precaches, the files
-    at the site's root (favicon, icons), and each withdrawn statement's
-    notice, which the app answers at its address.
+    The publisher's whole site (:func:`fileset.site_addresses`, with the
+    build's own files: the worker, every interface language's offline page,
+    shells and manifest, the files at the site's root), then what a
+    standalone site needs besides: what every language's worker precaches,
+    and each withdrawn statement's notice, which the app answers at its
+    address.
     """
-    paths = list(fileset.site_addresses(db))
-    paths.append(fileset.below_mount(url_for("worker.service_worker")))
-    paths.extend(f"/{path.name}" for path in sorted((bundles.STATIC_DIR / "root").iterdir()))
+    paths = list(fileset.site_addresses(db))  # the build's files (worker, manifests, ...) among them
     for lang in INTERFACE_LANGS:
-        paths.extend(fileset.below_mount(url_for(endpoint, lang=lang)) for endpoint in worker.LANGUAGE_PAGES)
         paths.extend(fileset.below_mount(entry["url"]) for entry in worker.precache_entries(lang))
     paths.extend(fileset.statement_address(s.slug) for s in store.list_by_status(db, "withdrawn"))
     return list(dict.fromkeys(paths))
@@ -324,7 +274,7 @@ def export_site(
     # As /sw.js is rendered: the worker's precache list is computed there.
     with app.test_request_context("/sw.js", base_url=base_url, environ_overrides={ENVIRON_KEY: True}):
         queue = collections.deque(starting_paths(get_db()))
-    queue.extend(contextvars.Context().run(fileset.sync_addresses, fileset.Renderer(app, base_url)) or ())
+    queue.extend(fileset.sync_addresses(renderer) or ())
     written = {PurePosixPath(MARKER)}
     seen: set[str] = set()
     headers: dict[str, dict] = {}
@@ -338,7 +288,7 @@ def export_site(
             continue
         body, response_headers = fetched
         relative = file_for(site_path)
-        written |= _write_with_siblings(target, renderer, site_path, relative, body, response_headers, done)
+        written |= _write_with_siblings(target, relative, body, response_headers, done)
         headers[site_path] = response_headers
         done.files.append(site_path)
         if len(done.files) % 1000 == 0:
@@ -372,13 +322,11 @@ def _fetch(renderer: Renderer, site_path: str, done: Exported) -> tuple[bytes, d
     if response.status != 200:
         done.problems.append(f"{site_path} answered {response.status}, not exported")
         return None
-    return response.body, response.headers
+    return response.body, dict(response.headers)
 
 
 def _write_with_siblings(
     target: Folder,
-    renderer: Renderer,
-    site_path: str,
     relative: PurePosixPath,
     body: bytes,
     response_headers: dict,
@@ -388,8 +336,9 @@ def _write_with_siblings(
     written = set()
     brotli_size = len(body)
     if TEXT_TYPES.match(response_headers.get("Content-Type", "")):
+        forms = compressed_forms(body)  # as the live folder compresses its files
         for encoding, suffix in SIBLINGS.items():
-            data = _encoded(renderer, site_path, encoding, body)
+            data = forms[encoding]
             sibling = relative.with_name(relative.name + suffix)
             target.write(sibling, data)
             written.add(sibling)
@@ -400,19 +349,6 @@ def _write_with_siblings(
     done.raw_bytes += len(body)
     done.brotli_bytes += brotli_size
     return written
-
-
-def _encoded(renderer: Renderer, site_path: str, encoding: str, body: bytes) -> bytes:
-    """``body`` in ``encoding``: as the app compressed it (once, when rendered), else compressed here."""
-    response = renderer.get(site_path, encoding)
-    # The same bytes, compressed: a commit between the two requests must not pair two versions.
-    decompress = brotli.decompress if encoding == "br" else gzip.decompress
-    if response.headers.get("Content-Encoding") == encoding and decompress(response.body) == body:
-        return response.body
-    # The app sends small bodies as they are; a static host looks for the sibling all the same.
-    if encoding == "br":
-        return brotli.compress(body, quality=11)
-    return compressed(body, best=True).get("gzip") or gzip.compress(body, compresslevel=9, mtime=0)
 
 
 def describe(done: Exported) -> Iterable[str]:

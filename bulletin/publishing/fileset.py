@@ -8,6 +8,9 @@ for it gets, since they come from the app through its WSGI stack in-process
 
 - :func:`site_addresses`: every file of the whole site (``publish --all``,
   an export).
+- :func:`build_addresses`: the files only a deploy changes (the worker,
+  every language's manifest, offline page and shells, the files at the
+  site's root), written by a whole build and by the export.
 - :func:`change_addresses`: the files a set of changed statements affects.
 - :func:`sync_addresses`: the sync files, found by following
   ``sync/index.json`` (nothing when the app has no such route).
@@ -29,8 +32,10 @@ from flask import Flask, request, url_for
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from bulletin.assets import bundles
 from bulletin.http.caching import IDENTITY_ONLY
 from bulletin.i18n import INTERFACE_LANGS
+from bulletin.pwa import worker
 from bulletin.site import feeds
 from bulletin.statements import store
 from bulletin.statements.records import Statement
@@ -61,13 +66,18 @@ class Renderer:
 
     ``base_url`` (``https://example.org/news``) sets the host and the mount
     point (``SCRIPT_NAME``) every link is made under; by default the app's
-    ``BULLETIN_BASE_URL``.
+    ``BULLETIN_BASE_URL``. ``environ``: more WSGI environment for every
+    request (the export's static-host marker).
     """
 
-    def __init__(self, app: Flask, base_url: str | None = None):
+    # A 5xx raises (a publication must not put an error page in the folder); False: it is returned.
+    server_errors_raise = True
+
+    def __init__(self, app: Flask, base_url: str | None = None, environ: dict | None = None):
         self.app = app
         self.base_url = (base_url or app.config.get("BASE_URL") or FALLBACK_BASE_URL).rstrip("/")
         self.client = app.test_client(use_cookies=False)
+        self.environ = {IDENTITY_ONLY: True, **(environ or {})}
 
     def url_context(self):
         """A request context under the base URL, for ``url_for`` (used by the address functions)."""
@@ -78,14 +88,15 @@ class Renderer:
         # An app context of its own, as a server's request has: a command's context (its ``g``, the
         # interface language a page sets) must neither shape the page nor be changed by it.
         with self.app.app_context():
-            response = self.client.get(
-                address, base_url=self.base_url, environ_overrides={IDENTITY_ONLY: True}
-            )
-        if response.status_code >= 500:
+            response = self.client.get(address, base_url=self.base_url, environ_overrides=self.environ)
+        try:
+            body = response.get_data()
+        finally:
+            response.close()  # a static file's answer (robots.txt) holds the file open
+        if response.status_code >= 500 and self.server_errors_raise:
             raise RuntimeError(f"the app answered {response.status_code} for {address}")
         if response.status_code != 200:
             return Rendered(address, response.status_code, headers=response.headers)
-        body = response.get_data()
         # An answer replayed by the hot path may come compressed all the same.
         encoding = response.headers.get("Content-Encoding")
         if encoding == "br":
@@ -146,14 +157,31 @@ def fixed_addresses() -> list[str]:
     return found
 
 
+def build_addresses() -> list[str]:
+    """The files that change only with a deploy, in a request context: the worker, every interface
+    language's manifest, offline page and shells (and the other pages its worker stores on install),
+    and the files at the site's root (favicon, icons, robots.txt).
+
+    They depend on the app's build alone, so a change's publication never
+    rewrites them; with them in the folder a first-time reader can install
+    the app while the app itself is stopped.
+    """
+    found = [_url("worker.service_worker")]
+    found += [f"/{path.name}" for path in sorted((bundles.STATIC_DIR / "root").iterdir())]
+    for lang in INTERFACE_LANGS:
+        found += [_url(endpoint, lang=lang) for endpoint in worker.LANGUAGE_PAGES]
+    return list(dict.fromkeys(found))
+
+
 def site_addresses(db: sqlite3.Connection) -> Iterator[str]:
-    """Every file of the whole site but the sync files, in a request context (:meth:`Renderer.url_context`).
+    """Every file of the whole site but the sync files, the build's own included, in a request context (:meth:`Renderer.url_context`).
 
     Statements' pages come last and in creation order, so a long build
     writes the pages every reader starts from first.
     """
     yield from home_addresses()
     yield from fixed_addresses()
+    yield from build_addresses()
     yield _url("feeds.feed")
     yield _url("feeds.sitemap")
     size = feeds.part_size()

@@ -149,15 +149,25 @@ class Folder:
         return found
 
     def _write_atomically(self, path: Path, data: bytes) -> None:
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX)
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
+        write_atomically(path, data)
+
+
+def write_atomically(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Put ``data`` at ``path`` whole: a temporary file beside it, then a rename over the old file.
+
+    ``durable``: flushed to the disk before the rename (a live folder, which
+    a crash must not leave with an empty file under a served name).
+    """
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=TEMPORARY_PREFIX)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+            if durable:
                 file.flush()
                 os.fsync(file.fileno())
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise

@@ -401,9 +401,12 @@ def _one_pass(app: Flask, places: Places, db: sqlite3.Connection) -> Report | No
     current = places.current()
     since = current.position() if current else None
     if since is not None and since.build != build_key(app):
+        # Not caught up: this build's pages beside the other's worker and manifests would mix two
+        # builds in one folder. The other's files keep serving, whole, until ``publish --all``.
         log.warning(
-            "the published folder was rendered by another build of the app (%s): "
-            "run `flask --app app publish --all` to publish this one's",
+            "not published: the folder was rendered by another build of the app (%s), with its "
+            "worker, manifests and offline pages; run `flask --app app publish --all` to publish "
+            "this build's",
             since.build,
         )
         return None

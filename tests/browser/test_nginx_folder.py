@@ -3,7 +3,9 @@
 gunicorn publishes every change to the folder; nginx (deploy/nginx.conf)
 serves the folder first. A device that synced before receives a correction
 and a withdrawal from the files; then, with gunicorn stopped, nginx still
-serves every public page and sync file, byte for byte.
+serves every public page and sync file, byte for byte, the worker,
+manifests and offline pages with the app's headers, and a first-time reader
+installs the app from nginx alone.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from bulletin.authoring import changes
 from bulletin.publishing import publisher
 from bulletin.statements import db, store
 from testbed.servers import fetch
-from testbed.stack import Stack, published_files
+from testbed.stack import BUILD_FILES, Stack, published_files
 
 from . import harness
 
@@ -68,7 +70,7 @@ def _statement(stack: Stack, slug: str):
 
 
 def test_a_device_behind_nginx_gets_a_correction_and_a_withdrawal_then_nginx_serves_without_the_app(
-    stack, nginx_page
+    stack, nginx_page, browser, installability
 ):
     page = nginx_page
     errors = harness.collect_errors(page)
@@ -117,7 +119,10 @@ def test_a_device_behind_nginx_gets_a_correction_and_a_withdrawal_then_nginx_ser
     files = published_files(stack.make_app(), stack.publish)
     assert any(name.startswith("/sync/") for name in files) and "/" in files
     assert not any("third" in name for name in files)  # its page was removed at the withdrawal
+    assert set(BUILD_FILES) <= set(files)  # what only a deploy changes is in the folder too
     served = {name: fetch(stack.nginx.port, name) for name in files}
+    # The app's own headers for the build's files, to hold nginx's to once the app is gone.
+    apps = {name: fetch(stack.app.port, name) for name in OPENED}
     for name, reply in served.items():
         assert reply.status == 200, (name, reply.status)
         assert WITHDRAWN_TEXT.encode() not in reply.body, name
@@ -129,6 +134,45 @@ def test_a_device_behind_nginx_gets_a_correction_and_a_withdrawal_then_nginx_ser
         assert reply.body == before.body, name
         assert reply.header("x-cache-status") is None, name  # the file, not a copy of the app's answer
     assert CORRECTED.encode() in fetch(stack.nginx.port, files_for(files, "second")).body
+
+    # The worker, a manifest and the offline page, from nginx alone, with the app's headers.
+    for name, direct in apps.items():
+        reply = fetch(stack.nginx.port, name)
+        assert reply.status == 200 and reply.body == direct.body, name
+        for header in APP_HEADERS:
+            assert reply.header(header) == direct.header(header), (name, header)
+    # (Service-Worker-Allowed, compared above, is sent only by a site under a sub-path.)
+    assert apps["/sw.js"].header("content-security-policy")
+    assert "no-cache" in apps["/sw.js"].header("cache-control")
+    assert apps["/manifest.webmanifest"].header("content-type").startswith("application/manifest+json")
+
+    # A first-time reader installs the app from nginx alone.
+    context = browser.new_context(base_url=stack.nginx.url(""), service_workers="allow")
+    try:
+        fresh = context.new_page()
+        fresh_errors = harness.collect_errors(fresh)
+        harness.ready_offline(fresh)
+        harness.poll(
+            fresh,
+            "async () => { const r = await navigator.serviceWorker.getRegistration();"
+            " return !!(r && r.active && r.active.state === 'activated'); }",
+            message="an active registration",
+        )
+        fresh_errors.assert_clean()
+    finally:
+        context.close()
+    assert installability(stack.nginx.url("/")) == []
+
+
+# The build's files opened with the app stopped (tests/test_deploy.py compares every file's headers).
+OPENED = ("/sw.js", "/manifest.webmanifest", "/ru/manifest.webmanifest", "/offline/", "/offline/tag-shell/")
+APP_HEADERS = (
+    "content-type",
+    "cache-control",
+    "content-security-policy",
+    "service-worker-allowed",
+    "x-content-type-options",
+)
 
 
 def files_for(files: dict[str, str], slug: str) -> str:
