@@ -154,13 +154,13 @@ def test_certify_takes_the_key_bulletin_signing_key_names(make_app, root_file, t
 def test_revoke_publishes_a_revocation_once(runner, root_file, client):
     certified(runner, root_file)
     [entry] = shown(runner)["keys"]
-    unknown = invoke(runner, "revoke", "nosuchkey", "--root", str(root_file))
+    unknown = invoke(runner, "revoke", "--root", str(root_file), "--", "nosuchkey")
     assert unknown.exit_code == 1 and "nothing written" in unknown.output
     assert invoke(runner, "revoke", entry["kid"]).exit_code == 2  # no --root
-    result = invoke(runner, "revoke", entry["kid"], "--root", str(root_file))
+    result = invoke(runner, "revoke", "--root", str(root_file), "--", entry["kid"])
     assert result.exit_code == 0, result.output
     assert shown(runner)["keys"][0]["revoked"] is True
-    again = invoke(runner, "revoke", entry["kid"], "--root", str(root_file))
+    again = invoke(runner, "revoke", "--root", str(root_file), "--", entry["kid"])
     assert again.exit_code == 1 and "already revoked" in again.output
     published = client.get("/keys.json").get_json()
     device = Verifier(keys.raw_public(keys.read_private(root_file)))
@@ -171,7 +171,7 @@ def test_rotate_root_hands_trust_to_the_new_root(runner, root_file, tmp_path, cl
     certified(runner, root_file)
     first = shown(runner)["keys"][0]["kid"]
     certified(runner, root_file)
-    invoke(runner, "revoke", first, "--root", str(root_file))
+    invoke(runner, "revoke", "--root", str(root_file), "--", first)
     new_file = tmp_path / "offline" / "new-root.key"
     assert invoke(runner, "rotate-root", "--root", str(root_file)).exit_code == 2
     (tmp_path / "junk.key").write_text("junk")
@@ -304,7 +304,7 @@ def test_a_revoked_keys_records_are_signed_again_unchanged(app, runner, root_fil
     later = envelope_of(app, publisher.publish("Later"))
     assert later["kid"] != first["kid"]
     assert later["kid"] == [e["kid"] for e in shown(runner)["keys"] if e["kid"] != first["kid"]][0]
-    result = invoke(runner, "revoke", first["kid"], "--root", str(root_file))
+    result = invoke(runner, "revoke", "--root", str(root_file), "--", first["kid"])
     assert result.exit_code == 0 and "signed 1 record(s) again" in result.output, result.output
     second = envelope_of(app, statement_id)
     assert second["payload"] == first["payload"] and second["kid"] != first["kid"]
@@ -430,7 +430,7 @@ def test_a_revocation_reaches_answers_already_kept(app, runner, root_file, publi
     first = client.get("/api/statements")
     old_kid = first.get_json()["statements"][0]["signed"]["kid"]
     certified(runner, root_file)
-    assert invoke(runner, "revoke", old_kid, "--root", str(root_file)).exit_code == 0
+    assert invoke(runner, "revoke", "--root", str(root_file), "--", old_kid).exit_code == 0
     again = client.get("/api/statements", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 200
     signed = again.get_json()["statements"][0]["signed"]
@@ -509,7 +509,7 @@ def test_certify_signs_in_batches_and_counts_every_record(app, runner, root_file
     result = certified(runner, root_file)
     assert "signed 5 record(s)" in result.output
     assert sorted(row[0] for row in signed_rows(app)) == sorted(ids)
-    again = invoke(runner, "revoke", shown(runner)["keys"][0]["kid"], "--root", str(root_file))
+    again = invoke(runner, "revoke", "--root", str(root_file), "--", shown(runner)["keys"][0]["kid"])
     assert "no valid online key is left" in again.output and again.exit_code == 0
 
 
