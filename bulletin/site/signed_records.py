@@ -26,12 +26,17 @@ signed, and keeps the record next time); commands wait.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
+from flask import current_app
+
+from bulletin.authoring import changes
 from bulletin.signing import canonical, envelopes, keyring
 from bulletin.site import records, render, signatures
 from bulletin.statements import clock, epochs, store
@@ -186,3 +191,55 @@ def _keep(db: sqlite3.Connection, epoch: int, made: list[_Made], *, wait: bool) 
 def records_file(texts_in_order: list[str]) -> bytes:
     """A snapshot's or chunk's bytes: ``{"records":[<envelope>,...]}`` joined from envelope texts."""
     return ('{"records":[' + ",".join(texts_in_order) + "]}").encode("utf-8")
+
+
+# ------------------------------------------------------------------ a deploy that renders articles anew
+
+ARTICLE_BUILD = "article_build"  # meta key: the digest of what articles were last rendered with
+_RENDERING_CODE = (records.__file__, render.__file__, __file__)
+
+
+def article_build() -> str:
+    """A digest of everything a record's ``article_html`` is rendered from besides the database: the
+    templates, the translation catalogs, the code that renders records, the time zone dates are shown in."""
+    templates = Path(current_app.root_path) / (current_app.template_folder or "templates")
+    catalogs = Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    files = sorted(templates.rglob("*.html")) + sorted(catalogs.rglob("*.mo"))
+    digest = hashlib.sha256(current_app.config["TIMEZONE"].encode("utf-8"))
+    for path in [*files, *(Path(name) for name in _RENDERING_CODE)]:
+        digest.update(b"\0" + path.name.encode("utf-8") + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def render_changed_articles(db: sqlite3.Connection, ctx) -> int | None:
+    """After a deploy: when :func:`article_build` differs from the one recorded, record a change (through
+    the write path) of every current statement whose kept record's ``article_html`` differs from what
+    the app renders now, so each gets a new signed record at a new position; then record the build.
+
+    None when the build did not change (nothing rendered). Statements with no kept record have nothing
+    to compare: theirs is made from today's rendering when first asked for. Needs an app context.
+    """
+    build = article_build()
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (ARTICLE_BUILD,)).fetchone()
+    if row is not None and row[0] == build:
+        return None
+    differ = []
+    # Articles are rendered as a request for "/" renders them: their links are relative to the site.
+    with current_app.test_request_context("/"):
+        for status in ("published", "withdrawn"):
+            for statement in store.list_by_status(db, status):
+                kept = _kept_article(db, statement)
+                if kept is not None and kept != record_of(db, statement)["article_html"]:
+                    differ.append(statement.id)
+    done = changes.rendered_anew(db, differ, ctx) if differ else 0
+    with transaction(db):
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (ARTICLE_BUILD, build))
+    return done
+
+
+def _kept_article(db: sqlite3.Connection, statement: Statement) -> str | None:
+    """The ``article_html`` of the statement's kept record at its current position and epoch, if any."""
+    row = _kept(db, [statement.id]).get(statement.id)
+    if row is None or row[0] != statement.change_seq or row[1] != epochs.number(db):
+        return None
+    return json.loads(json.loads(row[3])["payload"])["article_html"]
