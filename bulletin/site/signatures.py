@@ -23,10 +23,9 @@ from pathlib import Path
 
 from flask import current_app
 
-from bulletin.signing import canonical, envelopes, keyring, keys
+from bulletin.signing import envelopes, keyring, keys
 from bulletin.statements import clock
-from bulletin.statements.db import busy_timeout, transaction
-from bulletin.statements.records import stored_time
+from bulletin.statements.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -94,41 +93,9 @@ def kept_signature(db: sqlite3.Connection, payload: str, valid: frozenset[str]) 
     return None
 
 
-def signed(db: sqlite3.Connection, document: dict, statement_id: str) -> dict | None:
-    """The envelope of ``document`` (a statement's record): a kept signature, else signed now and kept.
-
-    None when the site has no online key that may sign.
-    """
-    current = signer()
-    if current is None:
-        return None
-    payload = canonical.dumps(document)
-    found = kept_signature(db, payload, current.valid)
-    if found is not None:
-        return found
-    made = envelopes.signed_payload(payload, current.key)
-    _keep(db, payload, made, statement_id)
-    return made
-
-
-def _keep(db: sqlite3.Connection, payload: str, made: dict, statement_id: str) -> None:
-    """Keep a new signature if the database takes it at once; a request never waits for the write lock."""
-    try:
-        with busy_timeout(db, 0):
-            keep_all(db, [(payload, made, statement_id)])
-    except sqlite3.OperationalError as e:
-        log.info("a signature of statement %s was not kept (%s); it is made again next time", statement_id, e)
-
-
-def keep_all(db: sqlite3.Connection, signed_now: list[tuple[str, dict, str]]) -> None:
-    """Keep (payload, envelope, statement id) signatures in one write transaction, waiting for the lock as
-    the connection does (a command's batch; a request goes through :func:`signed`)."""
-    with transaction(db):
-        keep_in(db, signed_now, stored_time(clock.now()))
-
-
 def keep_in(db: sqlite3.Connection, signed_now: list[tuple[str, dict, str]], stamp: str) -> None:
-    """Keep (payload, envelope, statement id) signatures inside the caller's write transaction."""
+    """Keep (payload, envelope, statement id) signatures inside the caller's write transaction
+    (:mod:`bulletin.site.signed_records` keeps them with its rows)."""
     db.executemany(
         "INSERT OR IGNORE INTO signatures (digest, kid, sig, statement_id, signed_at) VALUES (?, ?, ?, ?, ?)",
         [(digest(payload), made["kid"], made["sig"], sid, stamp) for payload, made, sid in signed_now],
