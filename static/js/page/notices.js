@@ -19,6 +19,7 @@
   function announce(text, action, { fleeting = false } = {}) {
     clearTimeout(statusTimer);
     status.replaceChildren(element("span", {}, text));
+    delete status.dataset.refused; // announceRefused's, for its message only
     if (action) status.append(" ", action);
     status.hidden = false;
     if (fleeting) statusTimer = setTimeout(hideStatus, FLEETING_MS);
@@ -68,13 +69,31 @@
     else banner.replaceChildren(element("span", { class: "banner-text" }, bannerText), toggle);
   }
 
+  // The newest signed_at the device verified, as a time (ms); null before any.
+  async function latestSigned() {
+    const state = await OfflineStore.getMeta("verifier");
+    return state && state.trustedTime ? Date.parse(state.trustedTime) : null;
+  }
+
   async function describeDevice() {
     try {
       const { count } = await OfflineStore.summary();
-      return count ? t("offlineLine", { num: count }) : t("offlineNone");
+      const line = count ? t("offlineLine", { num: count }) : t("offlineNone");
+      // How fresh the source is, by the publisher's signature, not the device's clock: a frozen one shows.
+      const signed = await latestSigned();
+      return signed === null ? line : `${line} ${t("latestSigned", { ago: ago(signed) })}`;
     } catch {
       return t("offlineNone"); // storage unavailable (private mode, blocked)
     }
+  }
+
+  // A sync refused what it could not verify: said in plain words, the reason
+  // codes (verify.js) kept on the status line for whoever looks closer.
+  function announceRefused(reasons) {
+    const num = Object.values(reasons).reduce((sum, n) => sum + n, 0);
+    if (!num) return;
+    announce(t("refused", { num }));
+    status.dataset.refused = Object.keys(reasons).sort().join(" ");
   }
 
   let offline = false; // the latest word: an "online" may arrive while the text is composed
@@ -146,6 +165,6 @@
   }
 
   Object.assign(Bulletin, {
-    announce, hideStatus, announceFullStorage, showOffline, hideOffline, onNetworkWord, showSavedCopy, onFreshness,
+    announce, hideStatus, announceFullStorage, announceRefused, showOffline, hideOffline, onNetworkWord, showSavedCopy, onFreshness,
   });
 })();
