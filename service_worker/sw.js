@@ -36,7 +36,7 @@ let networkOnline = true;
 const pendingNotices = [];
 
 async function notifyClients(message) {
-  if (message.type === MESSAGE.storageFull) pendingNotices.push(message);
+  if (message.type === MESSAGE.storageFull || message.type === MESSAGE.refused) pendingNotices.push(message);
   const clients = await self.clients.matchAll({ includeUncontrolled: true, type: "window" });
   clients.forEach((client) => client.postMessage(message));
 }

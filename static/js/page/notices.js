@@ -90,9 +90,7 @@
   // A sync refused what it could not verify: said in plain words, the reason
   // codes (verify.js) kept on the status line for whoever looks closer.
   function announceRefused(reasons) {
-    const num = Object.values(reasons).reduce((sum, n) => sum + n, 0);
-    if (!num) return;
-    announce(t("refused", { num }));
+    announce(t("refused", { num: Object.values(reasons).reduce((sum, n) => sum + n, 0) }));
     status.dataset.refused = Object.keys(reasons).sort().join(" ");
   }
 

@@ -294,22 +294,26 @@ async function syncByApi(run, { lite, first }) {
 
 // ---------------------------------------------------------------- a run
 
-// The verifier's state is kept, and this run's refusals reported, whatever
-// the run came to: what was verified stays verified, and a refusal that
-// stopped the run (a file not matching its index) is told too.
+// The verifier's state is kept, and this run's refusals reported after the
+// word that it ended, whatever it came to: what was verified stays verified,
+// and a refusal that stopped the run (a file not matching its index) is told too.
 async function runSync(reportedLite) {
   const options = { lite: await isLiteMode(reportedLite), first: !(await OfflineStore.getMeta("lastSync")) };
   const run = { verifier: await deviceVerifier(), refused: {} };
+  let fresh = 0;
+  let failure = null;
   try {
-    let fresh = await syncByFiles(run, options);
+    fresh = await syncByFiles(run, options);
     if (fresh === null) fresh = await syncByApi(run, options);
     await OfflineStore.setMeta("lastSync", Date.now());
     await OfflineStore.enforceBudget(SETTINGS.keepNewest, options.lite);
-    notifyClients({ type: Bulletin.MESSAGE.synced, fresh, first: options.first });
-  } finally {
-    if (run.verifier) await OfflineStore.setMeta(VERIFIER_META, run.verifier.state);
-    if (Object.keys(run.refused).length) notifyClients({ type: Bulletin.MESSAGE.refused, reasons: run.refused });
+  } catch (error) {
+    failure = error;
   }
+  if (run.verifier) await OfflineStore.setMeta(VERIFIER_META, run.verifier.state);
+  if (!failure) notifyClients({ type: Bulletin.MESSAGE.synced, fresh, first: options.first });
+  if (Object.keys(run.refused).length) notifyClients({ type: Bulletin.MESSAGE.refused, reasons: run.refused });
+  if (failure) throw failure;
 }
 
 // One sync at a time: callers arriving meanwhile share the running one.
