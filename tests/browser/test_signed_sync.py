@@ -1,7 +1,7 @@
 """The worker verifies everything it syncs before storing it, with the root it pinned on its first run.
 
-The live server signs (a root and a certified online key in the test's key
-folder, as ``keys init-root`` and ``keys certify`` make them). Sync files
+The live server signs (the tests' root and the online key it certified, in
+the test's key folder). Sync files
 are served to the worker through the context's routes, as a mirror or a
 censor would serve them: a signed index (its payload carrying the keys) and
 a snapshot of envelopes, some of them genuine, some altered, signed by a key
@@ -33,14 +33,10 @@ HEARD = "window.heard = []; navigator.serviceWorker.addEventListener('message', 
 class SignedSite:
     """The live server with keys, and sync files for the worker made (and doctored) by the test."""
 
-    def __init__(self, server, tmp_path):
+    def __init__(self, server, root_file):
         self.server = server
         self.app = server.app
-        self.root_file = tmp_path / "root.key"
-        runner = self.app.test_cli_runner()
-        assert runner.invoke(args=["keys", "init-root", str(self.root_file)]).exit_code == 0
-        result = runner.invoke(args=["keys", "certify", "--root", str(self.root_file)])
-        assert result.exit_code == 0, result.output
+        self.root_file = root_file  # the tests' root, which certified the key the app signs with
         self.root = keys.read_private(self.root_file)
         folder = self.app.config["KEYS_DIR"]
         signer = keyring.signer(folder, dt.datetime.now(dt.UTC))
@@ -65,12 +61,12 @@ class SignedSite:
         """
         snapshot = json.dumps({"records": records}, separators=(",", ":")).encode("utf-8")
         digest = hashlib.sha256(snapshot).hexdigest()
-        plain = self.get("/sync/index.json")
+        served = json.loads(self.get("/sync/index.json")["payload"])  # the server's own, for its db and epoch
         document = {
             "type": "sync-index",
             "v": 1,
-            "db": plain["epoch"],  # the database's id, which cursors name
-            "epoch": 1,
+            "db": served["db"],
+            "epoch": served["epoch"],
             "seq": seq,
             "signed_at": times.instant(signed_at),
             "keys": published_keys if published_keys is not None else self.get("/keys.json"),
@@ -124,9 +120,9 @@ def refused_on_page(page) -> str:
 
 
 @pytest.fixture
-def signed(live_server, tmp_path, page):
+def signed(live_server, test_keys, page):
     page.add_init_script(HEARD)
-    site = SignedSite(live_server, tmp_path)
+    site = SignedSite(live_server, test_keys.root_file)
     publisher = live_server.publisher
     publisher.publish("Release the journalist", "<p>Free her now.</p>", slug="release", tags=["press"])
     publisher.publish(
@@ -201,7 +197,7 @@ def test_an_older_validly_signed_index_is_refused_as_a_rollback(context, page, s
     harness.wait_for_controller(page)
     harness.poll(page, "async () => (await OfflineStore.all()).length === 2")
     newest = page.evaluate(STATE)["newestIndex"]
-    assert newest == [1, 20, times.instant(now - dt.timedelta(hours=1))]
+    assert newest[1:] == [20, times.instant(now - dt.timedelta(hours=1))]
 
     # Signed by the same valid key, but older than the index the device verified.
     signed.serve(context, genuine, seq=19, signed_at=now)
@@ -332,3 +328,29 @@ def test_without_webcrypto_ed25519_the_fallback_verifies_the_same_records(contex
     assert list(stored(page)) == ["Release the journalist"]
     ed25519 = signed.app.extensions["bulletin_assets"].urls["ed25519"]
     assert live_server.hits_for(ed25519)
+
+
+def test_the_apis_objects_are_verified_and_only_their_payload_is_read(context, page, signed, live_server):
+    live_server.stub("/sync/index.json", '{"error": "none here"}', "application/json", status=404)
+
+    def doctored(route):
+        response = route.fetch()
+        body = response.json()
+        for statement in body["statements"]:
+            if statement["slug"] == "water":  # its envelope altered: refused
+                statement["signed"]["payload"] = statement["signed"]["payload"].replace("pumps", "pipes")
+            else:  # a field beside the envelope altered: never read
+                statement["title"] = "Doctored beside the signature"
+                statement["article_html"] = "<p>Doctored</p>"
+        route.fulfill(response=response, json=body)
+
+    context.route("**/api/sync*", doctored)
+    visit(page)
+    assert refused_on_page(page) == "bad-signature"
+    kept = stored(page)
+    assert list(kept) == ["Release the journalist"]
+    assert (
+        kept["Release the journalist"]["article_html"]
+        == json.loads(signed.genuine()[0]["payload"])["article_html"]
+    )
+    assert "Doctored" not in json.dumps(kept)

@@ -11,6 +11,7 @@
   const banner = document.getElementById("offline-banner");
   const status = document.getElementById("app-status");
   const FLEETING_MS = 6000; // how long a message that needs nothing of the reader stays
+  const STALE_MS = 2 * 3600 * 1000; // a signed index older than this is said on the offline line
   const COLLAPSED_KEY = "bulletin-offline-collapsed";
   let statusTimer = 0;
 
@@ -79,9 +80,10 @@
     try {
       const { count } = await OfflineStore.summary();
       const line = count ? t("offlineLine", { num: count }) : t("offlineNone");
-      // How fresh the source is, by the publisher's signature, not the device's clock: a frozen one shows.
+      // How old what the device holds is, by the publisher's signature: an index is signed
+      // again every hour, so one older than two is a frozen source or a long time offline.
       const signed = await latestSigned();
-      return signed === null ? line : `${line} ${t("latestSigned", { ago: ago(signed) })}`;
+      return signed === null || Date.now() - signed < STALE_MS ? line : `${line} ${t("latestSigned", { ago: ago(signed) })}`;
     } catch {
       return t("offlineNone"); // storage unavailable (private mode, blocked)
     }

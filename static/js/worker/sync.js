@@ -209,7 +209,8 @@ async function verified(base, entry, run) {
 // keys are taken and its signature and order verified (null: refused,
 // counted, and the API serves instead; its records are verified too).
 async function indexDocument(index, run) {
-  if (!run.verifier) return index;
+  // A device without a pinned root reads no signed index: the API serves it.
+  if (!run.verifier) return index && typeof index.payload === "string" ? null : index;
   let published = null;
   try {
     published = JSON.parse(index.payload).keys; // certificates and revocations, each verified on its own
@@ -235,8 +236,10 @@ async function syncByFiles(run, { lite, first }) {
   if (!response || !response.ok) return null;
   const index = await indexDocument(await response.json(), run);
   if (!index) return null;
-  // The cursor names the database the positions belong to, as /api/sync's does.
-  const epoch = String(typeof index.epoch === "string" ? index.epoch : index.db).slice(0, 12);
+  // The cursor names the timeline the positions belong to: the database and its
+  // epoch (a restore raises it). An unsigned index names its epoch as /api/sync's cursor does.
+  const epoch = typeof index.epoch === "string" ? index.epoch.slice(0, 12)
+    : `${String(index.db).replace(/\W/g, "").slice(0, 12)}e${index.epoch}`;
   const save = (position) => OfflineStore.setMeta("cursor", `v1.${epoch}.${position}`);
   const match = /^v1\.(\w+)\.(\d+)$/.exec((await OfflineStore.getMeta("cursor")) || "");
   let position = match && match[1] === epoch ? Number(match[2]) : -1;
@@ -278,8 +281,9 @@ async function syncByApi(run, { lite, first }) {
   for (let page = 0; page < MAX_SYNC_PAGES; page += 1) {
     // no-cache: revalidate with the ETag, so an unchanged answer costs a 304.
     const response = await fetch(syncUrl(cursor, lite), { cache: "no-cache" });
-    if (response.status === 410 && cursor) {
-      cursor = null; // another database or a restored backup: start again
+    if ((response.status === 410 || response.status === 400) && cursor) {
+      // Another database, a restored backup, or a position in the sync files' terms: start again.
+      cursor = null;
       continue;
     }
     if (!response.ok) throw new Error(`sync answered ${response.status}`);
