@@ -6,12 +6,14 @@ folder. Both servers run on free ports and are stopped by process id.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from bulletin import config, create_app
 from bulletin.authoring import changes
 from bulletin.http import nginx_headers
 from bulletin.publishing import fileset, publisher
+from bulletin.signing import keyring, keys
 from bulletin.statements import db
 from testbed import folder as publish_folder
 from testbed.nginx_conf import write_deploy_config
@@ -27,6 +29,13 @@ def publish_statement(database: str, slug: str, body: str, tags=()) -> None:
     draft = changes.Draft(slug.title(), body, "html", slug=slug, tags=tags)
     changes.create(connection, draft, changes.tool_context("editor@example.org"), publish=True)
     connection.close()
+
+
+def sign_with_new_keys(instance: Path) -> None:
+    """A root (its file beside the instance folder, never in it) and an online key it certified, in ``instance``."""
+    root_file = instance.parent / f"{instance.name}-root.key"
+    keyring.init_root(root_file)
+    keyring.certify(instance, keys.read_private(root_file), now=dt.datetime.now(dt.UTC))
 
 
 def write_includes(database: str, folder) -> None:
@@ -98,6 +107,7 @@ class Stack:
         }
         if files:
             self.env["BULLETIN_PUBLISH_DIR"] = str(self.publish)
+            sign_with_new_keys(folder)  # without a key that may sign, no sync files are published
             publisher.publish_all(self.make_app())
         else:
             self.publish.mkdir()
@@ -122,7 +132,8 @@ class Stack:
     def make_app(self):
         """The app as gunicorn runs it, in this process (to publish, or to render an address)."""
         settings = config.from_environment(self.env)
-        return create_app({**settings, "SECRET_KEY": "deploy-test"})
+        # Its keys where gunicorn's app finds them (its instance folder), never the repository's instance/.
+        return create_app({**settings, "SECRET_KEY": "deploy-test", "KEYS_DIR": str(self.folder)})
 
     def stop(self) -> None:
         self.nginx.stop()
