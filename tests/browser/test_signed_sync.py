@@ -354,3 +354,13 @@ def test_the_apis_objects_are_verified_and_only_their_payload_is_read(context, p
         == json.loads(signed.genuine()[0]["payload"])["article_html"]
     )
     assert "Doctored" not in json.dumps(kept)
+
+
+@pytest.mark.unsigned
+def test_a_site_without_keys_pins_nothing_and_syncs_unsigned_as_before(page, live_server):
+    live_server.publisher.publish("Release the journalist", "<p>Free her now.</p>", slug="release")
+    harness.ready_offline(page)
+    assert page.evaluate(STATE) is None  # no root pinned
+    record = page.evaluate("async () => (await OfflineStore.all())[0]")
+    assert record["title"] == "Release the journalist" and record["signed"] is None
+    assert record["list_item_html"].startswith("<li>")
