@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from bulletin.assets import bundles
+from bulletin.authoring import changes
 from bulletin.http import nginx_headers
 from bulletin.http.database import get_db, high_water, prepared_db, writability_problem
 from bulletin.importing import importer
@@ -22,7 +23,7 @@ from bulletin.importing.sources import DEFAULT_DROP_LINES
 from bulletin.publishing import commands as publishing_commands
 from bulletin.publishing import export, publisher
 from bulletin.signing import keyring, keys
-from bulletin.site import signatures
+from bulletin.site import signatures, signed_records
 from bulletin.statements import backups, clock, db, store
 from bulletin.statements.dates import DateError, parse_date
 
@@ -71,6 +72,20 @@ def prepare_command():
         ) from error
     for path in written:
         click.echo(f"wrote {path}")
+    with built_app.app_context():
+        _render_changed_articles(path_of_database=current_app.config["DATABASE"])
+
+
+def _render_changed_articles(path_of_database: str) -> None:
+    """Where this build renders articles differently: a change of each statement it alters (devices
+    then take its new signed record), once per build. Inside the app context of the built app."""
+    connection = db.connect(path_of_database)
+    try:
+        done = signed_records.render_changed_articles(connection, changes.tool_context("deploy"))
+    finally:
+        connection.close()
+    if done:
+        click.echo(f"articles render differently in this build: recorded a change of {done} statement(s)")
 
 
 def _development_keys() -> None:

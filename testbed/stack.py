@@ -23,6 +23,14 @@ from testbed.servers import HOST, free_port, start_gunicorn, start_nginx
 FAST_HASHING = {"BULLETIN_ARGON2_TIME_COST": "1", "BULLETIN_ARGON2_MEMORY_KIB": "64"}
 
 
+def certify_online_key(instance: Path) -> None:
+    """A certified online key in the instance folder, its root kept outside it (as a publisher keeps it
+    offline), so the site signs its records and serves its sync files."""
+    root_file = instance.parent / f"{instance.name}-root.key"
+    keyring.init_root(root_file)
+    keyring.certify(instance, keys.read_private(root_file), now=dt.datetime.now(dt.UTC))
+
+
 def publish_statement(database: str, slug: str, body: str, tags=()) -> None:
     """Create and publish one statement through the write path."""
     connection = db.connect(database)
@@ -31,16 +39,10 @@ def publish_statement(database: str, slug: str, body: str, tags=()) -> None:
     connection.close()
 
 
-def sign_with_new_keys(instance: Path) -> None:
-    """A root (its file beside the instance folder, never in it) and an online key it certified, in ``instance``."""
-    root_file = instance.parent / f"{instance.name}-root.key"
-    keyring.init_root(root_file)
-    keyring.certify(instance, keys.read_private(root_file), now=dt.datetime.now(dt.UTC))
-
-
 def write_includes(database: str, folder) -> None:
     """The header includes, as `prepare` writes them into the instance folder."""
-    nginx_headers.write(create_app({"DATABASE": database, "SECRET_KEY": "deploy-test"}), folder)
+    app = create_app({"DATABASE": database, "SECRET_KEY": "deploy-test", "KEYS_DIR": str(folder)})
+    nginx_headers.write(app, folder)
 
 
 def published_files(app, publish: Path) -> dict[str, str]:
@@ -94,6 +96,7 @@ class Stack:
         for slug in SLUGS:
             text = f"<p>The {slug} statement, long enough to be compressed. " * 8 + "</p>"
             publish_statement(database, slug, text, tags=("harbour",) if slug == "first" else ())
+        certify_online_key(folder)
         write_includes(database, folder)
         port = free_port()
         self.env = {
@@ -107,7 +110,6 @@ class Stack:
         }
         if files:
             self.env["BULLETIN_PUBLISH_DIR"] = str(self.publish)
-            sign_with_new_keys(folder)  # without a key that may sign, no sync files are published
             publisher.publish_all(self.make_app())
         else:
             self.publish.mkdir()
@@ -132,7 +134,7 @@ class Stack:
     def make_app(self):
         """The app as gunicorn runs it, in this process (to publish, or to render an address)."""
         settings = config.from_environment(self.env)
-        # Its keys where gunicorn's app finds them (its instance folder), never the repository's instance/.
+        # gunicorn's instance folder holds its keys; this process's own instance folder is another.
         return create_app({**settings, "SECRET_KEY": "deploy-test", "KEYS_DIR": str(self.folder)})
 
     def stop(self) -> None:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 
 import pytest
 from conftest import Publisher
 
+from bulletin.authoring import changes
 from bulletin.publishing import publisher as publishing
 from bulletin.signing.reasons import BAD_SIGNATURE, Rejected
 from bulletin.signing.verifier import RECORD_TYPES, Verifier
-from bulletin.site import signed_records
+from bulletin.site import render, signed_records
 from bulletin.statements import db, epochs, store
 
 INDEX = "/sync/index.json"
@@ -218,3 +220,69 @@ def test_publish_due_re_signs_the_index_once_its_hour_has_passed(published, cloc
     published_bytes = index_file.read_bytes()
     publishing.publish_all(published)
     assert index_file.read_bytes() == published_bytes
+
+
+def test_a_deploy_that_renders_articles_differently_makes_new_records_at_new_positions(
+    make_app, publisher, tmp_path, test_keys, monkeypatch
+):
+    ids = [publisher.publish(f"Statement {n}", f"<p>Words {n}.</p>") for n in range(3)]
+    publisher.withdraw(ids[2], reason="Published in error.")
+    app = make_app()
+    client = app.test_client()
+    before = {json.loads(e["payload"])["id"]: e for e in sync_file_envelopes(client, snapshot=False)}
+    connection = db.connect(app.config["DATABASE"])
+    try:
+        with app.app_context():
+            # The first run records the build; nothing renders differently.
+            assert signed_records.render_changed_articles(connection, changes.tool_context("deploy")) == 0
+            assert signed_records.render_changed_articles(connection, changes.tool_context("deploy")) is None
+        seq = store.latest_change_seq(connection)
+
+        # A deploy whose article template differs: another app (a restarted process) on the same database.
+        templates = tmp_path / "templates"
+        shutil.copytree(app.root_path + "/../templates", templates)
+        article = templates / "reader" / "_article.html"
+        article.write_text(
+            article.read_text(encoding="utf-8").replace(
+                "<h1>{{ statement.title }}</h1>", '<h1 class="t">{{ statement.title }}</h1>'
+            ),
+            encoding="utf-8",
+        )
+        deployed = make_app()
+        deployed.template_folder = str(templates)
+        monkeypatch.setattr(
+            render, "_rendered_article", render._rendered_article.__wrapped__
+        )  # no process kept
+        with deployed.app_context():
+            done = signed_records.render_changed_articles(connection, changes.tool_context("deploy"))
+            assert done == 2  # the two published articles; the withdrawal notice renders as before
+            assert signed_records.render_changed_articles(connection, changes.tool_context("deploy")) is None
+        assert store.latest_change_seq(connection) == seq + 2
+        audited = connection.execute(
+            "SELECT statement_id FROM audit_log WHERE detail = ?", (changes.RENDERED_ANEW,)
+        ).fetchall()
+        assert sorted(row[0] for row in audited) == sorted(ids[:2])
+    finally:
+        connection.close()
+    verifier = device(client, test_keys)
+    after = {
+        json.loads(e["payload"])["id"]: e for e in sync_file_envelopes(deployed.test_client(), snapshot=False)
+    }
+    for statement_id in ids[:2]:
+        old, new = verifier.accept_record(before[statement_id]), verifier.accept_record(after[statement_id])
+        assert new["seq"] > old["seq"] and '<h1 class="t">' in new["article_html"]
+        assert '<h1 class="t">' not in old["article_html"]
+    assert after[ids[2]] == before[ids[2]]
+
+
+def test_publish_all_looks_for_articles_rendered_differently_first(published):
+    Publisher(published).publish("One")
+    result = published.test_cli_runner().invoke(args=["publish", "--all"])
+    assert result.exit_code == 0, result.output
+    connection = db.connect(published.config["DATABASE"])
+    try:
+        recorded = connection.execute("SELECT value FROM meta WHERE key = ?", (signed_records.ARTICLE_BUILD,))
+        with published.app_context():
+            assert recorded.fetchone()[0] == signed_records.article_build()
+    finally:
+        connection.close()

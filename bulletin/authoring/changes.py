@@ -398,6 +398,24 @@ def check_withdrawal(statement: Statement | None, reason: str) -> None:
         raise Refused(gettext("Only a published statement can be withdrawn."))
 
 
+# The audit line's detail of a change recorded because the article renders differently.
+RENDERED_ANEW = "its article renders differently after a deploy"
+
+
+@_announced
+def rendered_anew(db: sqlite3.Connection, statement_ids: list[str], ctx: Context) -> int:
+    """Record a change of each statement whose article (or withdrawal notice) the app now renders
+    differently than its signed record holds (a deploy changed a template or the code), so its record is
+    made again at a new position and devices take it; each audited. How many were recorded."""
+    done = 0
+    with transaction(db):
+        for statement_id in statement_ids:
+            if store.mark_rendered_anew(db, statement_id) is not None:
+                audit.record(db, ctx.actor, "update", statement_id=statement_id, detail=RENDERED_ANEW)
+                done += 1
+    return done
+
+
 @_announced
 def withdraw(db: sqlite3.Connection, statement_id: str, reason: str, ctx: Context) -> None:
     """Withdraw a published statement with the reason readers will see; Refused otherwise."""

@@ -14,6 +14,7 @@ from flask.cli import with_appcontext
 from bulletin.authoring import changes
 from bulletin.http.database import prepared_db
 from bulletin.publishing import publisher
+from bulletin.site import signed_records
 from bulletin.statements import clock
 
 
@@ -42,7 +43,12 @@ def publish_command(whole):
     if publisher.places_of(app) is None:
         click.echo("BULLETIN_PUBLISH_DIR is not set: nothing to publish to", err=True)
         sys.exit(1)
-    prepared_db()  # migrations current, the epoch checked, before anything is rendered
+    connection = prepared_db()  # migrations current, the epoch checked, before anything is rendered
+    if whole:
+        # After a deploy that renders articles differently: their changes first, so the folder has them.
+        done = signed_records.render_changed_articles(connection, changes.tool_context("deploy"))
+        if done:
+            click.echo(f"articles render differently in this build: recorded a change of {done} statement(s)")
     try:
         if whole:
             report = publisher.publish_all(app, progress=click.echo)

@@ -616,6 +616,18 @@ def mark_changed(db: sqlite3.Connection, statement_id: str) -> int | None:
     return _record_change(db, statement_id, "update", statement.revision)
 
 
+def mark_rendered_anew(db: sqlite3.Connection, statement_id: str) -> int | None:
+    """Record a change of what a published or withdrawn statement's record shows that no write to it made
+    (the app now renders its article or notice differently: a deploy changed a template or the code), so
+    devices take its new record; its own dates and search index stay. The new change number, or None for
+    a statement readers cannot see."""
+    statement = get_by_id(db, statement_id)
+    if statement is None or statement.status not in ("published", "withdrawn"):
+        return None
+    kind = "withdraw" if statement.status == "withdrawn" else "update"
+    return _record_change(db, statement_id, kind, statement.revision, own=False)
+
+
 def withdraw(db: sqlite3.Connection, statement_id: str, reason: str) -> None:
     """Withdraw a published statement; its page answers 410 with the reason."""
     if not reason.strip():
