@@ -56,6 +56,17 @@ export default defineConfig([
     },
   },
   {
+    // What the worker imports (the bundle `worker`): it runs in the worker's scope, beside /sw.js.
+    files: ["static/js/worker/**/*.js"],
+    languageOptions: {
+      globals: {
+        ...globals.serviceworker,
+        SETTINGS: "readonly", // injected by the server at the top of /sw.js
+        BulletinVerify: "readonly", // static/js/verify.js, first in the bundle
+      },
+    },
+  },
+  {
     // Strategies get what they need as arguments, never from the worker's state.
     files: ["service_worker/strategies.js"],
     languageOptions: { globals: { SETTINGS: "off", OfflineStore: "off" } },

@@ -1,8 +1,14 @@
 // Bulletin's service worker: the wiring. SETTINGS (version, precache list,
-// timeouts) is injected above this file by the server when /sw.js is served.
+// timeouts, the root to pin) is injected above this file by the server when
+// /sw.js is served. Sync, its verifier and the lists built on the device come
+// from the bundle SETTINGS.imports.worker (static/js/worker/), imported here.
 "use strict";
-/* global isStorable, NetworkTimeout, cacheFirst, staleWhileRevalidate, networkFirst, runningSync, syncNow, fromListShell */
+/* global isStorable, NetworkTimeout, cacheFirst, staleWhileRevalidate, networkFirst, runningSync, syncNow, fromListShell, pinRoot, BulletinVerify */
 /* exported notifyClients, markNetwork, escapeHtml, madePage, CACHES, keepShells */
+
+importScripts(SETTINGS.imports.worker);
+// The Ed25519 fallback again, at each later start of a worker that imported it while installing.
+BulletinVerify.importFallbackAtStart(SETTINGS.imports.ed25519);
 
 const { CACHE_PREFIX, MESSAGE, SYNC_TAG, ROOT } = Bulletin;
 const CACHES = {
@@ -30,7 +36,7 @@ let networkOnline = true;
 const pendingNotices = [];
 
 async function notifyClients(message) {
-  if (message.type === MESSAGE.storageFull) pendingNotices.push(message);
+  if (message.type === MESSAGE.storageFull || message.type === MESSAGE.refused) pendingNotices.push(message);
   const clients = await self.clients.matchAll({ includeUncontrolled: true, type: "window" });
   clients.forEach((client) => client.postMessage(message));
 }
@@ -288,7 +294,11 @@ async function navigate(event) {
 
 self.addEventListener("install", (event) => {
   // No skipWaiting here: a new worker waits until the reader accepts the update.
-  event.waitUntil(precache());
+  // The fallback Ed25519 library only where WebCrypto lacks Ed25519: sync then
+  // fails (and says so) rather than storing what it cannot verify.
+  const fallback = BulletinVerify.importFallbackAtInstall(SETTINGS.imports.ed25519)
+    .catch((error) => console.warn("[bulletin-sw] no Ed25519 on this device", error));
+  event.waitUntil(Promise.all([precache(), fallback]));
 });
 
 self.addEventListener("activate", (event) => {
@@ -302,7 +312,7 @@ self.addEventListener("activate", (event) => {
     .catch((error) => console.warn("[bulletin-sw] /editor/ entries may be left on the device", error));
   const moveOld = () => moveToFolders()
     .catch((error) => console.warn("[bulletin-sw] statements synced before may keep their old addresses", error));
-  event.waitUntil(deleteOutdatedCaches().then(forgetEditor).then(moveOld).then(() => self.clients.claim()));
+  event.waitUntil(deleteOutdatedCaches().then(forgetEditor).then(moveOld).then(pinRoot).then(() => self.clients.claim()));
 });
 
 self.addEventListener("fetch", (event) => {

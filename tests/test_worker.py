@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from bulletin import create_app
 from bulletin.assets import bundles
 from bulletin.pwa import worker
@@ -153,3 +155,33 @@ def test_list_shells_filled_with_list_items_are_the_servers_list_pages(client, a
         assert links_and_list(filled) == links_and_list(client.get(page_url).get_data(as_text=True))
     tag_shell = client.get("/offline/tag-shell/").get_data(as_text=True)
     assert "Tagged “bulletin-tag-slot”" in tag_shell and "/tags/bulletin-tag-slot/feed.atom" in tag_shell
+
+
+def test_the_worker_carries_the_keyrings_root_for_a_new_device_to_pin(client, app, test_keys):
+    from bulletin.signing import keys
+
+    root = worker_settings(client)["root"]
+    assert root == {
+        "kid": keys.key_id(test_keys.root_public),
+        "public_key": keys.b64url(test_keys.root_public),
+    }
+
+
+@pytest.mark.unsigned
+def test_a_site_without_keys_builds_its_worker_with_no_root(client, app, tmp_path):
+    assert worker_settings(client)["root"] is None
+    # A first root made after the deploy is built into the worker at once.
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["keys", "init-root", str(tmp_path / "root.key")]).exit_code == 0
+    assert runner.invoke(args=["keys", "certify", "--root", str(tmp_path / "root.key")]).exit_code == 0
+    assert worker_settings(client)["root"]["public_key"]
+
+
+def test_the_worker_imports_sync_and_the_verifier_and_carries_neither(client, app):
+    source = client.get("/sw.js").get_data(as_text=True)
+    urls = bundles.built(app).urls
+    assert worker_settings(client)["imports"] == {"worker": urls["worker"], "ed25519": urls["ed25519"]}
+    with client.get(urls["worker"]) as response:  # a static file: closed when read
+        worker_bundle = response.get_data(as_text=True)
+    assert "BulletinVerify" in worker_bundle and "acceptIndex" in worker_bundle
+    assert "acceptIndex" not in source  # the first visit does not pay for it

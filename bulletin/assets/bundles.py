@@ -107,6 +107,18 @@ BUNDLES = {
     # rules): the worker's, loaded beside /sw.js rather than inside it, so the
     # first visit does not pay for it; pages never load it.
     "verify": Bundle("js/verify.js", filters=scripts.FILTER, output="gen/verify.%(version)s.js"),
+    # What the worker imports at its start (importScripts, the URL in /sw.js's
+    # SETTINGS.imports): the verifier, then sync and the lists built on the
+    # device, which verify every record before storing it. Apart from /sw.js
+    # so a first visit does not pay for them; the browser keeps it with the worker.
+    "worker": Bundle(
+        "js/verify.js",
+        "js/worker/records.js",
+        "js/worker/sync.js",
+        "js/worker/lists.js",
+        filters=scripts.FILTER,
+        output="gen/worker.%(version)s.js",
+    ),
     # Ed25519 for browsers whose WebCrypto lacks it, loaded by the worker only
     # there: the npm package @noble/ed25519 (pinned in package-lock.json) as a
     # classic script defining `nobleEd25519`, written by build().

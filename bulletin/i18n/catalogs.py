@@ -46,6 +46,12 @@ UI_STRINGS = {
     "savedLabel": N_("Saved for offline."),
     "availableOffline": N_("Available offline"),
     "storageFull": N_("Storage on this device is full."),
+    # The newest signed_at the device verified (notices.js), and what a sync refused to store.
+    "latestSigned": N_("Latest signed update: %(ago)s"),
+    "refused": Nn_(
+        "Refused %(num)d update that could not be verified.",
+        "Refused %(num)d updates that could not be verified.",
+    ),
     # The device's own search (static/js/search/), offline or when the server is slow.
     "searchFound": N_("Statements on this device containing “%(query)s”:"),
     "searchNone": N_("No statement on this device contains “%(query)s”."),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +32,9 @@ from bulletin.i18n import (
     interface_lang,
     localized,
 )
+from bulletin.signing import keyring, keys
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("worker", __name__)
 
@@ -39,7 +43,11 @@ SOURCE_DIR = ROOT / "service_worker"
 # sync tag), and one IndexedDB layer for the page and the worker.
 SHARED_NAMES = ROOT / "static" / "js" / "shared.js"
 SHARED_SOURCES = (SHARED_NAMES, ROOT / "static" / "js" / "offline-store.js")
-WORKER_SOURCES = ("strategies.js", "sync.js", "lists.js", "sw.js")
+WORKER_SOURCES = ("strategies.js", "sw.js")
+# Bundles the worker imports (importScripts) rather than carrying: the
+# verifier with sync and the device's lists, and the Ed25519 fallback library
+# (imported only where WebCrypto lacks Ed25519).
+WORKER_IMPORTS = ("worker", "ed25519")
 SHELL_MARKER = "<!--bulletin:article-->"
 # The list shells' slots: the items, the numbers in the page links, the tag
 # (letters and dashes only, so it reads the same in text and in a URL).
@@ -190,6 +198,30 @@ def precache_entries(lang: str | None = None) -> list[dict]:
     return common_entries() + language_entries(lang or default_lang())
 
 
+def pinned_root() -> dict | None:
+    """``{"kid", "public_key"}`` of the keyring's current root, which a new device pins; None with no keys.
+
+    The root the worker is built with, never one a response could bring: a
+    device pins it on its first run and keeps its pin through every later
+    worker (only a ``root`` record signed by the pinned root moves it).
+    """
+    try:
+        root = keyring.load(current_app.config["KEYS_DIR"]).root
+    except keyring.KeyringError as e:
+        log.error("the worker is built without a root key: %s", e)
+        return None
+    if root is None:
+        return None
+    described = keys.description(root)
+    return {"kid": described["kid"], "public_key": described["public_key"]}
+
+
+def worker_imports() -> dict:
+    """The versioned URLs of the bundles the worker imports, under the app's mount prefix."""
+    urls = bundles.mounted(current_app).urls
+    return {name: urls[name] for name in WORKER_IMPORTS}
+
+
 def worker_settings() -> dict:
     """Settings the worker runs with, injected at the top of ``/sw.js``.
 
@@ -206,9 +238,13 @@ def worker_settings() -> dict:
     for lang in INTERFACE_LANGS:
         script, page, *_ = language_entries(lang)
         languages[lang] = [script["url"], page["revision"]]
+    imports = worker_imports()
+    root = pinned_root()
     return {
-        "version": _text_revision(json.dumps([entries, languages]) + _worker_source()),
+        "version": _text_revision(json.dumps([entries, languages, imports, root]) + _worker_source()),
         "precache": common_entries(),
+        "imports": imports,
+        "root": root,
         "defaultLang": default_lang(),
         "languages": languages,
         # Below the worker's scope (the app's mount prefix), which the worker puts before them.
@@ -270,6 +306,7 @@ def _settings_key() -> tuple:
         # /about is precached: the operator's text (read at start-up) and contact change the worker.
         config["CONTACT"],
         current_app.extensions.get("bulletin_about"),
+        pinned_root(),  # a keyring's first root, made after the deploy, is built into the worker
     )
 
 

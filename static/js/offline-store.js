@@ -3,8 +3,12 @@
 // layer and one eviction rule.
 //
 // A record is the API's statement object (article_html is the server's own
-// markup) plus what only the device knows: pinned (saved by the reader),
-// lastRead (ms) and, once withdrawn, the withdrawal notice in article_html.
+// markup) on a site without keys, else what a verified signed record's
+// payload says with its envelope as `signed` (static/js/worker/records.js);
+// plus what only the device knows: pinned (saved by the reader), lastRead
+// (ms), once withdrawn the withdrawal notice in article_html, and
+// revokedKey while its signer's key is revoked and no valid record replaced it.
+// The meta store also keeps the sync cursor and the verifier's state (`verifier`).
 "use strict";
 /* exported OfflineStore */
 

@@ -99,7 +99,7 @@ def test_a_device_behind_nginx_gets_a_correction_and_a_withdrawal_then_nginx_ser
     page.goto("/")  # a visit while online syncs
     harness.poll(
         page,
-        "async (id) => { const r = await OfflineStore.get(id); return r && r.body_html.includes('Corrected'); }",
+        "async (id) => { const r = await OfflineStore.get(id); return r && r.article_html.includes('Corrected'); }",
         ids["second"],
         message="the correction on the device",
     )
@@ -111,7 +111,8 @@ def test_a_device_behind_nginx_gets_a_correction_and_a_withdrawal_then_nginx_ser
     )
     assert WITHDRAWN_TEXT not in str(harness.device_contents(page))
     # At the position of the folder's index: it synced from the files.
-    seq = json.loads((stack.publish / "sync" / "index.json").read_text())["seq"]
+    index = json.loads((stack.publish / "sync" / "index.json").read_text())  # a signed envelope
+    seq = json.loads(index["payload"])["seq"]
     assert page.evaluate("async () => await OfflineStore.getMeta('cursor')").endswith(f".{seq}")
     errors.assert_clean()
 

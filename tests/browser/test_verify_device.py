@@ -138,6 +138,7 @@ VERIFY_SERVED = """async ({ root, backend, since }) => {
 }"""
 
 
+@pytest.mark.unsigned  # its own root and key, made below
 @pytest.mark.parametrize("backend", ["webcrypto", "fallback"])
 def test_both_verifiers_accept_the_apps_real_records_after_keys_certify(
     page, live_server, tmp_path, page_errors, backend

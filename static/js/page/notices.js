@@ -11,6 +11,7 @@
   const banner = document.getElementById("offline-banner");
   const status = document.getElementById("app-status");
   const FLEETING_MS = 6000; // how long a message that needs nothing of the reader stays
+  const STALE_MS = 2 * 3600 * 1000; // a signed index older than this is said on the offline line
   const COLLAPSED_KEY = "bulletin-offline-collapsed";
   let statusTimer = 0;
 
@@ -19,6 +20,7 @@
   function announce(text, action, { fleeting = false } = {}) {
     clearTimeout(statusTimer);
     status.replaceChildren(element("span", {}, text));
+    delete status.dataset.refused; // announceRefused's, for its message only
     if (action) status.append(" ", action);
     status.hidden = false;
     if (fleeting) statusTimer = setTimeout(hideStatus, FLEETING_MS);
@@ -68,13 +70,30 @@
     else banner.replaceChildren(element("span", { class: "banner-text" }, bannerText), toggle);
   }
 
+  // The newest signed_at the device verified, as a time (ms); null before any.
+  async function latestSigned() {
+    const state = await OfflineStore.getMeta("verifier");
+    return state && state.trustedTime ? Date.parse(state.trustedTime) : null;
+  }
+
   async function describeDevice() {
     try {
       const { count } = await OfflineStore.summary();
-      return count ? t("offlineLine", { num: count }) : t("offlineNone");
+      const line = count ? t("offlineLine", { num: count }) : t("offlineNone");
+      // How old what the device holds is, by the publisher's signature: an index is signed
+      // again every hour, so one older than two is a frozen source or a long time offline.
+      const signed = await latestSigned();
+      return signed === null || Date.now() - signed < STALE_MS ? line : `${line} ${t("latestSigned", { ago: ago(signed) })}`;
     } catch {
       return t("offlineNone"); // storage unavailable (private mode, blocked)
     }
+  }
+
+  // A sync refused what it could not verify: said in plain words, the reason
+  // codes (verify.js) kept on the status line for whoever looks closer.
+  function announceRefused(reasons) {
+    announce(t("refused", { num: Object.values(reasons).reduce((sum, n) => sum + n, 0) }));
+    status.dataset.refused = Object.keys(reasons).sort().join(" ");
   }
 
   let offline = false; // the latest word: an "online" may arrive while the text is composed
@@ -146,6 +165,6 @@
   }
 
   Object.assign(Bulletin, {
-    announce, hideStatus, announceFullStorage, showOffline, hideOffline, onNetworkWord, showSavedCopy, onFreshness,
+    announce, hideStatus, announceFullStorage, announceRefused, showOffline, hideOffline, onNetworkWord, showSavedCopy, onFreshness,
   });
 })();

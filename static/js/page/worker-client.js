@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { MESSAGE, t, element, announce, announceFullStorage, onNetworkWord, onFreshness, markAvailable } =
+  const { MESSAGE, t, element, announce, announceFullStorage, announceRefused, onNetworkWord, onFreshness, markAvailable } =
     Bulletin; // shared.js, strings.js, notices.js, statements.js
   const worker = navigator.serviceWorker;
   let updateAccepted = false;
@@ -31,6 +31,8 @@
       onFreshness(message);
     } else if (message.type === MESSAGE.storageFull) {
       announceFullStorage(message.lost);
+    } else if (message.type === MESSAGE.refused) {
+      announceRefused(message.reasons || {});
     }
   }
 

@@ -1,9 +1,10 @@
 // Lists built on the device: the latest statements and a tag's, a page at a
-// time, from the server's list shell (its page with empty slots) and the
-// server's own <li> of each statement (list_item_html, carried by sync), in
-// the server's order (list_order). Nothing here renders a statement.
+// time, from the server's list shell (its page with empty slots) and each
+// statement's <li>: the server's own (list_item_html) where an unsigned sync
+// brought it, else built from the signed record (records.js), in the
+// server's order (list_order). Nothing here renders a statement.
 "use strict";
-/* global escapeHtml, madePage, CACHES */
+/* global escapeHtml, madePage, CACHES, listItemHtml */
 /* exported fromListShell */
 
 // Newest first, ties broken as the server breaks them: list_order descending.
@@ -53,13 +54,17 @@ async function fromListShell(url) {
   const shell = await caches.match(shellUrl, { cacheName: CACHES.precache });
   if (!shell) return null;
   const records = (await OfflineStore.all())
-    .filter((r) => OfflineStore.readable(r) && r.list_item_html)
+    .filter(OfflineStore.readable)
     .filter((r) => route.tag === null || (r.tags || []).includes(route.tag))
     .sort(serverOrder);
   const slice = pageSlice(records, url.searchParams, SETTINGS.pageSize);
   if (!slice.items.length) return null;
-  let html = (await shell.text())
-    .replace(SETTINGS.listMarkers.items, () => slice.items.map((r) => r.list_item_html).join("\n"));
+  const text = await shell.text();
+  // The shell's language, and its word for a corrected statement (_list.html's data-updated).
+  const lang = (/<html lang="([^"]+)"/.exec(text) || [])[1] || SETTINGS.defaultLang;
+  const updated = (/data-updated="([^"]*)"/.exec(text) || [])[1] || "";
+  const item = (r) => r.list_item_html || listItemHtml(r, lang, updated.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(n)));
+  let html = text.replace(SETTINGS.listMarkers.items, () => slice.items.map(item).join("\n"));
   html = fillPageLinks(html, slice);
   if (route.tag !== null) html = fillTag(html, route.tag);
   return madePage(html, shell);
