@@ -48,6 +48,7 @@ from bulletin.publishing.fileset import (
     Renderer,
     Shown,
     change_addresses,
+    document_addresses,
     site_addresses,
     sync_addresses,
 )
@@ -263,6 +264,18 @@ class Writer:
         if self.fail_after is not None and self.folder.written >= self.fail_after:
             raise RuntimeError("publication stopped halfway (a test's injected failure)")
 
+    def put_documents(self) -> None:
+        """``keys.json`` and ``mirrors.json`` as the app answers them now (removed where it has none).
+
+        Neither follows the change log (a keys command, a new mirror list at a
+        deploy), so every publication writes them: a file whose bytes did not
+        change is not written again.
+        """
+        with self.renderer.url_context():
+            addresses = document_addresses()
+        for address in addresses:
+            self.put(address)
+
     def put_sync(self) -> None:
         """The sync files the app names, the index last; files under ``sync/`` no longer named go."""
         addresses = sync_addresses(self.renderer)
@@ -303,6 +316,7 @@ def _whole(app: Flask, build: Build, db: sqlite3.Connection, *, clean: bool) -> 
             addresses = list(site_addresses(db))
     for address in addresses:
         writer.put(address)
+    writer.put_documents()
     writer.put_sync()
     if clean:
         build.folder.remove_temporaries()
@@ -324,15 +338,18 @@ def _catch_up(app: Flask, build: Build, db: sqlite3.Connection, since: Position)
             return None
         latest = store.latest_change_seq(db)
         if latest == since.seq:
-            return Report(since, 0, 0, 0, 0)
-        if latest - since.seq > WHOLE_PASS_CHANGES:
+            changed = []
+        elif latest - since.seq > WHOLE_PASS_CHANGES:
             changed = None
         else:
             changed = store.changed_since(db, since.seq, limit=latest - since.seq + 1)
     if changed is None:
         return _whole(app, build, db, clean=True)
-    position = Position(epoch, latest, build_key(app))
     writer = Writer(app, build.folder)
+    writer.put_documents()
+    if latest == since.seq:
+        return Report(since, 0, build.folder.written, writer.removed, build.folder.bytes_written)
+    position = Position(epoch, latest, build_key(app))
     with writer.renderer.url_context():
         addresses, now_shown = change_addresses(db, changed, build.shown(s.id for s in changed))
     for address in addresses:
