@@ -80,6 +80,7 @@ def fetch(url: str, timeout: float, origin: str) -> Fetched:
                 chunks.append(chunk)
             headers = response.headers
     except urllib.error.HTTPError as e:
+        e.close()  # it holds the connection
         raise MirrorProblem(f"{url} answered {e.code} {e.reason}") from e
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as e:
         reason = getattr(e, "reason", None) or e
