@@ -21,6 +21,9 @@ from bulletin.statements import db
 
 MIRRORS = ("https://mirror-one.example/news/", "https://mirror-two.example/")
 
+# These tests make the site's keys themselves, from none.
+pytestmark = pytest.mark.unsigned
+
 
 @pytest.fixture
 def root_file(runner, tmp_path):
