@@ -12,6 +12,7 @@ import pytest
 from conftest import reconfigure
 
 from bulletin import config, create_app
+from bulletin.http import nginx_headers
 from bulletin.publishing import publisher
 from bulletin.signing import canonical, envelopes, keys
 from bulletin.signing.reasons import Rejected
@@ -357,3 +358,14 @@ def test_an_export_without_mirrors_has_no_list_and_no_problem(make_app, tmp_path
     result = app.test_cli_runner().invoke(args=["export", str(folder)])
     assert result.exit_code == 0, result.output
     assert not (folder / "mirrors.json").exists() and (folder / "keys.json").is_file()
+
+
+def test_nginx_gives_the_folders_list_and_keys_the_apps_cors_and_type(signed_site):
+    samples = {one.kind: one for one in nginx_headers.sample(signed_site)}
+    for kind in ("keys", "mirrors"):
+        assert samples[kind].headers["Access-Control-Allow-Origin"] == "*", kind
+        assert samples[kind].headers["Cross-Origin-Resource-Policy"] == "cross-origin", kind
+        assert samples[kind].content_type == "application/json", kind
+    maps = nginx_headers.render_maps(list(samples.values()))
+    assert '"~/mirrors\\.json$" mirrors;' in maps and '    mirrors "*";' in maps
+    assert "application/json json;" in nginx_headers.render_headers(list(samples.values()))
