@@ -21,9 +21,10 @@ This write is not a statement change and does not go through
 list the operator configured, audits and syncs nothing, and could be made
 again at any time. Like a kept signature it is work remembered, with one
 promise more (the number never goes back), which is why it is made in one
-write transaction that reads the row again first. A busy or read-only
-database is never waited for: the position is then kept by this process
-alone (logged) and written by a later request.
+write transaction that reads the row again first. A busy database is
+waited for a tenth of a second at most, a read-only one not at all: the
+position is then kept by this process alone (logged) and written by a
+later request.
 """
 
 from __future__ import annotations
@@ -49,6 +50,9 @@ bp = Blueprint("mirrors", __name__)
 TYPE = "mirrors"
 META_KEY = "mirrors"
 EXTENSION = "bulletin_mirrors"  # positions this process issued but could not write yet
+# Long enough for another process issuing the same position to commit it (then it is read and served
+# alike), short enough that a request never waits long for a save holding the lock.
+WAIT_SECONDS = 0.1
 # Any mirror, export or another origin's worker may read it: it is public and signed.
 OPEN_HEADERS = {"Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin"}
 
@@ -101,7 +105,7 @@ def position(db: sqlite3.Connection, mirrors: list[str]) -> tuple[int, str]:
     if mine is not None and mine["seq"] <= (kept or {}).get("seq", -1):
         mine = None  # another process issued a later position meanwhile: this one is behind it
     try:
-        with busy_timeout(db, 0), transaction(db):
+        with busy_timeout(db, WAIT_SECONDS), transaction(db):
             again = _kept(db)  # read inside the write lock: no other process issues one meanwhile
             chosen = mine if mine is not None and mine["seq"] > (again or {}).get("seq", -1) else None
             chosen = chosen or _issued(again, digest, epoch)
