@@ -369,3 +369,18 @@ def test_nginx_gives_the_folders_list_and_keys_the_apps_cors_and_type(signed_sit
     maps = nginx_headers.render_maps(list(samples.values()))
     assert '"~/mirrors\\.json$" mirrors;' in maps and '    mirrors "*";' in maps
     assert "application/json json;" in nginx_headers.render_headers(list(samples.values()))
+
+
+def test_the_list_is_sent_with_the_headers_of_keys_json(signed_site, client):
+    """So nginx's include may give a published mirrors.json the headers sampled from keys.json."""
+    per_response = {"ETag", "Content-Length", "Date"}
+    documents = [client.get(path) for path in ("/mirrors.json", "/keys.json")]
+    listed_headers, keys_headers = (
+        {name: value for name, value in reply.headers.items() if name not in per_response}
+        for reply in documents
+    )
+    assert listed_headers == keys_headers
+    reconfigure(signed_site, MIRRORS=())
+    samples = {one.kind: one for one in nginx_headers.sample(signed_site)}
+    assert samples["mirrors"].url == "/keys.json"
+    assert samples["mirrors"].headers["Access-Control-Allow-Origin"] == "*"
