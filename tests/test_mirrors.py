@@ -5,6 +5,7 @@ fingerprint on ``/about/``."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import time
 
@@ -19,6 +20,8 @@ from bulletin.signing.reasons import Rejected
 from bulletin.signing.verifier import Verifier
 from bulletin.site import mirrors
 from bulletin.statements import db
+from testbed.nginx_conf import brotli_available, write_config
+from testbed.servers import HOST, fetch, free_port, start_nginx
 
 MIRRORS = ("https://mirror-one.example/news/", "https://mirror-two.example/")
 
@@ -384,3 +387,31 @@ def test_the_list_is_sent_with_the_headers_of_keys_json(signed_site, client):
     samples = {one.kind: one for one in nginx_headers.sample(signed_site)}
     assert samples["mirrors"].url == "/keys.json"
     assert samples["mirrors"].headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed: apt-get install nginx")
+def test_nginx_serves_an_exports_list_and_keys_to_every_origin(make_app, root_file, tmp_path):
+    app = make_app(MIRRORS=MIRRORS)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["keys", "certify", "--root", str(root_file)]).exit_code == 0
+    folder, port = tmp_path / "site", free_port()
+    result = runner.invoke(args=["export", str(folder), "--base-url", f"http://{HOST}:{port}/news/"])
+    assert result.exit_code == 0, result.output
+    snippet = (folder / "nginx-export.conf").read_text(encoding="utf-8")
+    if not brotli_available():
+        snippet = snippet.replace("    brotli_static on;\n", "")
+    prefix = tmp_path / "nginx"
+    config = write_config(
+        prefix, f"server {{\n listen {HOST}:{port};\n{snippet}}}\n", brotli=brotli_available()
+    )
+    server = start_nginx(config, port, prefix=prefix)
+    try:
+        for name in ("mirrors.json", "keys.json"):
+            reply = fetch(port, f"/news/{name}", {"Origin": "https://elsewhere.example"})
+            assert reply.status == 200, name
+            assert reply.header("access-control-allow-origin") == "*", name
+            assert reply.header("cross-origin-resource-policy") == "cross-origin", name
+            assert reply.header("content-type").startswith("application/json"), name
+            assert reply.body == (folder / name).read_bytes(), name
+    finally:
+        server.stop()
