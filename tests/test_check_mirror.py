@@ -20,12 +20,14 @@ class Mirror:
 
     def __init__(self):
         self.routes: dict[str, tuple[int, bytes, dict, float]] = {}
-        routes = self.routes
+        self.stopping = threading.Event()
+        routes, stopping = self.routes, self.stopping
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 status, body, headers, delay = routes.get(self.path, (404, b"not here", {}, 0.0))
-                time.sleep(delay)
+                if stopping.wait(delay):
+                    return  # stopped meanwhile: the client has gone
                 self.send_response(status)
                 for name, value in {"Content-Length": str(len(body)), **headers}.items():
                     self.send_header(name, value)
@@ -35,8 +37,13 @@ class Mirror:
             def log_message(self, *args):
                 pass  # quiet
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        class Server(http.server.ThreadingHTTPServer):
+            daemon_threads = False  # joined at stop(), so nothing answers (or fails) into a later test
+
+            def handle_error(self, request, client_address):
+                pass  # a client that timed out and left is what some tests do
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
@@ -51,6 +58,7 @@ class Mirror:
         self.routes[f"{PREFIX}sync/index.json"] = (200, body, headers, delay)
 
     def stop(self) -> None:
+        self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
 
