@@ -23,7 +23,7 @@ from bulletin.importing.sources import DEFAULT_DROP_LINES
 from bulletin.publishing import commands as publishing_commands
 from bulletin.publishing import export, publisher
 from bulletin.signing import keyring, keys
-from bulletin.site import signatures, signed_records
+from bulletin.site import mirror_check, signatures, signed_records
 from bulletin.statements import backups, clock, db, store
 from bulletin.statements.dates import DateError, parse_date
 
@@ -276,4 +276,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(export_command)
+    app.cli.add_command(mirror_check.check_mirror_command)
     publishing_commands.init_app(app)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import secrets
 import zoneinfo
 from collections.abc import Callable
@@ -73,6 +74,44 @@ def _nginx_address(value: str) -> str:
     if parts.scheme != "http" or not parts.hostname or parts.path not in ("", "/") or parts.query:
         raise ValueError("must be nginx's address on this machine, such as http://127.0.0.1:80")
     return f"http://{parts.netloc}"
+
+
+# Loopback only: plain-HTTP mirrors exist for tests on this machine; a reader's device never reaches one.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+_URL_PATH = re.compile(r"^[A-Za-z0-9._~!$&'()*+;=:@%/-]*$")
+
+
+def mirror_url(value: str) -> str:
+    """One mirror's base URL, normalized as ``scheme://host[:port]/path/``; ValueError saying what is wrong."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port  # a malformed port raises here
+    except ValueError as e:
+        raise ValueError(f"{value!r} is not a URL ({e})") from e
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValueError(f"{value!r} must be an https:// base URL such as https://mirror.example/news/")
+    if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
+        raise ValueError(
+            f"{value!r}: a mirror is https:// (http:// only for 127.0.0.1 and localhost, for tests)"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{value!r}: the list is public, so a mirror's URL carries no user name or password")
+    if parts.query or parts.fragment or value.endswith(("?", "#")):
+        raise ValueError(f"{value!r}: a base URL has no query or fragment")
+    if not host.isascii() or not _URL_PATH.match(parts.path):
+        raise ValueError(f"{value!r}: write the address in its ASCII form (punycode host, %-escaped path)")
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    if "//" in path or any(segment in (".", "..") for segment in path.split("/")):
+        raise ValueError(f"{value!r} has an odd path")
+    netloc = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{netloc}{'' if port is None else f':{port}'}{path}"
+
+
+def _mirrors(value: str) -> tuple[str, ...]:
+    """Comma-separated mirror base URLs, each normalized, in the operator's order, each once."""
+    found = [mirror_url(item.strip()) for item in value.split(",") if item.strip()]
+    return tuple(dict.fromkeys(found))
 
 
 def _whole_number(minimum: int, why: str = "") -> Callable[[str], int]:
@@ -158,6 +197,8 @@ SETTINGS = (
     Setting("BULLETIN_REQUIRE_2FA", "REQUIRE_2FA", False, _flag),
     # The online signing key kept in a file of the operator's choosing (else made in instance/ by keys certify).
     Setting("BULLETIN_SIGNING_KEY", "SIGNING_KEY", None, _text),
+    # Copies of the site (made with `export`) that devices try when the origin is blocked; signed at /mirrors.json.
+    Setting("BULLETIN_MIRRORS", "MIRRORS", (), _mirrors),
 )
 
 

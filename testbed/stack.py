@@ -50,7 +50,7 @@ def published_files(app, publish: Path) -> dict[str, str]:
     renderer = fileset.Renderer(app)
     connection = db.connect(app.config["DATABASE"])
     with renderer.url_context():
-        addresses = list(fileset.site_addresses(connection))
+        addresses = [*fileset.site_addresses(connection), *fileset.document_addresses()]
     connection.close()
     addresses += fileset.sync_addresses(renderer) or []
     found = {}
@@ -106,6 +106,8 @@ class Stack:
             "BULLETIN_TRUSTED_PROXIES": "1",
             # Feeds and sitemaps name the origin readers use, whoever renders them.
             "BULLETIN_BASE_URL": f"http://{HOST}:{port}",
+            # A signed mirror list in the folder too (the includes were written without it).
+            "BULLETIN_MIRRORS": "https://mirror.example/",
             **FAST_HASHING,
         }
         if files:

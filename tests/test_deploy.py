@@ -359,6 +359,8 @@ def test_every_file_from_the_folder_has_the_apps_headers_and_bytes(files_stack):
     # What only a deploy changes is in the folder too, written by the publisher's whole build.
     for address in BUILD_FILES:
         assert address in stack.files, address
+    # The signed documents other origins read, with the app's CORS (mirrors.json's from keys.json's sample).
+    assert "/keys.json" in stack.files and "/mirrors.json" in stack.files
     for address, app_address in stack.files.items():
         for headers in encodings:
             direct = fetch(stack.app.port, app_address, headers)

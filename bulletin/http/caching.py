@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from collections.abc import Callable, Iterable
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
 
@@ -41,8 +42,16 @@ REFERRER_POLICY = "no-referrer"  # never tell a linked site where its reader cam
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), browsing-topics=()"
 
 
+def connect_sources() -> str:
+    """Where pages and the worker may fetch from: our origin, and any https origin, so that the
+    worker reaches mirrors listed after it was installed (what it takes from one is verified by
+    signature, never trusted by origin); plain-HTTP mirrors (loopback only, for tests) by name."""
+    plain = {urlsplit(url)._replace(path="").geturl() for url in current_app.config.get("MIRRORS") or ()}
+    return " ".join(["'self'", "https:", *sorted(url for url in plain if url.startswith("http:"))])
+
+
 def content_security_policy() -> str:
-    """The CSP of every response: our own origin only, the inline CSS by its hash."""
+    """The CSP of every response: our own origin only, but fetches from https mirrors; the inline CSS by its hash."""
     style_hash = bundles.built(current_app).style_hash
     return "; ".join(
         [
@@ -51,12 +60,22 @@ def content_security_policy() -> str:
             f"style-src 'self' {style_hash}",
             "img-src 'self' data:",
             "font-src 'none'",
-            # connect-, manifest- and worker-src fall back to default-src.
+            f"connect-src {connect_sources()}",
+            # manifest- and worker-src fall back to default-src.
             "object-src 'none'",
             "base-uri 'none'",
             "frame-ancestors 'none'",
             "form-action 'self'",
         ]
+    )
+
+
+def worker_content_security_policy() -> str:
+    """The CSP of the worker's script, which governs the worker: what it fetches (our origin, mirrors)
+    and imports (our scripts). A worker shows no style, image or form, so the page's other directives
+    (its style hash among them) would be bytes every first visit pays for nothing."""
+    return "; ".join(
+        ["default-src 'self'", f"connect-src {connect_sources()}", "object-src 'none'", "base-uri 'none'"]
     )
 
 
@@ -255,10 +274,11 @@ def hsts() -> str:
 def _after_request(response: Response) -> Response:
     if is_subresource(response.mimetype or "", request.path):
         chosen = SUBRESOURCE_HEADERS
+    elif request.path in WORKER_SCRIPTS:
+        chosen = _security_headers(worker_content_security_policy())
+        chosen = SUBRESOURCE_HEADERS | {name: chosen[name] for name in WORKER_ONLY}
     else:
         chosen = _security_headers(content_security_policy())
-        if request.path in WORKER_SCRIPTS:
-            chosen = SUBRESOURCE_HEADERS | {name: chosen[name] for name in WORKER_ONLY}
     for name, value in chosen.items():
         response.headers.setdefault(name, value)
     if request.is_secure:

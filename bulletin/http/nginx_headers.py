@@ -140,7 +140,9 @@ KINDS = (
     Kind("sync-index", r"/sync/index\.json$", "json", _path("/sync/index.json")),
     # Before the sync files: named, not content-hashed, wherever they sit.
     Kind("keys", r"/keys\.json$", "json", _path("/keys.json")),
-    Kind("mirrors", r"/mirrors\.json$", "json", _path("/mirrors.json")),
+    # Sent as keys.json is (the same route headers): its sample stands in where prepare's app
+    # serves no list yet (no mirror configured, or no key that may sign it then).
+    Kind("mirrors", r"/mirrors\.json$", "json", lambda _client: ["/mirrors.json", "/keys.json"]),
     Kind("sync-file", r"/sync/[^/]+\.json$", "json", _sync_file),
     Kind("favicon", r"\.ico$", "ico", _path("/favicon.ico")),
     Kind("touch-icon", r"\.png$", "png", _path("/apple-touch-icon.png")),

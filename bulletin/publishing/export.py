@@ -8,7 +8,7 @@ a static host cannot serve as the app does say so (the search page, a
 withdrawn statement's notice with status 200).
 
 What is exported: the publisher's file set (:mod:`bulletin.publishing.fileset`:
-pages, feeds, sitemaps, sync files), and what a standalone site needs
+pages, feeds, sitemaps, sync files, ``keys.json`` and ``mirrors.json``), and what a standalone site needs
 besides (the worker and its precache list, every interface language's
 offline pages, shells and manifest, the files at the site's root,
 withdrawn statements' notices); then whatever those name, followed until
@@ -275,6 +275,10 @@ def export_site(
     with app.test_request_context("/sw.js", base_url=base_url, environ_overrides={ENVIRON_KEY: True}):
         queue = collections.deque(starting_paths(get_db()))
     queue.extend(fileset.sync_addresses(renderer) or ())
+    with renderer.url_context():
+        documents = fileset.document_addresses()
+    # keys.json and mirrors.json where the app has them (a site without mirrors has no list to copy).
+    queue.extend(address for address in documents if renderer.get(address).is_file)
     written = {PurePosixPath(MARKER)}
     seen: set[str] = set()
     headers: dict[str, dict] = {}

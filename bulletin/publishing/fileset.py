@@ -14,6 +14,8 @@ for it gets, since they come from the app through its WSGI stack in-process
 - :func:`change_addresses`: the files a set of changed statements affects.
 - :func:`sync_addresses`: the sync files, found by following
   ``sync/index.json`` (nothing when the app has no such route).
+- :func:`document_addresses`: the public signed documents beside them
+  (``keys.json``, ``mirrors.json``), files where the app answers them.
 - :func:`site_files`: ``(address, Rendered)`` for the whole site, rendered
   under any base URL: what an export writes.
 """
@@ -264,6 +266,17 @@ def sync_addresses(renderer: Renderer) -> list[str] | None:
     return [*named, SYNC_INDEX]
 
 
+# The public documents a mirror or a device of another origin reads beside the sync files: the
+# keys (root, certificates, revocations) and the signed list of mirrors. Endpoints, not paths.
+DOCUMENT_ENDPOINTS = ("keys.keys_json", "mirrors.mirrors_json")
+
+
+def document_addresses() -> list[str]:
+    """``/keys.json`` and ``/mirrors.json`` below the mount (in a request context); each is a file
+    only where the app answers it with a 200 (no keys, no mirrors: no file)."""
+    return [_url(endpoint) for endpoint in DOCUMENT_ENDPOINTS]
+
+
 def index_document(body: bytes) -> dict:
     """The payload of a signed index's envelope (read, not verified: the files it names are the app's own)."""
     data = json.loads(body)
@@ -293,7 +306,7 @@ def site_files(app: Flask, db: sqlite3.Connection, base_url: str | None = None) 
     otherwise (a tag emptied meanwhile), for the caller to skip."""
     renderer = Renderer(app, base_url)
     with renderer.url_context():
-        addresses = list(site_addresses(db))
+        addresses = [*site_addresses(db), *document_addresses()]
     for address in addresses:
         yield renderer.get(address)
     for address in sync_addresses(renderer) or ():

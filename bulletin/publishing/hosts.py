@@ -5,7 +5,8 @@ files (so they follow the app's settings and its CSP hash):
 
 * ``_headers``, the rules file of hosts that read one (Netlify, Cloudflare
   Pages and the like): security headers for every file, cache lifetimes and
-  ``Access-Control-Allow-Origin: *`` where they differ. Such hosts add up the
+  ``Access-Control-Allow-Origin: *`` (on the sync files, ``keys.json`` and
+  ``mirrors.json``) and JSON's media type where they differ. Such hosts add up the
   headers of every rule a path matches, so each header is set by one rule
   only: the pages get the host's own (revalidating) cache lifetime.
 * ``nginx-export.conf``, a ``location`` block serving the folder at the base
@@ -33,6 +34,8 @@ DOCUMENT_HEADERS = (
     "X-Frame-Options",
 )
 SYNC_INDEX = "/sync/index.json"
+# Public signed documents any origin reads (a mirror's worker, a tool), like the sync files.
+OPEN_DOCUMENTS = ("/keys.json", "/mirrors.json")
 # Media types a static host may not know by the file's extension.
 NAMED_TYPES = (".webmanifest", ".atom")
 
@@ -90,13 +93,22 @@ def headers_file(prefix: str, headers: Mapping[str, dict]) -> str:
     if "Cache-Control" in kinds["worker"]:
         blocks.append(_block(f"{prefix}/sw.js", {"Cache-Control": kinds["worker"]["Cache-Control"]}))
     if kinds["sync-index"]:
-        blocks.append(_block(f"{prefix}/sync/*", _open_to_all(kinds["sync-index"])))
+        blocks.append(
+            _block(
+                f"{prefix}/sync/*",
+                _open_to_all(kinds["sync-index"]) | _pick(kinds["sync-index"], "Content-Type"),
+            )
+        )
         blocks.append(_block(f"{prefix}{SYNC_INDEX}", _pick(kinds["sync-index"], "Cache-Control")))
         immutable = _pick(kinds["sync"], "Cache-Control")
         for folder in _sync_folders(headers):
             blocks.append(_block(f"{prefix}{folder}*", immutable))
         for path in _sync_top_files(headers):
             blocks.append(_block(f"{prefix}{path}", immutable))
+    for path in OPEN_DOCUMENTS:
+        if path in headers:
+            chosen = _open_to_all(headers[path]) | _pick(headers[path], "Cache-Control", "Content-Type")
+            blocks.append(_block(f"{prefix}{path}", chosen))
     for path, content_type in _typed(headers):
         blocks.append(_block(f"{prefix}{path}", {"Content-Type": content_type}))
     return "\n\n".join(block for block in blocks if block) + "\n"
@@ -156,6 +168,10 @@ def nginx_file(prefix: str, folder: str, headers: Mapping[str, dict]) -> str:
             (f"= {prefix}{SYNC_INDEX}", nosniff | cors | _pick(kinds["sync-index"], "Cache-Control"))
         )
         nested.append((f"{prefix}/sync/", nosniff | cors | _pick(kinds["sync"], "Cache-Control")))
+    for path in OPEN_DOCUMENTS:
+        if path in headers:
+            values = nosniff | _open_to_all(headers[path]) | _pick(headers[path], "Cache-Control")
+            nested.append((f"= {prefix}{path}", values))
     inner = "".join(
         f"    location {pattern} {{\n{_nginx_headers(values, ' ' * 8)}    }}\n" for pattern, values in nested
     )

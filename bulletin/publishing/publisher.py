@@ -48,6 +48,7 @@ from bulletin.publishing.fileset import (
     Renderer,
     Shown,
     change_addresses,
+    document_addresses,
     index_document,
     site_addresses,
     sync_addresses,
@@ -266,6 +267,18 @@ class Writer:
         if self.fail_after is not None and self.folder.written >= self.fail_after:
             raise RuntimeError("publication stopped halfway (a test's injected failure)")
 
+    def put_documents(self) -> None:
+        """``keys.json`` and ``mirrors.json`` as the app answers them now (removed where it has none).
+
+        Neither follows the change log (a keys command, a new mirror list at a
+        deploy), so every publication writes them: a file whose bytes did not
+        change is not written again.
+        """
+        with self.renderer.url_context():
+            addresses = document_addresses()
+        for address in addresses:
+            self.put(address)
+
     def put_sync(self) -> None:
         """The sync files the app names, the index last; files under ``sync/`` no longer named go."""
         # None: the site signs no sync files now (no online key may sign), so none stays published.
@@ -305,6 +318,7 @@ def _whole(app: Flask, build: Build, db: sqlite3.Connection, *, clean: bool) -> 
             addresses = list(site_addresses(db))
     for address in addresses:
         writer.put(address)
+    writer.put_documents()
     writer.put_sync()
     if clean:
         build.folder.remove_temporaries()
@@ -338,6 +352,7 @@ def _catch_up(app: Flask, build: Build, db: sqlite3.Connection, since: Position)
         return _whole(app, build, db, clean=True)
     position = Position(epoch, latest, build_key(app))
     writer = Writer(app, build.folder)
+    writer.put_documents()
     with writer.renderer.url_context():
         addresses, now_shown = change_addresses(db, changed, build.shown(s.id for s in changed))
     for address in addresses:
@@ -348,12 +363,15 @@ def _catch_up(app: Flask, build: Build, db: sqlite3.Connection, since: Position)
 
 
 def _resigned(app: Flask, build: Build, since: Position) -> Report:
-    """With no change to write: the sync files again when the index was signed in an hour that has
-    passed (``publish-due``, every minute, so re-signs it hourly), else nothing."""
-    if not _index_signed_before_this_hour(app, build.folder):
-        return Report(since, 0, 0, 0, 0)
+    """With no change to write: ``keys.json`` and ``mirrors.json`` where their bytes changed, and the
+    sync files again when the index was signed in an hour that has passed (``publish-due``, every
+    minute, so re-signs it hourly)."""
     writer = Writer(app, build.folder)
-    writer.put_sync()
+    # keys.json and mirrors.json follow no change log (a keys command, a deploy's list): written
+    # whenever their bytes changed.
+    writer.put_documents()
+    if _index_signed_before_this_hour(app, build.folder):
+        writer.put_sync()
     return Report(since, 0, build.folder.written, writer.removed, build.folder.bytes_written)
 
 

@@ -13,7 +13,8 @@ and the commands that check a site, an export or a bundle.
 - Signed indexes and records only move forward: an index older (by
   ``epoch``, ``seq``, ``signed_at``) than the newest one verified, or a
   statement's record older (by ``epoch``, ``seq``) than the one stored, is a
-  rollback — never one refused merely for its age.
+  rollback — never one refused merely for its age. A mirror list replaces
+  the held one only with a higher ``seq``.
 
 Every refusal is a :class:`~bulletin.signing.reasons.Rejected` with a reason
 code, and counted in :attr:`Verifier.refused`.
@@ -43,6 +44,7 @@ T = TypeVar("T")
 
 RECORD_TYPES = ("statement", "withdrawal")
 INDEX_TYPE = "sync-index"
+MIRRORS_TYPE = "mirrors"
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class Verifier:
         self.trusted_time: dt.datetime | None = None
         self.newest_index: tuple[int, int, str] | None = None
         self.records: dict[str, tuple[int, int]] = {}  # statement id -> (epoch, seq) stored
+        self.mirrors: tuple[int, str] | None = None  # the mirror list held: its seq and payload
         self.refused: Counter[str] = Counter()
 
     @property
@@ -153,6 +156,26 @@ class Verifier:
         if stored is not None and at < stored:
             self._refuse(Rejected(ROLLBACK, f"an older record of statement {statement_id}"))
         self.records[statement_id] = at
+        return document
+
+    def accept_mirrors(self, envelope: object) -> dict:
+        """A signed mirror list whose ``seq`` is above the held one's; Rejected (rollback) for an older
+        list or another list under the held ``seq``. The held list itself, received again, is no news
+        and no refusal: it is returned as held."""
+        document = self.verify(envelope, (MIRRORS_TYPE,))
+        payload = envelope["payload"]  # verified: an envelope's payload text
+
+        def read() -> tuple[int, dt.datetime]:
+            listed = document.get("mirrors")
+            if not isinstance(listed, list) or not all(isinstance(url, str) for url in listed):
+                raise Rejected(MALFORMED, "a mirror list lists base URLs")
+            return _whole(document, "seq"), _instant(document, "signed_at")
+
+        seq, signed_at = self._counted(read)
+        if self.mirrors is not None and (seq, payload) != self.mirrors and seq <= self.mirrors[0]:
+            self._refuse(Rejected(ROLLBACK, f"a mirror list of seq {seq}, not above the held one's"))
+        self.mirrors = (seq, payload)
+        self.observe(signed_at)
         return document
 
     def observe(self, signed_at: dt.datetime) -> None:

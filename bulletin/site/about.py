@@ -1,4 +1,5 @@
-"""``/about/``: who publishes, the operator's own words, how to reach them, what the app keeps.
+"""``/about/``: who publishes, the operator's own words, how to reach them, the root key's
+fingerprint to compare, what the app keeps.
 
 The operator's text is a Markdown file (``BULLETIN_ABOUT_FILE``) read once,
 when the app starts, and sanitized like a statement's body. A missing or
@@ -11,12 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, render_template
 from markupsafe import Markup
 
 from bulletin.http.caching import cached_response
 from bulletin.i18n import localized
+from bulletin.signing import keyring, keys
+from bulletin.site import signatures
 from bulletin.statements.bodies import render_body
 from bulletin.statements.sanitize import clean
 
@@ -61,9 +65,27 @@ def about_html() -> Markup:
     return Markup(current_app.extensions[EXTENSION][0])
 
 
+def root_fingerprint(folder: str | Path) -> str | None:
+    """The fingerprint of the site's current root key (``keys.fingerprint``'s form); None without one.
+
+    An unreadable keyring shows no fingerprint rather than no page (``/keys.json`` and the log say why).
+    """
+    try:
+        root = keyring.load(folder).root
+    except keyring.KeyringError:
+        return None
+    return keys.fingerprint(root) if root else None
+
+
 @localized(bp, "/about/")
 def about():
-    """Who publishes, their words, how to reach them, and what this site keeps on the reader's device."""
+    """Who publishes, their words, how to reach them, the root key's fingerprint to compare with one
+    obtained elsewhere, and what this site keeps on the reader's device."""
     config = current_app.config
-    parts = ("about", config["SITE_NAME"], config["CONTACT"], current_app.extensions[EXTENSION][1])
-    return cached_response(parts, lambda: render_template("reader/about.html"))
+    fixed = ("about", config["SITE_NAME"], config["CONTACT"], current_app.extensions[EXTENSION][1])
+    folder = signatures.keys_folder()
+    # Keys commands note the keyring's change in the database, which lets the hot path look again.
+    return cached_response(
+        lambda db: (*fixed, signatures.state(db), root_fingerprint(folder)),
+        lambda: render_template("reader/about.html", fingerprint=root_fingerprint(folder)),
+    )
