@@ -10,6 +10,7 @@ import re
 import pytest
 from conftest import Publisher
 
+from bulletin.http import nginx_headers
 from bulletin.publishing import publisher as publishing
 from bulletin.signing import keys
 from bulletin.signing.verifier import Verifier
@@ -302,3 +303,14 @@ def test_the_publisher_writes_the_packs_a_change_affects(make_app, runner, tmp_p
     assert other.stat().st_mtime_ns == other_before  # not its statements: not written again
     assert runner.invoke(args=["publish", "--all"]).exit_code == 0
     assert (folder / "bundles" / "en-2022-01.html").is_file()
+
+
+def test_nginx_gives_packs_their_own_headers_and_the_list_a_pages(app, runner, root_file, publisher):
+    publisher.publish("January", published=dt.date(2022, 1, 7))
+    samples = {s.kind: s for s in nginx_headers.sample(app)}
+    bundle = samples["bundle"]
+    assert bundle.headers["Content-Security-Policy"] == bundle_file.viewer().csp
+    assert bundle.headers["Content-Disposition"] == "attachment"
+    pattern = re.compile(bundle.pattern)
+    assert pattern.search("/bundles/en-2022-01.html") and pattern.search("/news/bundles/zh-Hant-2022-01.html")
+    assert not pattern.search("/bundles/index.html") and not pattern.search("/ru/bundles/index.html")

@@ -196,5 +196,5 @@ def pack(name: str):
     # Its own policy, as the file's meta CSP says: the viewer's script and style alone. A file to
     # download and pass on, never shown as a page of the site.
     response.headers["Content-Security-Policy"] = bundle_file.viewer().csp
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Disposition"] = "attachment"  # the same for every pack: nginx repeats it
     return response
