@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from flask import request_started
 from bulletin import create_app
 from bulletin.assets import bundles
 from bulletin.authoring import changes
+from bulletin.signing import keyring, keys
 from bulletin.statements import clock as system_clock
 from bulletin.statements import db, store
 
@@ -62,9 +65,37 @@ def clock():
     return Clock()
 
 
+@dataclass(frozen=True)
+class TestKeys:
+    """The root and online key every test's app signs with (made once per session)."""
+
+    folder: Path  # keyring.json and the online key's file, copied into each test's KEYS_DIR
+    root_file: Path
+    root_public: bytes  # the raw public root key a device pins
+    kid: str  # the online key's id
+
+
+@pytest.fixture(scope="session")
+def test_keys(tmp_path_factory) -> TestKeys:
+    """A root and an online key it certified for a hundred years (tests move their clocks far)."""
+    folder = tmp_path_factory.mktemp("signing-keys")
+    root_file = folder.parent / f"{folder.name}-root.key"
+    keyring.init_root(root_file)
+    root = keys.read_private(root_file)
+    document = keyring.certify(folder, root, now=dt.datetime(2000, 1, 1, tzinfo=dt.UTC), days=36500)
+    return TestKeys(folder, root_file, keys.raw_public(root), document["kid"])
+
+
 @pytest.fixture
-def make_app(tmp_path, clock):
-    """``make_app(**config)``: a real app on a migrated temporary database; keywords override its config."""
+def make_app(tmp_path, clock, request, test_keys):
+    """``make_app(**config)``: a real app on a migrated temporary database; keywords override its config.
+
+    Its ``KEYS_DIR`` holds the session's certified online key (:func:`test_keys`), so it signs its
+    records and serves the sync files; a test marked ``unsigned`` starts with no keys at all.
+    """
+    keys_dir = tmp_path / "keys"
+    if request.node.get_closest_marker("unsigned") is None and not keys_dir.exists():
+        shutil.copytree(test_keys.folder, keys_dir)
 
     def make(**config):
         app = create_app(

@@ -22,14 +22,9 @@ HOSTILE_BODY = "<p>Before.</p></script><script>alert(1)</script><p>After.</p>"
 
 
 @pytest.fixture
-def root_file(runner, tmp_path):
-    """A root, and an online key it certified: the site signs."""
-    path = tmp_path / "offline" / "root.key"
-    path.parent.mkdir()
-    assert runner.invoke(args=["keys", "init-root", str(path)]).exit_code == 0
-    result = runner.invoke(args=["keys", "certify", "--root", str(path)])
-    assert result.exit_code == 0, result.output
-    return path
+def root_file(test_keys):
+    """The root the test app's online key is certified by: the site signs."""
+    return test_keys.root_file
 
 
 def data_of(body: bytes) -> dict:
@@ -57,10 +52,13 @@ def elements_that_could_run(body: bytes) -> list[dict]:
 
 
 def verified(data: dict, root_file) -> list[dict]:
-    """Every record's payload, verified as a device would against the bundle's own keys and the pinned root."""
+    """Every record's payload, verified as a device would against the bundle's own keys and the pinned root
+    (the index first, when there is one)."""
     device = Verifier(keys.raw_public(keys.read_private(root_file)))
     for entry in data["keys"]["keys"]:
         device.add_certificate(entry["certificate"])
+    if data["index"] is not None:
+        assert device.accept_index(data["index"])["type"] == "sync-index"
     return [device.accept_record(envelope) for envelope in data["records"]]
 
 
@@ -84,7 +82,10 @@ def test_a_bundle_holds_exactly_the_contracts_data_and_its_records_verify(
     assert list(data) == ["format", "keys", "index", "mirrors", "records"]
     assert data["format"] == "bulletin-bundle/1"
     assert data["keys"] == client.get("/keys.json").get_json()
-    assert data["index"] is None and data["mirrors"] is None
+    # The newest signed index, the very envelope /sync/index.json serves; no mirror list on this site.
+    assert data["index"] == json.loads(client.get("/sync/index.json").get_data())
+    assert json.loads(data["index"]["payload"])["keys"] == data["keys"]
+    assert data["mirrors"] is None
     assert all(list(envelope) == ["payload", "sig", "kid"] for envelope in data["records"])
     records = verified(data, root_file)
     # Newest first; the withdrawal is its notice, nothing of its text.
@@ -100,6 +101,9 @@ def test_a_bundle_holds_exactly_the_contracts_data_and_its_records_verify(
     # The envelopes are the very ones the site serves (the API's "signed"), byte for byte.
     served = {s["id"]: s["signed"] for s in client.get("/api/statements").get_json()["statements"]}
     assert data["records"][0] == served[newer] and data["records"][2] == served[older]
+    snapshot = json.loads(data["index"]["payload"])["snapshot"]["path"]
+    synced = json.loads(client.get(f"/sync/{snapshot}").get_data())["records"]
+    assert synced == [data["records"][0], data["records"][2]]
     # The file says what it is and that it proves nothing by itself; no "verified" mark.
     text = body.decode("utf-8")
     assert "proves nothing by itself" in text and "verified" not in text.lower().replace("verifier", "")
@@ -214,6 +218,7 @@ def test_hostile_arguments_are_usage_errors(app, runner, root_file, publisher, t
     assert option in result.output and body is None
 
 
+@pytest.mark.unsigned
 def test_without_a_key_that_may_sign_nothing_is_written(app, runner, publisher, tmp_path):
     publisher.publish("Unsigned")
     result, body = bundle(runner, tmp_path)
@@ -274,19 +279,18 @@ def test_a_name_that_is_no_pack_is_a_404(app, runner, root_file, publisher, clie
     assert client.get(f"/bundles/{name}").status_code == 404
 
 
+@pytest.mark.unsigned
 def test_without_a_key_there_are_no_packs(app, publisher, client):
     publisher.publish("January", published=dt.date(2022, 1, 7))
     assert "There is nothing to download yet." in client.get("/bundles/").get_data(as_text=True)
     assert client.get("/bundles/en-2022-01.html").status_code == 404
 
 
-def test_the_publisher_writes_the_packs_a_change_affects(make_app, runner, tmp_path):
+def test_the_publisher_writes_the_packs_a_change_affects(make_app, root_file, tmp_path):
     folder = tmp_path / "site"
     app = make_app(PUBLISH_DIR=str(folder), BASE_URL="https://news.example.org")
     runner = app.test_cli_runner()
-    root = tmp_path / "root.key"
-    assert runner.invoke(args=["keys", "init-root", str(root)]).exit_code == 0
-    assert runner.invoke(args=["keys", "certify", "--root", str(root)]).exit_code == 0
+    root = root_file
     publisher = Publisher(app)
     january = publisher.publish("January", published=dt.date(2022, 1, 7))
     publisher.publish("February", published=dt.date(2022, 2, 7))

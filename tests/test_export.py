@@ -259,7 +259,7 @@ def test_the_sync_files_are_exported_as_the_app_serves_them(runner, statements, 
     exported = (folder / "sync" / "index.json").read_bytes()
     # Rendered after pages of every language, the records are still the app's own (no language leaks in).
     assert exported == reader.get("/sync/index.json").get_data()
-    index = json.loads(exported)
+    index = json.loads(json.loads(exported)["payload"])  # a signed envelope
     named = [index["snapshot"]["path"], index["older"]["path"], *(chunk["path"] for chunk in index["chunks"])]
     for path in named:
         assert (folder / "sync" / path).read_bytes() == reader.get(f"/sync/{path}").get_data(), path
@@ -303,7 +303,9 @@ def test_nginx_serves_the_export_with_its_snippet(runner, statements, tmp_path):
         assert worker.header("cache-control") == "no-cache" and "javascript" in worker.header("content-type")
         index = fetch(port, f"{MOUNT}/sync/index.json")
         assert index.header("access-control-allow-origin") == "*"
-        snapshot = fetch(port, f"{MOUNT}/sync/" + json.loads(index.body)["snapshot"]["path"])
+        snapshot = fetch(
+            port, f"{MOUNT}/sync/" + json.loads(json.loads(index.body)["payload"])["snapshot"]["path"]
+        )
         assert snapshot.status == 200 and "immutable" in snapshot.header("cache-control")
         assert snapshot.header("access-control-allow-origin") == "*"
         assert snapshot.header("cross-origin-resource-policy") == "cross-origin"

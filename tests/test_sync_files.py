@@ -16,7 +16,7 @@ from conftest import sync
 
 from bulletin.assets import bundles
 from bulletin.http.database import read_only_connection
-from bulletin.site import sync_files
+from bulletin.site import signed_records, sync_files
 from bulletin.statements import db, epochs, store
 from bulletin.statements.records import stored_time
 
@@ -24,9 +24,24 @@ INDEX = "/sync/index.json"
 
 
 def index_of(client) -> dict:
+    """The signed index's payload (its envelope read, not verified: test_signed_sync.py verifies)."""
     response = client.get(INDEX)
     assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
+    envelope = response.get_json()
+    assert list(envelope) == ["payload", "sig", "kid"]
+    return json.loads(envelope["payload"])
+
+
+def payloads(data: bytes) -> list[dict]:
+    """The documents of a snapshot's or chunk's records (each an envelope alone)."""
+    envelopes = json.loads(data)["records"]
+    assert all(list(e) == ["payload", "sig", "kid"] for e in envelopes)
+    return [json.loads(e["payload"]) for e in envelopes]
+
+
+def signed_of(objects: list[dict]) -> list[dict]:
+    """The documents the API's statement objects carry signed."""
+    return [json.loads(o["signed"]["payload"]) for o in objects]
 
 
 def fetch(client, path: str) -> bytes:
@@ -66,24 +81,29 @@ def records_by_files(client, after: int = 0) -> list[dict]:
         record
         for entry in chunks(client)
         if entry["to"] > after
-        for record in json.loads(fetch(client, entry["path"]))["records"]
+        for record in payloads(fetch(client, entry["path"]))
     ]
 
 
 def test_the_index_has_the_contract_shape(client, publisher, app):
     publisher.publish("One", slug="one")
     index = index_of(client)
-    assert list(index) == ["type", "v", "db", "epoch", "seq", "snapshot", "chunks", "older"]
+    assert set(index) == {
+        "type", "v", "db", "epoch", "seq", "signed_at", "keys", "mirrors", "snapshot", "chunks", "older"
+    }  # fmt: skip
     assert (index["type"], index["v"]) == ("sync-index", 1)
-    cursor = sync(client)["cursor"]
-    # The same position the /api/sync cursor names, in the same epoch.
-    assert cursor == f"v1.{index['epoch'][:12]}.{index['seq']}"
+    connection = publisher.connection()
+    assert index["epoch"] == epochs.number(connection)
+    assert sync(client)["cursor"].endswith(f".{index['seq']}") and index["seq"] == store.latest_change_seq(
+        connection
+    )
+    connection.close()
     assert (
         set(index["snapshot"]) == {"path", "sha256", "size", "seq"}
         and index["snapshot"]["seq"] == index["seq"]
     )
     assert all(set(c) == {"path", "sha256", "size", "from", "to"} for c in index["chunks"])
-    assert {"path", "sha256"} <= set(index["older"])
+    assert set(index["older"]) == {"path", "sha256", "to"}
     assert all(re.fullmatch(r"[a-z]+-[0-9a-f]{20}\.json", path) for path in every_file(client))
 
 
@@ -93,12 +113,15 @@ def test_snapshot_and_chunks_hold_what_api_sync_gives(client, publisher, app):
     publisher.withdraw(ids[1], reason="Superseded.")
     index = index_of(client)
     snapshot = json.loads(fetch(client, index["snapshot"]["path"]))["records"]
-    assert snapshot == sync(client, limit=app.config["OFFLINE_KEEP"])["statements"]
+    assert snapshot == [o["signed"] for o in sync(client, limit=app.config["OFFLINE_KEEP"])["statements"]]
     everything = sync(client, since="0", limit=200)
-    by_api = {r["id"]: r for r in everything["statements"] + everything["withdrawn"]}
+    by_api = {r["id"]: r for r in signed_of(everything["statements"] + everything["withdrawn"])}
     by_files = records_by_files(client)
     assert {r["id"]: r for r in by_files} == by_api and len(by_files) == len(by_api)
-    assert [r.get("title") for r in by_files][-2:] == ["S0 corrected", None]  # oldest change first
+    assert [(r["type"], r["title"]) for r in by_files][-2:] == [
+        ("statement", "S0 corrected"),
+        ("withdrawal", "S1"),
+    ]
 
 
 def test_files_are_immutable_open_to_every_origin_and_the_index_short_lived(client, publisher):
@@ -110,7 +133,7 @@ def test_files_are_immutable_open_to_every_origin_and_the_index_short_lived(clie
         and "max-age=60" in response.headers["Cache-Control"]
     )
     assert response.mimetype == "application/json"
-    path = response.get_json()["snapshot"]["path"]
+    path = index_of(client)["snapshot"]["path"]
     response = client.get(f"/sync/{path}")
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     assert response.headers["Cross-Origin-Resource-Policy"] == "cross-origin"
@@ -139,7 +162,7 @@ def test_chunks_hold_at_most_100_records_by_latest_change(client, publisher):
         (100, 200),
         *((n, n + 1) for n in range(200, 205)),
     ]
-    sizes = [len(json.loads(fetch(client, c["path"]))["records"]) for c in entries]
+    sizes = [len(payloads(fetch(client, c["path"]))) for c in entries]
     assert sizes == [100, 100, 1, 1, 1, 1, 1]
     for n in range(5):
         publisher.publish(f"T{n}")
@@ -150,9 +173,9 @@ def test_chunks_hold_at_most_100_records_by_latest_change(client, publisher):
     assert [(c["from"], c["to"]) for c in after][2:] == [(200, 210), (210, 211)]
     # The corrected statement left the first chunk (rewritten) for the newest one.
     assert after[0]["path"] != entries[0]["path"] and after[1] == entries[1]
-    first = json.loads(fetch(client, after[0]["path"]))["records"]
+    first = payloads(fetch(client, after[0]["path"]))
     assert len(first) == 99 and ids[3] not in {r["id"] for r in first}
-    assert json.loads(fetch(client, after[-1]["path"]))["records"][0]["title"] == "S3 corrected"
+    assert payloads(fetch(client, after[-1]["path"]))[0]["title"] == "S3 corrected"
 
 
 def test_a_change_renames_only_the_files_it_touched(client, publisher):
@@ -207,7 +230,7 @@ def test_no_file_holds_a_withdrawn_body(client, publisher):
         data = response.get_data()
         assert secret.encode() not in (brotli.decompress(data) if response.content_encoding == "br" else data)
     notices = [r for r in records_by_files(client) if r["id"] == gone]
-    assert notices and notices[0]["reason"] == "Published in error."
+    assert notices and notices[0]["reason"] == "Published in error." and notices[0]["type"] == "withdrawal"
 
 
 def test_a_device_with_a_cursor_needs_only_the_chunks_past_it(client, publisher):
@@ -219,8 +242,8 @@ def test_a_device_with_a_cursor_needs_only_the_chunks_past_it(client, publisher)
     assert len(past) == 1
     assert [r["id"] for r in records_by_files(client, position) if r.get("title") == "Fresh"] == [new]
     # The same records /api/sync gives since the same position.
-    cursor = f"v1.{index_of(client)['epoch'][:12]}.{position}"
-    assert sync(client, since=cursor)["statements"][-1] == records_by_files(client, position)[-1]
+    cursor = sync(client)["cursor"].rsplit(".", 1)[0] + f".{position}"
+    assert signed_of(sync(client, since=cursor)["statements"])[-1] == records_by_files(client, position)[-1]
 
 
 def fill_quickly(app, count: int) -> None:
@@ -274,12 +297,12 @@ def test_the_index_stays_under_4_kb_brotli_at_100000_statements(client, app, pub
     connection.close()
     index = client.get(INDEX).get_data()
     assert len(brotli.compress(index)) < 4096
-    body = json.loads(index)
+    body = json.loads(json.loads(index)["payload"])
     assert body["seq"] == 100_001 and len(body["chunks"]) >= 11
     # Every statement is in exactly one chunk, the older ones listed in ``older``.
     entries = chunks(client)
     assert sum(c["to"] - c["from"] for c in entries) == 100_001
-    assert json.loads(fetch(client, body["snapshot"]["path"]))["records"][0]["title"] == "The newest"
+    assert payloads(fetch(client, body["snapshot"]["path"]))[0]["title"] == "The newest"
 
 
 # ------------------------------------------------------------------ digests kept across restarts
@@ -289,14 +312,13 @@ def test_the_index_stays_under_4_kb_brotli_at_100000_statements(client, app, pub
 def renders(monkeypatch):
     """How many records the sync files rendered (the record builders wrapped, still called)."""
     seen = []
-    for name in ("statement_object", "withdrawal_object"):
-        builder = getattr(sync_files, name)
+    builder = signed_records.envelope
 
-        def counted(*args, _builder=builder, **kwargs):
-            seen.append(1)
-            return _builder(*args, **kwargs)
+    def counted(*args, **kwargs):
+        seen.append(1)
+        return builder(*args, **kwargs)
 
-        monkeypatch.setattr(sync_files, name, counted)
+    monkeypatch.setattr(signed_records, "envelope", counted)
     return seen
 
 
@@ -335,7 +357,7 @@ def test_after_a_restart_the_index_renders_no_record(client, publisher, make_app
 
 
 def test_another_build_epoch_or_signing_state_never_reuses_a_row(
-    client, publisher, make_app, renders, tmp_path
+    client, publisher, make_app, renders, test_keys
 ):
     dated(publisher, 120)
     client.get(INDEX)
@@ -351,14 +373,13 @@ def test_another_build_epoch_or_signing_state_never_reuses_a_row(
 
     renders.clear()
     runner = make_app().test_cli_runner()
-    root = tmp_path / "offline" / "root.key"
-    root.parent.mkdir()
-    assert runner.invoke(args=["keys", "init-root", str(root)]).exit_code == 0
-    assert runner.invoke(args=["keys", "certify", "--root", str(root)]).exit_code == 0
+    # A new online key: every record is signed by it.
+    assert runner.invoke(args=["keys", "certify", "--root", str(test_keys.root_file)]).exit_code == 0
     signed = make_app().test_client()
     assert index_of(signed)["snapshot"]
     assert len(renders) == every_record
-    assert json.loads(fetch(signed, index_of(signed)["chunks"][-1]["path"]))["records"][0]["signed"]
+    # The index is signed by the new key (records keep the signatures of a key that may still sign).
+    assert signed.get(INDEX).get_json()["kid"] != test_keys.kid
 
     renders.clear()
     connection = db.connect(publisher.app.config["DATABASE"])

@@ -163,6 +163,7 @@ def cached_response(
     cache_control: str | None = None,
     one_off: bool = False,
     thorough: bool = False,
+    replayable: bool = True,
 ) -> Response:
     """A public response keyed by everything it shows: 304, a kept copy, or rendered once.
 
@@ -181,6 +182,9 @@ def cached_response(
     spent on answers whose number is bounded by what is published.
     ``thorough``: an answer made once per deploy and asked for on every
     first visit (the worker's script): gzip by Zopfli as well.
+    ``replayable=False``: an answer that changes with time as well as with
+    the database (a signed index re-signed each hour), which the hot path
+    must not replay on the database's word alone.
     """
     canonical = canonical_query(request.args.items(multi=True), reads)
     recheck = etag_parts if callable(etag_parts) else None
@@ -199,7 +203,8 @@ def cached_response(
     if request.environ.get(IDENTITY_ONLY):
         return _identity_only(etag, render, one_off=one_off, cache_control=cache_control)
     # Tells the hot path (bulletin.hotpath) that this answer may be replayed, and how to check it later.
-    request.environ[hotpath.MARK] = etag
+    if replayable:
+        request.environ[hotpath.MARK] = etag
     request.environ[hotpath.CANONICAL] = canonical
     if recheck is not None:
         request.environ[hotpath.RECHECK] = (_with_epoch(recheck), (epoch, *parts))

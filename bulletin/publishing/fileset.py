@@ -263,7 +263,7 @@ def sync_addresses(renderer: Renderer) -> list[str] | None:
     if not index.is_file:
         return None
     folder = posixpath.dirname(SYNC_INDEX)
-    data = json.loads(index.body)
+    data = index_document(index.body)
     documents = [data]
     older = data.get("older") if isinstance(data, dict) else None
     if isinstance(older, dict) and isinstance(older.get("path"), str):
@@ -278,6 +278,14 @@ def sync_addresses(renderer: Renderer) -> list[str] | None:
     return [*named, SYNC_INDEX]
 
 
+def index_document(body: bytes) -> dict:
+    """The payload of a signed index's envelope (read, not verified: the files it names are the app's own)."""
+    data = json.loads(body)
+    if isinstance(data, dict) and isinstance(data.get("payload"), str):
+        return json.loads(data["payload"])
+    return data
+
+
 def _paths_in(data) -> list[str]:
     """The ``path`` of each file an index (or an ``older`` list) names."""
     found = []
@@ -285,7 +293,7 @@ def _paths_in(data) -> list[str]:
         for key, value in data.items():
             if key == "path" and isinstance(value, str):
                 found.append(value)
-            elif key != "records":
+            elif key not in ("records", "keys", "mirrors"):
                 found += _paths_in(value)
     elif isinstance(data, list):
         for value in data:

@@ -48,13 +48,15 @@ from bulletin.publishing.fileset import (
     Renderer,
     Shown,
     change_addresses,
+    index_document,
     site_addresses,
     sync_addresses,
 )
 from bulletin.publishing.folder import Folder, UnsafePath, file_for
+from bulletin.signing import times
 from bulletin.site import feeds, packs
+from bulletin.statements import clock, epochs, store
 from bulletin.statements import db as database
-from bulletin.statements import epochs, store
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ log = logging.getLogger(__name__)
 # those whose bytes changed are written) rather than by reading each changed statement.
 WHOLE_PASS_CHANGES = 2_000
 SYNC_FOLDER = "sync"
+SYNC_INDEX_FILE = "sync/index.json"
 # Passes of one publication at most: each catches up what was committed during the one before.
 MAX_PASSES = 5
 # Set while this thread publishes: a render that publishes a due statement (the schedule's hook
@@ -269,9 +272,8 @@ class Writer:
 
     def put_sync(self) -> None:
         """The sync files the app names, the index last; files under ``sync/`` no longer named go."""
-        addresses = sync_addresses(self.renderer)
-        if addresses is None:
-            return
+        # None: the site signs no sync files now (no online key may sign), so none stays published.
+        addresses = sync_addresses(self.renderer) or []
         for address in addresses:
             self.put(address, immutable=address != addresses[-1])
         kept = {file_for(address) for address in addresses}
@@ -333,12 +335,15 @@ def _catch_up(app: Flask, build: Build, db: sqlite3.Connection, since: Position)
         if epoch != since.epoch:
             return None
         latest = store.latest_change_seq(db)
+        changed: list | None = []
         if latest == since.seq:
-            return Report(since, 0, 0, 0, 0)
-        if latest - since.seq > WHOLE_PASS_CHANGES:
+            pass
+        elif latest - since.seq > WHOLE_PASS_CHANGES:
             changed = None
         else:
             changed = store.changed_since(db, since.seq, limit=latest - since.seq + 1)
+    if latest == since.seq:
+        return _resigned(app, build, since)
     if changed is None:
         return _whole(app, build, db, clean=True)
     position = Position(epoch, latest, build_key(app))
@@ -350,6 +355,28 @@ def _catch_up(app: Flask, build: Build, db: sqlite3.Connection, since: Position)
     writer.put_sync()
     build.record(position, now_shown)
     return Report(position, len(changed), build.folder.written, writer.removed, build.folder.bytes_written)
+
+
+def _resigned(app: Flask, build: Build, since: Position) -> Report:
+    """With no change to write: the sync files again when the index was signed in an hour that has
+    passed (``publish-due``, every minute, so re-signs it hourly), else nothing."""
+    if not _index_signed_before_this_hour(app, build.folder):
+        return Report(since, 0, 0, 0, 0)
+    writer = Writer(app, build.folder)
+    writer.put_sync()
+    return Report(since, 0, build.folder.written, writer.removed, build.folder.bytes_written)
+
+
+def _index_signed_before_this_hour(app: Flask, folder: Folder) -> bool:
+    try:
+        document = index_document(folder.path_of(SYNC_INDEX_FILE).read_bytes())
+    except (OSError, ValueError):
+        return False  # no index there (a site without keys): nothing to re-sign
+    signed = document.get("signed_at") if isinstance(document, dict) else None
+    with clock.using(app.config.get("CLOCK")):
+        hour = times.instant(clock.now().replace(minute=0, second=0))
+    # Instants written alike compare as text.
+    return not isinstance(signed, str) or signed < hour
 
 
 # ------------------------------------------------------------------ what commands and triggers call

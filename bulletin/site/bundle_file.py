@@ -39,8 +39,7 @@ from markupsafe import Markup
 from bulletin.assets.bundles import STATIC_DIR
 from bulletin.i18n import default_lang, gettext, interface, statement_interface
 from bulletin.signing import keyring
-from bulletin.site import signatures
-from bulletin.site.keys import record_of
+from bulletin.site import signatures, signed_records, sync_files
 from bulletin.statements.records import Statement, stored_time
 
 log = logging.getLogger(__name__)
@@ -98,15 +97,16 @@ def data_text(value: object) -> str:
 def keys_document() -> dict | None:
     """The ``/keys.json`` object; None when the keyring cannot be read (the site cannot sign then either)."""
     try:
-        return keyring.published(keyring.load(signatures.keys_folder()))
+        return signatures.published_keys()
     except keyring.KeyringError as e:
         log.warning("a bundle cannot carry the keys: %s", e)
         return None
 
 
 def signed_index(db: sqlite3.Connection) -> dict | None:
-    """The newest signed sync index as an envelope object; None while the site's index is not signed."""
-    return None
+    """The newest signed sync index (``/sync/index.json``) as an envelope object; None when no key may sign."""
+    found = sync_files.build_index(db)
+    return json.loads(found.body) if found is not None else None
 
 
 def mirror_list(db: sqlite3.Connection) -> dict | None:
@@ -121,7 +121,7 @@ def can_sign() -> bool:
 
 def envelope_of(db: sqlite3.Connection, statement: Statement) -> dict | None:
     """The envelope of a published or withdrawn statement's current record, as the sync files carry it."""
-    return signatures.signed(db, record_of(db, statement), statement.id)
+    return signed_records.envelope(db, statement)
 
 
 @dataclass(frozen=True)

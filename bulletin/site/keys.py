@@ -27,9 +27,8 @@ from flask.cli import with_appcontext
 from bulletin.http.database import prepared_db
 from bulletin.http.errors import ApiError
 from bulletin.signing import canonical, envelopes, keyring, keys
-from bulletin.site import records, render, signatures
+from bulletin.site import signatures, signed_records
 from bulletin.statements import clock, store
-from bulletin.statements.records import Statement
 
 bp = Blueprint("keys", __name__)
 
@@ -115,14 +114,6 @@ def _sign_unsigned(connection) -> int:
         return sign_unsigned(connection)
 
 
-def record_of(db: sqlite3.Connection, statement: Statement) -> dict:
-    """The record of a published or withdrawn statement, rendered as its page shows it."""
-    if statement.is_withdrawn:
-        return records.withdrawal_record(db, statement, str(render.withdrawal_notice_html(statement)))
-    article = render.article_html(statement, store.translations_of(db, statement))
-    return records.statement_record(db, statement, str(article))
-
-
 SIGN_BATCH = 200  # records rendered and signed outside the write lock, then kept in one transaction
 
 
@@ -134,7 +125,7 @@ def sign_unsigned(db: sqlite3.Connection) -> int:
     made, batch = 0, []
     for status in ("published", "withdrawn"):
         for statement in store.list_by_status(db, status):
-            payload = canonical.dumps(record_of(db, statement))
+            payload = canonical.dumps(signed_records.record_of(db, statement))
             if signatures.kept_signature(db, payload, current.valid) is None:
                 batch.append((payload, envelopes.signed_payload(payload, current.key), statement.id))
             if len(batch) >= SIGN_BATCH:
@@ -206,7 +197,7 @@ def show_command(as_json):
 def keys_json():
     """The root, the online keys with their certificates, every revocation and root record: public only."""
     try:
-        published = keyring.published(keyring.load(signatures.keys_folder()))
+        published = signatures.published_keys()
     except keyring.KeyringError as e:
         log.error("/keys.json cannot be served: %s", e)
         raise ApiError(503, "keys_unavailable", "the site's keyring cannot be read") from e

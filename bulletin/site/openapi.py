@@ -49,6 +49,14 @@ _SIGNED = {
     },
 }
 
+# An envelope in a sync file or as the index itself: never null there.
+_ENVELOPE = {
+    **{k: v for k, v in _SIGNED.items() if k != "type"},
+    "type": "object",
+    "additionalProperties": False,
+    "description": "An envelope: verify `sig` over `payload`'s bytes with key `kid`, then read the payload.",
+}
+
 _NOT_MODIFIED = {"description": "The client's copy (If-None-Match) is current."}
 
 
@@ -94,16 +102,41 @@ def _sync_chunk() -> dict:
 
 
 def _sync_index() -> dict:
+    """The index's payload (canonical JSON inside its envelope), described for readers of the payload."""
     file = {"type": "object", "required": ["path", "sha256"], "properties": {"path": _TEXT, "sha256": _TEXT}}
     return {
         "type": "object",
-        "required": ["type", "v", "db", "epoch", "seq", "snapshot", "chunks", "older"],
+        "required": [
+            "type",
+            "v",
+            "db",
+            "epoch",
+            "seq",
+            "signed_at",
+            "keys",
+            "mirrors",
+            "snapshot",
+            "chunks",
+            "older",
+        ],  # fmt: skip
         "properties": {
             "type": {"const": "sync-index"},
             "v": {"const": 1},
             "db": _TEXT,
-            "epoch": {**_TEXT, "description": "A restore gives a new one: a device then starts again."},
+            "epoch": {
+                "type": "integer",
+                "description": "Only rises (a restore raises it): records order by it.",
+            },
             "seq": {"type": "integer", "description": "The change position the index stands at."},
+            "signed_at": {
+                **_TEXT,
+                "description": "YYYY-MM-DDTHH:MM:SSZ: the later of the latest change and the current hour's start.",
+            },
+            "keys": {"type": "object", "description": "Exactly what /keys.json serves."},
+            "mirrors": {
+                "type": ["object", "null"],
+                "description": "The signed mirror list's envelope, or null.",
+            },
             "snapshot": {
                 **file,
                 "description": "The newest statements as of `seq`: what a new device takes.",
@@ -116,6 +149,7 @@ def _sync_index() -> dict:
             },
             "older": {
                 **file,
+                "required": ["path", "sha256", "to"],
                 "description": "Lists the chunks before `to`, for devices that far behind.",
             },
         },
@@ -203,9 +237,12 @@ def document() -> dict:
                     "summary": "Sync as files: the index of the current snapshot and chunks (short-lived)",
                     "responses": {
                         "200": _json(
-                            "Paths are relative to the index; each file is named by its SHA-256.", "SyncIndex"
+                            "A signed envelope whose payload is a SyncIndexPayload. Paths are relative to the"
+                            " index; each file is named by its SHA-256.",
+                            "SyncIndex",
                         ),
                         "304": _NOT_MODIFIED,
+                        "404": _error("The site has no online key that may sign: sync by /api/sync."),
                     },
                 }
             },
@@ -267,7 +304,8 @@ def document() -> dict:
                         "withdrawn": {"type": "array", "items": {"$ref": "#/components/schemas/Withdrawal"}},
                     },
                 },
-                "SyncIndex": _sync_index(),
+                "SyncIndex": _ENVELOPE,
+                "SyncIndexPayload": _sync_index(),
                 "SyncFile": {
                     "description": "A snapshot or chunk (`records`, oldest change first in a chunk), or `older`.",
                     "oneOf": [
@@ -277,12 +315,8 @@ def document() -> dict:
                             "properties": {
                                 "records": {
                                     "type": "array",
-                                    "items": {
-                                        "anyOf": [
-                                            {"$ref": "#/components/schemas/Statement"},
-                                            {"$ref": "#/components/schemas/Withdrawal"},
-                                        ]
-                                    },
+                                    "description": "Envelopes alone: payload types statement or withdrawal.",
+                                    "items": _ENVELOPE,
                                 }
                             },
                         },

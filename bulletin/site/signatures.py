@@ -75,6 +75,12 @@ def signer() -> keyring.Signer | None:
     return kept["signer"]
 
 
+def published_keys() -> dict:
+    """The public keys as ``/keys.json`` serves them (the root, each online key with its certificate, every
+    revocation and root record); the sync index carries the same object. KeyringError when unreadable."""
+    return keyring.published(keyring.load(keys_folder()))
+
+
 def digest(payload: str) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 

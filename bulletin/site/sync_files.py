@@ -2,35 +2,45 @@
 
 Beside ``/api/sync``, a device (or a mirror, or an export) can sync from
 plain files that any static host serves. Everything here is a function of
-the database's state alone (its epoch, its change positions and what they
-hold, and the build), so the publisher's incrementally kept folder equals a
-full rebuild file for file:
+the database's state, the keys and the hour alone, so the publisher's
+incrementally kept folder equals a full rebuild file for file, and the
+files are the same bytes at the origin, in an export under any path and on
+a mirror:
 
-* a **chunk** holds, oldest change first, the statements whose *latest*
-  change falls in its range of positions: a finished hundred
-  ``(100k, 100k + 100]``, or in the unfinished newest hundred a finished ten
-  or a single position (so at most 100 records, each the very object
-  ``/api/sync`` gives: a statement, or a withdrawal's notice). A change
-  moves a statement to the newest chunk and rewrites the chunk it left; a
-  range left empty has no file. So a withdrawn body is in no file: its
-  statement's record is now the notice, in the newest chunk;
-* the **snapshot** holds the newest ``BULLETIN_OFFLINE_KEEP`` published
-  statements as of the index's ``seq``: a new device needs it and nothing
-  older;
-* the **index** lists the chunks from a recent bound on (a multiple of
-  1,000 positions, between 1,000 and 2,000 behind ``seq``) and names
-  ``older``, a file listing the chunks before it, so the index stays a few
-  kilobytes however long the history.
+* a **chunk** is ``{"records": [<envelope>, ...]}``: the signed records
+  (each the envelope alone, ``{"payload","sig","kid"}``, as
+  :mod:`bulletin.site.signed_records` makes it) of the statements whose
+  *latest* change falls in its range of positions, oldest change first: a
+  finished hundred ``(100k, 100k + 100]``, or in the unfinished newest
+  hundred a finished ten or a single position (so at most 100 records). A
+  change moves a statement to the newest chunk and rewrites the chunk it
+  left; a range left empty has no file. So a withdrawn body is in no file:
+  its statement's record is now the withdrawal, in the newest chunk;
+* the **snapshot**, shaped alike, holds the newest ``BULLETIN_OFFLINE_KEEP``
+  published statements as of the index's ``seq``: a new device needs it and
+  nothing older;
+* the **index** is itself an envelope, signed by the online key, whose
+  payload is ``{"type": "sync-index", "v": 1, "db", "epoch" (the rising
+  number), "seq", "signed_at", "keys" (what ``/keys.json`` serves),
+  "mirrors", "snapshot", "chunks", "older"}``. It lists the chunks from a
+  recent bound on (a multiple of 1,000 positions, between 1,000 and 2,000
+  behind ``seq``) and names ``older``, a file listing the chunks before it,
+  so the index stays a few kilobytes however long the history.
+  ``signed_at`` is the later of the latest change's time and the start of
+  the current UTC hour: every process signs the same bytes within an hour,
+  and ``publish-due`` re-signs the published index once an hour has passed.
+
+A site with no online key that may sign serves none of them (404): devices
+then sync by ``/api/sync``.
 
 Snapshot, chunk and ``older`` files are named by their content's SHA-256
 (immutable, cached for a year); the index lives a short time. Rendering a
 chunk costs a hundred records, so a file's name, digest and size are kept
-by the SHA-256 of what decides its bytes (the context: build, interface
-language, time zone, base URL, mount prefix, signing state, epoch; and the
-range with the ``(id, change_seq)`` pairs in it): per app in memory, and
-across restarts in the table ``sync_digests`` (migration 0012). After a
-change only the chunks that change touched are rendered again, and after a
-restart none that did not change.
+by the SHA-256 of what decides its bytes (the context: build, time zone,
+signing state, epoch; and the range with the ``(id, change_seq)`` pairs in
+it): per app in memory, and across restarts in the table ``sync_digests``
+(migration 0012). After a change only the chunks that change touched are
+rendered again, and after a restart none that did not change.
 
 The table is a cache of work, not content (a key always names the same
 bytes), so it is written here and not through ``authoring.changes``: rows
@@ -53,15 +63,14 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app
 
 from bulletin.assets import bundles
 from bulletin.http.caching import cached_response, public_cache_control
 from bulletin.http.database import get_db
 from bulletin.http.errors import ApiError
-from bulletin.i18n import interface_lang
-from bulletin.site import signatures
-from bulletin.site.render import statement_object, withdrawal_object
+from bulletin.signing import envelopes, times
+from bulletin.site import signatures, signed_records
 from bulletin.statements import clock, epochs, store
 from bulletin.statements.db import busy_timeout, transaction
 from bulletin.statements.records import stored_time
@@ -120,14 +129,15 @@ def _file(kind: str, content: bytes, **extra) -> File:
 
 
 def _context(db: sqlite3.Connection) -> tuple:
-    """Everything besides the database rows that a record's bytes depend on."""
-    config = current_app.config
+    """Everything besides the database rows that a record's bytes depend on.
+
+    Never the site's address, mount prefix or the reader's interface language:
+    a record is the envelope alone, its article in the statement's own language
+    with relative links, so the files are the same bytes at any origin.
+    """
     return (
         bundles.built(current_app).build_id,
-        interface_lang(),
-        config["TIMEZONE"],
-        config["BASE_URL"],
-        request.script_root,  # the path the app is mounted under, which addresses may carry
+        current_app.config["TIMEZONE"],
         _signing(db),  # a new key or a revocation re-signs every record
         epochs.current(db),  # last: the index names it
     )
@@ -145,16 +155,35 @@ def _hash(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
+def _envelopes(db: sqlite3.Connection, statements) -> list[dict]:
+    found = [signed_records.envelope(db, s) for s in statements]
+    if any(e is None for e in found):  # the key stopped signing meanwhile: no file is made unsigned
+        raise Unsigned("no online key may sign")
+    return found
+
+
 def chunk_records(db: sqlite3.Connection, low: int, high: int) -> list[dict]:
-    """The records of the statements whose latest change lies in ``(low, high]``, oldest change first."""
+    """The envelopes of the statements whose latest change lies in ``(low, high]``, oldest change first."""
     changed = [s for s in store.changed_since(db, low, limit=CHUNK_SPAN) if s.change_seq <= high]
-    return [withdrawal_object(s, db) if s.is_withdrawn else statement_object(db, s) for s in changed]
+    return _envelopes(db, changed)
 
 
 def snapshot_records(db: sqlite3.Connection) -> list[dict]:
-    """The newest ``BULLETIN_OFFLINE_KEEP`` published statements' records, newest first."""
-    newest = store.list_published(db, limit=current_app.config["OFFLINE_KEEP"])
-    return [statement_object(db, s) for s in newest]
+    """The envelopes of the newest ``BULLETIN_OFFLINE_KEEP`` published statements, newest first."""
+    return _envelopes(db, store.list_published(db, limit=current_app.config["OFFLINE_KEEP"]))
+
+
+def signed_at(db: sqlite3.Connection) -> str:
+    """The index's ``signed_at``: the later of the latest change's time and the start of the current UTC
+    hour, so every process signs the same bytes within an hour and a new hour signs anew."""
+    hour = times.instant(clock.now().replace(minute=0, second=0))
+    row = db.execute("SELECT at FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
+    # Both are instants written alike (YYYY-MM-DDTHH:MM:SSZ): text order is time order.
+    return max(hour, row[0]) if row and row[0] else hour
+
+
+class Unsigned(Exception):
+    """The site has no online key that may sign: it serves no sync files."""
 
 
 class _Kept:
@@ -228,16 +257,22 @@ def _snapshot_pairs(db: sqlite3.Connection, keep: int) -> str:
     return row[0] or ""
 
 
-def build_index(db: sqlite3.Connection) -> Index:
-    """The index and its files for the database's current state (rendering only files not kept before)."""
+def build_index(db: sqlite3.Connection) -> Index | None:
+    """The signed index and its files for the database's current state (rendering only files not kept
+    before); None when no online key may sign."""
+    if signatures.signer() is None:
+        return None
     context = _context(db)
     seq = store.latest_change_seq(db)
-    key = (*context, seq, current_app.config["OFFLINE_KEEP"])
+    key = (*context, seq, current_app.config["OFFLINE_KEEP"], signed_at(db))
     kept = _kept()
     with kept.lock:
         if key in kept.indexes:
             return kept.indexes[key]
-    index = _build(db, context, seq, kept)
+    try:
+        index = _build(db, context, seq, kept, key[-1])
+    except Unsigned:
+        return None
     with kept.lock:
         kept.indexes[key] = index
         while len(kept.indexes) > _KEPT_INDEXES:
@@ -263,7 +298,7 @@ class _Wanted:
         return _file("chunk", content, low=self.low, high=self.high, data=content)
 
 
-def _build(db: sqlite3.Connection, context: tuple, seq: int, kept: _Kept) -> Index:
+def _build(db: sqlite3.Connection, context: tuple, seq: int, kept: _Kept, signed: str) -> Index:
     keep = current_app.config["OFFLINE_KEEP"]
     wanted = [
         _Wanted(_hash(*context, "snapshot", keep, _snapshot_pairs(db, keep)), "snapshot"),
@@ -289,18 +324,23 @@ def _build(db: sqlite3.Connection, context: tuple, seq: int, kept: _Kept) -> Ind
     older_list = encode({"chunks": [_entry(c) for c in chunks if c.high <= bound]})
     older = _file("older", older_list, data=older_list)
     recent = [c for c in chunks if c.low >= bound]
-    body = encode(
-        {
-            "type": "sync-index",
-            "v": 1,
-            "db": store.database_id(db),
-            "epoch": context[-1],
-            "seq": seq,
-            "snapshot": {"path": snapshot.path, "sha256": snapshot.sha256, "size": snapshot.size, "seq": seq},
-            "chunks": [_entry(c) for c in recent],
-            "older": {"path": older.path, "sha256": older.sha256, "to": bound},
-        }
-    )
+    document = {
+        "type": "sync-index",
+        "v": 1,
+        "db": store.database_id(db),
+        "epoch": epochs.number(db),
+        "seq": seq,
+        "signed_at": signed,
+        "keys": signatures.published_keys(),
+        "mirrors": None,
+        "snapshot": {"path": snapshot.path, "sha256": snapshot.sha256, "size": snapshot.size, "seq": seq},
+        "chunks": [_entry(c) for c in recent],
+        "older": {"path": older.path, "sha256": older.sha256, "to": bound},
+    }
+    current = signatures.signer()
+    if current is None:
+        raise Unsigned("no online key may sign")
+    body = encode(envelopes.sign(document, current.key))
     files = {f.path: f for f in (snapshot, older, *chunks)}
     return Index(body, files)
 
@@ -327,7 +367,7 @@ def _store(db: sqlite3.Connection, context: tuple, made: dict[str, File], curren
     once: a request never waits for the write lock, and a read-only database answers all the same."""
     epoch = context[-1] or ""
     variant = _hash(*context)
-    generation = _hash(context[0], context[5])  # the build and the signing state
+    generation = _hash(context[0], context[2])  # the build and the signing state
     stamp = stored_time(clock.now())
     try:
         with busy_timeout(db, 0), transaction(db):
@@ -380,14 +420,25 @@ def _open(response: Response) -> Response:
     return response
 
 
+def _current_index(db: sqlite3.Connection) -> Index:
+    found = build_index(db)
+    if found is None:
+        raise ApiError(404, "not_found", "this site signs no sync files now: sync by /api/sync")
+    return found
+
+
 @bp.get("/index.json")
 def index():
-    """The current index: short-lived, revalidated by its ETag (the database's state)."""
+    """The current signed index: short-lived, revalidated by its ETag (the database's state, the keys and
+    the hour it is signed in)."""
     db = get_db()
+    current = _current_index(db)
     response = cached_response(
-        lambda db: ("sync-index", store.latest_change_seq(db)),
-        lambda: Response(build_index(db).body, mimetype="application/json"),
+        ("sync-index", store.latest_change_seq(db), _signing(db), hashlib.sha256(current.body).hexdigest()),
+        lambda: Response(current.body, mimetype="application/json"),
         cache_control=public_cache_control(),
+        # Its bytes change with the hour, which no commit marks: never replayed without Flask.
+        replayable=False,
     )
     return _open(response)
 
@@ -396,7 +447,7 @@ def index():
 def sync_file(name: str):
     """A snapshot, chunk or ``older`` file the current index names; 404 for any other name."""
     db = get_db()
-    found = build_index(db).files.get(name) if _NAME.match(name) else None
+    found = _current_index(db).files.get(name) if _NAME.match(name) else None
     if found is None:
         # Another state's file (its content may since have been withdrawn), or no file at all.
         raise ApiError(404, "not_found", "no file of the current sync index has this name")

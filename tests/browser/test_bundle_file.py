@@ -33,12 +33,9 @@ DATA_BLOCK = re.compile(r'(<script type="application/json" id="bulletin-bundle">
 
 
 @pytest.fixture
-def root_file(app, tmp_path):
-    runner = app.test_cli_runner()
-    path = tmp_path / "root.key"
-    assert runner.invoke(args=["keys", "init-root", str(path)]).exit_code == 0
-    assert runner.invoke(args=["keys", "certify", "--root", str(path)]).exit_code == 0
-    return path
+def root_file(test_keys):
+    """The root the test app's online key is certified by."""
+    return test_keys.root_file
 
 
 @pytest.fixture
