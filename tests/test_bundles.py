@@ -318,3 +318,23 @@ def test_nginx_gives_packs_their_own_headers_and_the_list_a_pages(app, runner, r
     pattern = re.compile(bundle.pattern)
     assert pattern.search("/bundles/en-2022-01.html") and pattern.search("/news/bundles/zh-Hant-2022-01.html")
     assert not pattern.search("/bundles/index.html") and not pattern.search("/ru/bundles/index.html")
+
+
+def test_an_export_under_a_path_holds_the_packs_with_the_same_signed_bytes(
+    app, runner, root_file, publisher, client, tmp_path
+):
+    statement = publisher.publish("January", "<p>Text with a <a href='https://example.org/'>link</a>.</p>")
+    publisher.publish("Январь", "<p>Текст.</p>", lang="ru", translation_of=statement)
+    result = runner.invoke(
+        args=["export", str(tmp_path / "site"), "--base-url", "https://mirror.example.org/news/"]
+    )
+    assert result.exit_code == 0, result.output
+    listing = (tmp_path / "site" / "bundles" / "index.html").read_text("utf-8")
+    assert 'href="/news/bundles/en-2022-01.html"' in listing
+    exported = data_of((tmp_path / "site" / "bundles" / "en-2022-01.html").read_bytes())
+    at_origin = data_of(client.get("/bundles/en-2022-01.html").get_data())
+    # The same envelopes, byte for byte, at the origin and under the mirror's path, and in the command's file.
+    assert exported["records"] == at_origin["records"]
+    _, body = bundle(runner, tmp_path, "--lang", "en")
+    assert data_of(body)["records"] == at_origin["records"]
+    assert [r["id"] for r in verified(exported, root_file)] == [statement]
