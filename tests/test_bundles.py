@@ -155,6 +155,8 @@ def test_max_bytes_keeps_the_newest_and_says_what_was_left_out(app, runner, root
     first, second, third = three_long_statements(publisher)
     result, whole = bundle(runner, tmp_path, name="whole.html")
     assert result.exit_code == 0 and "left out" not in result.output
+    result, exact = bundle(runner, tmp_path, "--max-bytes", str(len(whole)), name="exact.html")
+    assert result.exit_code == 0 and "left out" not in result.output and exact == whole
     cap = len(whole) - 1000  # one statement (about 10 KB) too many
     result, body = bundle(runner, tmp_path, "--max-bytes", str(cap))
     assert result.exit_code == 0, result.output

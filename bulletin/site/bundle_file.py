@@ -192,16 +192,12 @@ def make(
         raise BundleError(f"the file's viewer and keys alone take {size:,} bytes, more than {max_bytes:,}")
     made = Made(b"")
     texts: list[str] = []
-    full = False
     for statement in candidates:
-        if not full:
-            envelope = envelope_of(db, statement)
-            text = data_text(envelope) if envelope is not None else None
-            grown = size + len(text.encode("utf-8")) + (1 if texts else 0) if text else size
-            full = text is None or (max_bytes is not None and grown > max_bytes)
-            if not full:
+        if made.left_out == 0:
+            text = _fitting(envelope_of(db, statement), size + (1 if texts else 0), max_bytes)
+            if text is not None:
                 texts.append(text)
-                size = grown
+                size += len(text.encode("utf-8")) + (1 if len(texts) > 1 else 0)
                 if statement.is_withdrawn:
                     made.withdrawals += 1
                 else:
@@ -212,6 +208,17 @@ def make(
         made.left_out_oldest = statement
     made.body = built.file(texts)
     return made
+
+
+def _fitting(envelope: dict | None, size: int, max_bytes: int | None) -> str | None:
+    """The envelope's data text when it fits in ``max_bytes`` after ``size`` bytes; None when it does
+    not, or when there is no envelope (the key stopped signing meanwhile: nothing goes in unsigned)."""
+    if envelope is None:
+        return None
+    text = data_text(envelope)
+    if max_bytes is not None and size + len(text.encode("utf-8")) > max_bytes:
+        return None
+    return text
 
 
 def interface_for(langs: Iterable[str]) -> str:
