@@ -45,6 +45,7 @@ from bulletin import create_app
 from bulletin.authoring import changes
 from bulletin.publishing import fileset
 from bulletin.publishing import publisher as publishing
+from bulletin.signing import keyring, keys
 from bulletin.statements import db, store
 from bulletin.statements.db import transaction
 
@@ -178,7 +179,11 @@ def measure(count: int, args) -> dict:
         "SECRET_KEY": "bench",
         "PUBLISH_DIR": str(folder / "site"),
         "BASE_URL": "https://news.example.org",
+        "KEYS_DIR": str(folder / "keys"),
     }
+    # A certified online key: the site signs its records and serves its sync files.
+    keyring.init_root(folder / "root.key")
+    keyring.certify(folder / "keys", keys.read_private(folder / "root.key"), now=dt.datetime.now(dt.UTC))
     app = create_app(config)
     db.migrate_file(app.config["DATABASE"])
     start = time.perf_counter()

@@ -6,12 +6,14 @@ folder. Both servers run on free ports and are stopped by process id.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from bulletin import config, create_app
 from bulletin.authoring import changes
 from bulletin.http import nginx_headers
 from bulletin.publishing import fileset, publisher
+from bulletin.signing import keyring, keys
 from bulletin.statements import db
 from testbed import folder as publish_folder
 from testbed.nginx_conf import write_deploy_config
@@ -19,6 +21,14 @@ from testbed.servers import HOST, free_port, start_gunicorn, start_nginx
 
 # Argon2 parameters that take a millisecond (an editor logs in through nginx in some tests).
 FAST_HASHING = {"BULLETIN_ARGON2_TIME_COST": "1", "BULLETIN_ARGON2_MEMORY_KIB": "64"}
+
+
+def certify_online_key(instance: Path) -> None:
+    """A certified online key in the instance folder, its root kept outside it (as a publisher keeps it
+    offline), so the site signs its records and serves its sync files."""
+    root_file = instance.parent / f"{instance.name}-root.key"
+    keyring.init_root(root_file)
+    keyring.certify(instance, keys.read_private(root_file), now=dt.datetime.now(dt.UTC))
 
 
 def publish_statement(database: str, slug: str, body: str, tags=()) -> None:
@@ -31,7 +41,8 @@ def publish_statement(database: str, slug: str, body: str, tags=()) -> None:
 
 def write_includes(database: str, folder) -> None:
     """The header includes, as `prepare` writes them into the instance folder."""
-    nginx_headers.write(create_app({"DATABASE": database, "SECRET_KEY": "deploy-test"}), folder)
+    app = create_app({"DATABASE": database, "SECRET_KEY": "deploy-test", "KEYS_DIR": str(folder)})
+    nginx_headers.write(app, folder)
 
 
 def published_files(app, publish: Path) -> dict[str, str]:
@@ -85,6 +96,7 @@ class Stack:
         for slug in SLUGS:
             text = f"<p>The {slug} statement, long enough to be compressed. " * 8 + "</p>"
             publish_statement(database, slug, text, tags=("harbour",) if slug == "first" else ())
+        certify_online_key(folder)
         write_includes(database, folder)
         port = free_port()
         self.env = {
@@ -122,7 +134,8 @@ class Stack:
     def make_app(self):
         """The app as gunicorn runs it, in this process (to publish, or to render an address)."""
         settings = config.from_environment(self.env)
-        return create_app({**settings, "SECRET_KEY": "deploy-test"})
+        # gunicorn's instance folder holds its keys; this process's own instance folder is another.
+        return create_app({**settings, "SECRET_KEY": "deploy-test", "KEYS_DIR": str(self.folder)})
 
     def stop(self) -> None:
         self.nginx.stop()

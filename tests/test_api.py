@@ -33,7 +33,7 @@ def test_statement_object_has_every_field(client, publisher):
         "list_order",
         "signed",
     ]
-    assert body["signed"] is None  # no signing key in this test (see test_keys.py)
+    assert list(body["signed"]) == ["payload", "sig", "kid"]  # its record, signed (see test_signed_sync.py)
     assert body["list_item_html"].startswith("<li>") and 'href="/statements/orig/"' in body["list_item_html"]
     assert re.fullmatch(r"2022-01-07 \d{12}", body["list_order"])
     assert body["url"] == "/statements/orig/" and body["published"] == "2022-01-07"

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from bulletin.signing import canonical, keys
 from bulletin.signing.verifier import Verifier
 from bulletin.site import keys as site_keys
-from bulletin.site import records, signatures, signed_records
+from bulletin.site import records, signed_records
 from bulletin.statements import db, epochs, store
 
 # These tests make the site's keys themselves, from none.
@@ -258,9 +258,7 @@ def envelope_of(app, statement_id):
     try:
         with app.test_request_context("/"):
             statement = store.get_by_id(connection, statement_id)
-            return signatures.signed(
-                connection, signed_records.record_of(connection, statement), statement_id
-            )
+            return signed_records.envelope(connection, statement)
     finally:
         connection.close()
 
@@ -452,6 +450,7 @@ def test_a_busy_database_still_serves_signed_records_without_waiting(
     certified(runner, root_file)
     connection = sqlite3.connect(app.config["DATABASE"], isolation_level=None)
     connection.execute("DELETE FROM signatures")  # as if never kept
+    connection.execute("DELETE FROM signed_records")
     connection.execute("BEGIN IMMEDIATE")  # another writer holds the lock
     try:
         started = time.monotonic()

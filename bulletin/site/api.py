@@ -13,8 +13,8 @@ from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
 from bulletin.http.errors import ApiError
 from bulletin.site import openapi, signatures, sync
+from bulletin.site.objects import statement_object
 from bulletin.site.reader import LIST_ARGUMENTS, list_page, page_of_statements
-from bulletin.site.render import statement_object
 from bulletin.statements import epochs, store
 
 bp = Blueprint("api", __name__, url_prefix="/api")

@@ -26,7 +26,7 @@ from flask.cli import with_appcontext
 
 from bulletin.http.database import prepared_db
 from bulletin.http.errors import ApiError
-from bulletin.signing import canonical, envelopes, keyring, keys
+from bulletin.signing import keyring, keys
 from bulletin.site import signatures, signed_records
 from bulletin.statements import clock, store
 
@@ -118,21 +118,24 @@ SIGN_BATCH = 200  # records rendered and signed outside the write lock, then kep
 
 
 def sign_unsigned(db: sqlite3.Connection) -> int:
-    """Sign every current record (published and withdrawn statements) that has no valid kept signature; how many."""
-    current = signatures.signer()
-    if current is None:
+    """Make every current record (published and withdrawn statements) that has no kept record signed by a
+    valid key, waiting for the write lock; how many were made."""
+    if signatures.signer() is None:
         return 0
-    made, batch = 0, []
+    done = 0
     for status in ("published", "withdrawn"):
+        batch = []
         for statement in store.list_by_status(db, status):
-            payload = canonical.dumps(signed_records.record_of(db, statement))
-            if signatures.kept_signature(db, payload, current.valid) is None:
-                batch.append((payload, envelopes.signed_payload(payload, current.key), statement.id))
+            batch.append(statement)
             if len(batch) >= SIGN_BATCH:
-                signatures.keep_all(db, batch)
-                made, batch = made + len(batch), []
-    signatures.keep_all(db, batch)
-    return made + len(batch)
+                done += _sign_batch(db, batch)
+                batch = []
+        done += _sign_batch(db, batch)
+    return done
+
+
+def _sign_batch(db: sqlite3.Connection, batch: list) -> int:
+    return signed_records.make_missing(db, batch)
 
 
 @keys_group.command("revoke")

@@ -8,7 +8,6 @@ to drift from the server's.
 
 from __future__ import annotations
 
-import sqlite3
 from functools import lru_cache
 
 from flask import current_app, has_request_context, render_template, request
@@ -16,9 +15,7 @@ from markupsafe import Markup
 
 from bulletin.assets import bundles
 from bulletin.i18n import interface, interface_lang, statement_interface
-from bulletin.site import records, signatures
-from bulletin.statements import store
-from bulletin.statements.records import Statement, iso, stored_time
+from bulletin.statements.records import Statement, stored_time
 
 
 def article_html(statement: Statement, translations: list[Statement]) -> Markup:
@@ -92,60 +89,7 @@ def translation_links(translations: list[Statement]) -> list[dict]:
     ]
 
 
-def statement_object(db: sqlite3.Connection, statement: Statement) -> dict:
-    """The JSON object of one published statement (API, sync, exports).
-
-    ``signed`` is the envelope of its signed record, whose payload's fields
-    equal the object's (null when the site has no key that may sign).
-    """
-    translations = store.translations_of(db, statement)
-    article = str(article_html(statement, translations))
-    return {
-        "id": statement.id,
-        "revision": statement.revision,
-        "slug": statement.slug,
-        "url": page_url(statement),
-        "title": statement.title,
-        "summary": statement.summary or None,
-        "lang": statement.lang,
-        "dir": statement.dir,
-        "published": iso(statement.published),
-        "updated": iso(statement.updated_at),
-        "tags": list(statement.tags),
-        "translations": translation_links(translations),
-        "correction_note": statement.correction_note or None,
-        "body_html": statement.body_html,
-        "article_html": article,
-        "list_item_html": str(list_item_html(statement)),
-        "list_order": list_order(statement),
-        "signed": signatures.signed(db, records.statement_record(db, statement, article), statement.id),
-    }
-
-
 def withdrawal_notice_html(statement: Statement) -> Markup:
     """The withdrawal notice exactly as the withdrawn statement's page (410) shows it."""
     with interface(statement_interface(statement.lang)):
         return Markup(render_template("reader/_withdrawn.html", statement=statement).strip())
-
-
-def withdrawal_object(statement: Statement, db: sqlite3.Connection | None = None) -> dict:
-    """The JSON notice that replaces a withdrawn statement on devices.
-
-    ``article_html`` is the notice as the server renders it, so a device puts
-    it in the page shell in place of the statement's text. With ``db``,
-    ``signed`` is the envelope of the withdrawal's signed record.
-    """
-    notice = str(withdrawal_notice_html(statement))
-    found = {
-        "id": statement.id,
-        "slug": statement.slug,
-        "url": page_url(statement),
-        "withdrawn_at": iso(statement.withdrawn_at),
-        "reason": statement.withdrawal_reason,
-        "article_html": notice,
-    }
-    if db is not None:
-        found["signed"] = signatures.signed(
-            db, records.withdrawal_record(db, statement, notice), statement.id
-        )
-    return found

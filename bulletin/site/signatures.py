@@ -123,12 +123,16 @@ def _keep(db: sqlite3.Connection, payload: str, made: dict, statement_id: str) -
 def keep_all(db: sqlite3.Connection, signed_now: list[tuple[str, dict, str]]) -> None:
     """Keep (payload, envelope, statement id) signatures in one write transaction, waiting for the lock as
     the connection does (a command's batch; a request goes through :func:`signed`)."""
-    stamp = stored_time(clock.now())
     with transaction(db):
-        db.executemany(
-            "INSERT OR IGNORE INTO signatures (digest, kid, sig, statement_id, signed_at) VALUES (?, ?, ?, ?, ?)",
-            [(digest(payload), made["kid"], made["sig"], sid, stamp) for payload, made, sid in signed_now],
-        )
+        keep_in(db, signed_now, stored_time(clock.now()))
+
+
+def keep_in(db: sqlite3.Connection, signed_now: list[tuple[str, dict, str]], stamp: str) -> None:
+    """Keep (payload, envelope, statement id) signatures inside the caller's write transaction."""
+    db.executemany(
+        "INSERT OR IGNORE INTO signatures (digest, kid, sig, statement_id, signed_at) VALUES (?, ?, ?, ?, ?)",
+        [(digest(payload), made["kid"], made["sig"], sid, stamp) for payload, made, sid in signed_now],
+    )
 
 
 def state(db: sqlite3.Connection) -> str:

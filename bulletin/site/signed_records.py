@@ -1,18 +1,48 @@
-"""Each published or withdrawn statement's signed record, as the envelope devices store.
+"""Each published or withdrawn statement's signed record, as the envelope devices store, kept whole.
 
 The one place the sync files, the JSON API, the ``keys`` commands and
 bundles get a statement's envelope from, so its payload bytes are the same
 wherever it travels: the article is rendered in the statement's own
 language with links relative to its page, nothing of the origin in it.
+
+A record is made (rendered, signed) once per statement, change position and
+epoch, and its envelope's bytes kept in the table ``signed_records``
+(migration 0013) with what it stands for. Sync files are then assembled by
+joining kept bytes — no rendering, no JSON parsing — and only records not
+kept yet are made. A kept record stands while its position is the
+statement's current one, its epoch number the database's, and its key may
+sign; a revoked or expired key's record is signed again by the key that
+signs now, its payload unchanged.
+
+Like ``signatures`` and ``sync_digests`` the table is a cache of work, not
+content (the same statement at the same position and epoch makes the same
+payload; a change of what the article renders is recorded as a change, and
+so a new position), which is why it is written here and not through
+``authoring.changes``: nothing is audited or synced by it. A request never
+waits for the write lock (a busy or read-only database still answers,
+signed, and keeps the record next time); commands wait.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
 import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
+from bulletin.signing import canonical, envelopes, keyring
 from bulletin.site import records, render, signatures
-from bulletin.statements import store
-from bulletin.statements.records import Statement
+from bulletin.statements import clock, epochs, store
+from bulletin.statements.db import busy_timeout, transaction
+from bulletin.statements.records import Statement, stored_time
+
+log = logging.getLogger(__name__)
+
+
+class Unsigned(Exception):
+    """No online key may sign now: there is no signed record to give."""
 
 
 def record_of(db: sqlite3.Connection, statement: Statement) -> dict:
@@ -23,9 +53,136 @@ def record_of(db: sqlite3.Connection, statement: Statement) -> dict:
     return records.statement_record(db, statement, str(article))
 
 
+def text(envelope: dict) -> str:
+    """An envelope as shipped: compact JSON, its keys in their order, non-ASCII as itself."""
+    return json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class _Made:
+    statement_id: str
+    seq: int
+    payload: str
+    envelope: dict
+    text: str
+    fresh: bool  # signed now (not a kept signature)
+
+
+def texts(
+    db: sqlite3.Connection,
+    wanted: list[tuple[str, int]],
+    load: Callable[[], Iterable[Statement]] | None = None,
+    *,
+    wait: bool = False,
+) -> list[str]:
+    """The envelope texts of the statements ``(id, change position)`` of ``wanted``, in its order.
+
+    Kept records are taken as they are; the others are made (``load``
+    gives the statements, else each is read by its id) and kept. ``wait``:
+    wait for the write lock (a command), else keep them only if the
+    database takes them at once. Unsigned when no key may sign now.
+    """
+    return _texts(db, wanted, load, wait=wait)[0]
+
+
+def make_missing(db: sqlite3.Connection, statements: list[Statement]) -> int:
+    """Make and keep (waiting for the write lock) the current records of ``statements`` not kept yet, or
+    kept signed by a key that may no longer sign; how many were signed now."""
+    if not statements:
+        return 0
+    wanted = [(s.id, s.change_seq or 0) for s in statements]
+    return _texts(db, wanted, lambda: statements, wait=True)[1]
+
+
+def _texts(db, wanted, load, *, wait: bool) -> tuple[list[str], int]:
+    current = signatures.signer()
+    if current is None:
+        raise Unsigned("no online key may sign")
+    epoch = epochs.number(db)
+    kept = _kept(db, [statement_id for statement_id, _ in wanted])
+    found: dict[str, str] = {}
+    made: list[_Made] = []
+    missing: set[str] = set()
+    for statement_id, seq in wanted:
+        row = kept.get(statement_id)
+        if row is None or row[0] != seq or row[1] != epoch:
+            missing.add(statement_id)
+        elif row[2] in current.valid:
+            found[statement_id] = row[3]
+        else:  # its key may no longer sign: the same payload, signed now
+            made.append(_signed(db, statement_id, seq, json.loads(row[3])["payload"], current))
+    if missing:
+        statements = list(load()) if load is not None else [store.get_by_id(db, i) for i in missing]
+        for statement in statements:
+            if statement is not None and statement.id in missing:
+                payload = canonical.dumps(record_of(db, statement))
+                made.append(_signed(db, statement.id, statement.change_seq or 0, payload, current))
+    if made:
+        _keep(db, epoch, made, wait=wait)
+        found.update((m.statement_id, m.text) for m in made)
+    absent = [statement_id for statement_id, _ in wanted if statement_id not in found]
+    if absent:
+        raise LookupError(f"no published or withdrawn statement {absent[0]}")
+    return [found[statement_id] for statement_id, _ in wanted], sum(m.fresh for m in made)
+
+
 def envelope(db: sqlite3.Connection, statement: Statement) -> dict | None:
     """The envelope of the statement's current record (``{"payload", "sig", "kid"}``), signed by a key that
-    may sign now; None when the site has no such key."""
-    if signatures.signer() is None:
+    may sign now; None when the site has no such key. Bundles take their records from here."""
+    try:
+        found = texts(db, [(statement.id, statement.change_seq or 0)], lambda: [statement])
+    except Unsigned:
         return None
-    return signatures.signed(db, record_of(db, statement), statement.id)
+    return json.loads(found[0])
+
+
+def _kept(db: sqlite3.Connection, ids: list[str]) -> dict[str, tuple[int, int, str, str]]:
+    """Kept rows by statement id: (change position, epoch number, key id, envelope text)."""
+    try:
+        rows = db.execute(
+            "SELECT statement_id, change_seq, epoch, kid, envelope FROM signed_records"
+            " WHERE statement_id IN (SELECT value FROM json_each(?))",
+            (json.dumps(ids),),
+        ).fetchall()
+    except sqlite3.OperationalError as e:  # a database not migrated yet
+        log.info("kept signed records could not be read (%s); they are made", e)
+        return {}
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def _signed(
+    db: sqlite3.Connection, statement_id: str, seq: int, payload: str, current: keyring.Signer
+) -> _Made:
+    found = signatures.kept_signature(db, payload, current.valid)
+    made = found or envelopes.signed_payload(payload, current.key)
+    return _Made(statement_id, seq, payload, made, text(made), found is None)
+
+
+def _keep(db: sqlite3.Connection, epoch: int, made: list[_Made], *, wait: bool) -> None:
+    """Keep made records (and their signatures) in one transaction; a row never goes back to an older
+    position or epoch, whichever process writes last."""
+    stamp = stored_time(clock.now())
+    try:
+        with contextlib.ExitStack() as stack:
+            if not wait:
+                stack.enter_context(busy_timeout(db, 0))
+            stack.enter_context(transaction(db))
+            db.executemany(
+                "INSERT INTO signed_records (statement_id, change_seq, epoch, kid, envelope, made_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (statement_id) DO UPDATE SET"
+                " change_seq = excluded.change_seq, epoch = excluded.epoch, kid = excluded.kid,"
+                " envelope = excluded.envelope, made_at = excluded.made_at"
+                " WHERE excluded.epoch > signed_records.epoch OR (excluded.epoch = signed_records.epoch"
+                " AND excluded.change_seq >= signed_records.change_seq)",
+                [(m.statement_id, m.seq, epoch, m.envelope["kid"], m.text, stamp) for m in made],
+            )
+            signatures.keep_in(db, [(m.payload, m.envelope, m.statement_id) for m in made], stamp)
+    except sqlite3.OperationalError as e:
+        if wait:
+            raise
+        log.info("%d signed record(s) were not kept (%s); they are made again next time", len(made), e)
+
+
+def records_file(texts_in_order: list[str]) -> bytes:
+    """A snapshot's or chunk's bytes: ``{"records":[<envelope>,...]}`` joined from envelope texts."""
+    return ('{"records":[' + ",".join(texts_in_order) + "]}").encode("utf-8")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
-from bulletin.site.render import statement_object, withdrawal_object
+from bulletin.site.objects import statement_object, withdrawal_object
 from bulletin.statements import epochs, store
 
 _CURSOR = re.compile(r"^v1\.([0-9a-f]{12})\.([0-9]{1,18})$")

@@ -155,22 +155,43 @@ def _hash(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode("utf-8")).hexdigest()
 
 
-def _envelopes(db: sqlite3.Connection, statements) -> list[dict]:
-    found = [signed_records.envelope(db, s) for s in statements]
-    if any(e is None for e in found):  # the key stopped signing meanwhile: no file is made unsigned
-        raise Unsigned("no online key may sign")
-    return found
+def _chunk_pairs(db: sqlite3.Connection, low: int, high: int) -> list[tuple[str, int]]:
+    # From the (change_seq, id) index alone: no statement row is read.
+    return db.execute(
+        "SELECT id, change_seq FROM statements WHERE change_seq > ? AND change_seq <= ? ORDER BY change_seq",
+        (low, high),
+    ).fetchall()
+
+
+def chunk_bytes(db: sqlite3.Connection, low: int, high: int) -> bytes:
+    """The chunk of the statements whose latest change lies in ``(low, high]``, oldest change first:
+    joined from their kept signed records, the missing ones made (Unsigned when no key may sign)."""
+    found = signed_records.texts(
+        db,
+        _chunk_pairs(db, low, high),
+        lambda: [s for s in store.changed_since(db, low, limit=CHUNK_SPAN) if s.change_seq <= high],
+    )
+    return signed_records.records_file(found)
+
+
+def snapshot_bytes(db: sqlite3.Connection) -> bytes:
+    """The snapshot: the newest ``BULLETIN_OFFLINE_KEEP`` published statements' records, newest first."""
+    keep = current_app.config["OFFLINE_KEEP"]
+    pairs = [tuple(pair.rsplit(":", 1)) for pair in _snapshot_pairs(db, keep).split(",") if pair]
+    found = signed_records.texts(
+        db, [(i, int(seq)) for i, seq in pairs], lambda: store.list_published(db, limit=keep)
+    )
+    return signed_records.records_file(found)
 
 
 def chunk_records(db: sqlite3.Connection, low: int, high: int) -> list[dict]:
-    """The envelopes of the statements whose latest change lies in ``(low, high]``, oldest change first."""
-    changed = [s for s in store.changed_since(db, low, limit=CHUNK_SPAN) if s.change_seq <= high]
-    return _envelopes(db, changed)
+    """The envelopes of a chunk (see :func:`chunk_bytes`)."""
+    return json.loads(chunk_bytes(db, low, high))["records"]
 
 
 def snapshot_records(db: sqlite3.Connection) -> list[dict]:
-    """The envelopes of the newest ``BULLETIN_OFFLINE_KEEP`` published statements, newest first."""
-    return _envelopes(db, store.list_published(db, limit=current_app.config["OFFLINE_KEEP"]))
+    """The envelopes of the snapshot (see :func:`snapshot_bytes`)."""
+    return json.loads(snapshot_bytes(db))["records"]
 
 
 def signed_at(db: sqlite3.Connection) -> str:
@@ -180,10 +201,6 @@ def signed_at(db: sqlite3.Connection) -> str:
     row = db.execute("SELECT at FROM changes ORDER BY seq DESC LIMIT 1").fetchone()
     # Both are instants written alike (YYYY-MM-DDTHH:MM:SSZ): text order is time order.
     return max(hour, row[0]) if row and row[0] else hour
-
-
-class Unsigned(Exception):
-    """The site has no online key that may sign: it serves no sync files."""
 
 
 class _Kept:
@@ -271,7 +288,7 @@ def build_index(db: sqlite3.Connection) -> Index | None:
             return kept.indexes[key]
     try:
         index = _build(db, context, seq, kept, key[-1])
-    except Unsigned:
+    except signed_records.Unsigned:
         return None
     with kept.lock:
         kept.indexes[key] = index
@@ -292,9 +309,9 @@ class _Wanted:
     def render(self, db: sqlite3.Connection) -> File:
         """The file made now, its bytes kept with it (see :data:`_KEEP_MADE_BYTES`)."""
         if self.kind == "snapshot":
-            content = encode({"records": snapshot_records(db)})
+            content = snapshot_bytes(db)
             return _file("snapshot", content, data=content)
-        content = encode({"records": chunk_records(db, self.low, self.high)})
+        content = chunk_bytes(db, self.low, self.high)
         return _file("chunk", content, low=self.low, high=self.high, data=content)
 
 
@@ -339,7 +356,7 @@ def _build(db: sqlite3.Connection, context: tuple, seq: int, kept: _Kept, signed
     }
     current = signatures.signer()
     if current is None:
-        raise Unsigned("no online key may sign")
+        raise signed_records.Unsigned("no online key may sign")
     body = encode(envelopes.sign(document, current.key))
     files = {f.path: f for f in (snapshot, older, *chunks)}
     return Index(body, files)
@@ -411,8 +428,8 @@ def file_bytes(db: sqlite3.Connection, found: File) -> bytes:
     if found.data is not None:
         return found.data
     if found.kind == "snapshot":
-        return encode({"records": snapshot_records(db)})
-    return encode({"records": chunk_records(db, found.low, found.high)})
+        return snapshot_bytes(db)
+    return chunk_bytes(db, found.low, found.high)
 
 
 def _open(response: Response) -> Response:
