@@ -37,6 +37,11 @@ export default defineConfig([
     languageOptions: { globals: { UI_STRINGS: "off", Bulletin: "off", OfflineStore: "off" } },
   },
   {
+    // The viewer inside a bundle file (bulletin/site/bundle_file.py): alone in its page, none of the page script's names.
+    files: ["static/js/bundle/**/*.js"],
+    languageOptions: { globals: { UI_STRINGS: "off", Bulletin: "off", OfflineStore: "off" } },
+  },
+  {
     files: ["static/js/shared.js"],
     languageOptions: { globals: { Bulletin: "off" } }, // defined here
   },

@@ -21,7 +21,7 @@ from bulletin.http.hotpath import HotPath
 from bulletin.http.proxies import behind_proxies
 from bulletin.publishing import publisher
 from bulletin.pwa import worker
-from bulletin.site import about, api, feeds, health, keys, mirrors, reader, sync_files
+from bulletin.site import about, api, feeds, health, keys, mirrors, packs, reader, sync_files
 from bulletin.statements import clock
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,17 @@ def create_app(test_config: dict | None = None) -> Flask:
     addresses.init_app(app)
     cli.init_app(app)
     schedule.init_app(app, after_publish=publisher.trigger_of(app))
-    for blueprint in (reader.bp, about.bp, feeds.bp, api.bp, sync_files.bp, mirrors.bp, worker.bp, health.bp):
+    for blueprint in (
+        reader.bp,
+        about.bp,
+        feeds.bp,
+        api.bp,
+        sync_files.bp,
+        mirrors.bp,
+        packs.bp,
+        worker.bp,
+        health.bp,
+    ):
         app.register_blueprint(blueprint)
     keys.init_app(app)
     # The only place the editor is wired in: nothing public imports it.

@@ -1,10 +1,11 @@
-"""Flask commands: ``prepare``, ``import``, ``backup``, ``restore`` and ``export``.
+"""Flask commands: ``prepare``, ``import``, ``backup``, ``restore``, ``export`` and ``bundle``.
 
 A command's docstring is its ``--help``.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import sys
 import zoneinfo
@@ -22,8 +23,9 @@ from bulletin.importing import importer
 from bulletin.importing.sources import DEFAULT_DROP_LINES
 from bulletin.publishing import commands as publishing_commands
 from bulletin.publishing import export, publisher
+from bulletin.publishing.folder import write_atomically
 from bulletin.signing import keyring, keys
-from bulletin.site import mirror_check, signatures, signed_records
+from bulletin.site import bundle_file, mirror_check, signatures, signed_records
 from bulletin.statements import backups, clock, db, store
 from bulletin.statements.dates import DateError, parse_date
 
@@ -105,14 +107,14 @@ def _development_keys() -> None:
         click.echo(f"warning: {warning}", err=True)
 
 
-def _parse_date_option(value: str | None, tz: zoneinfo.ZoneInfo):
+def _parse_date_option(value: str | None, tz: zoneinfo.ZoneInfo, option: str = "--date"):
     if value is None:
         return None
     try:
         return parse_date(value, tz)
     except DateError as e:
         # A usage error (exit 2) naming the option, before anything is imported.
-        raise click.BadParameter(str(e), param_hint="--date") from e
+        raise click.BadParameter(str(e), param_hint=option) from e
 
 
 @click.command("import")
@@ -226,6 +228,86 @@ def restore_command(file):
     publisher.trigger(current_app._get_current_object())
 
 
+LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}$")
+
+
+def _languages_option(langs: tuple[str, ...], known: list[str]) -> list[str]:
+    """The ``--lang`` values, each a language some statement is in; a usage error (exit 2) otherwise."""
+    for lang in langs:
+        if not LANGUAGE_CODE.match(lang) or lang not in known:
+            raise click.BadParameter(
+                f"no statement is in the language {lang!r} (there are: {', '.join(known) or 'none'})",
+                param_hint="--lang",
+            )
+    return list(dict.fromkeys(langs))
+
+
+@click.command("bundle")
+@click.argument("out", metavar="OUT.html", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--since", help="Only statements published on or after this date (2022-01-07).")
+@click.option("--lang", "langs", multiple=True, help="Only statements in this language; repeat for more.")
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1, max=bundle_file.MAX_MAX_BYTES),
+    default=bundle_file.DEFAULT_MAX_BYTES,
+    show_default=True,
+    help="The largest file to write: the newest statements that fit go in.",
+)
+@with_appcontext
+def bundle_command(out, since, langs, max_bytes):
+    """Write OUT.html: one file of signed statements that any browser opens with no network, to pass on.
+
+    It holds the newest published statements (and the withdrawals among
+    them, so a device replaces its copy) that fit in --max-bytes; what was
+    left out is said on stderr. The app verifies every statement when it
+    imports the file. Exit status: 0 when written with every statement
+    asked for; 1 when --since asked for more than fits (the newest are
+    written, the rest named) or nothing could be written; 2 for a usage
+    error.
+    """
+    config = current_app.config
+    tz = zoneinfo.ZoneInfo(config["TIMEZONE"])
+    day = _parse_date_option(since, tz, "--since")
+    connection = prepared_db()
+    chosen = _languages_option(langs, store.languages_in_use(connection))
+    lang = bundle_file.interface_for(chosen)
+    # Articles are rendered as a request for "/" would render them: their links are relative to the site.
+    with current_app.test_request_context("/"):
+        candidates = store.list_public(
+            connection, langs=chosen, since=bundle_file.since_text(day) if day else None
+        )
+        try:
+            made = bundle_file.make(
+                connection,
+                candidates,
+                bundle_file.frame(connection, title=bundle_file.title(lang), lang=lang),
+                max_bytes=max_bytes,
+            )
+        except bundle_file.BundleError as e:
+            click.echo(f"nothing written: {e}", err=True)
+            sys.exit(1)
+    if made.statements + made.withdrawals == 0:
+        click.echo("nothing written: no statement matches (or none fits)", err=True)
+        sys.exit(1)
+    try:
+        write_atomically(out, made.body)
+    except OSError as e:
+        click.echo(f"nothing written: {out} cannot be written: {e}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"wrote {out}: {made.statements} statement(s), {made.withdrawals} withdrawal(s), {len(made.body):,} bytes"
+    )
+    if made.left_out:
+        newest, oldest = made.left_out_newest.published, made.left_out_oldest.published
+        click.echo(
+            f"left out {made.left_out} older statement(s), published {oldest} to {newest}: "
+            f"they would take the file past {max_bytes:,} bytes (--since, --lang or --max-bytes choose others)",
+            err=True,
+        )
+        if since:
+            sys.exit(1)
+
+
 DEFAULT_EXPORT_BASE_URL = "http://localhost/"
 
 
@@ -277,4 +359,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(restore_command)
     app.cli.add_command(export_command)
     app.cli.add_command(mirror_check.check_mirror_command)
+    app.cli.add_command(bundle_command)
     publishing_commands.init_app(app)

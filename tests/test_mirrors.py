@@ -415,3 +415,20 @@ def test_nginx_serves_an_exports_list_and_keys_to_every_origin(make_app, root_fi
             assert reply.body == (folder / name).read_bytes(), name
     finally:
         server.stop()
+
+
+# ------------------------------------------------------------------ where the list travels
+
+
+def test_the_sync_index_and_a_bundle_carry_the_same_signed_list(signed_site, client, runner, publisher, tmp_path):
+    publisher.publish("A statement", "<p>Text.</p>")
+    served = listed(client)
+    index = json.loads(client.get("/sync/index.json").get_data())
+    assert payload(index)["mirrors"] == served
+    out = tmp_path / "bundle.html"
+    result = runner.invoke(args=["bundle", str(out)])
+    assert result.exit_code == 0, result.output
+    block = out.read_text(encoding="utf-8").split('id="bulletin-bundle">', 1)[1].split("</script>", 1)[0]
+    assert json.loads(block)["mirrors"] == served
+    reconfigure(signed_site, MIRRORS=())
+    assert payload(json.loads(client.get("/sync/index.json").get_data()))["mirrors"] is None

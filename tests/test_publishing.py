@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 import random
 import re
 import subprocess
@@ -48,6 +49,24 @@ def readable(name: str, data: bytes) -> bytes:
     if name.endswith(".gz"):
         return gzip.decompress(data)
     return data
+
+
+PACK = re.compile(r"^bundles/[^/]+-\d{4}-\d{2}\.html(\.br|\.gz)?$")
+DATA_BLOCK = re.compile(rb'(<script type="application/json" id="bulletin-bundle">)(.*?)(</script>)', re.S)
+
+
+def comparable(name: str, data: bytes) -> bytes:
+    """A file as the live folder and a whole build must hold it alike. A pack (a bundle of one language
+    and month) is written when one of its statements changes and carries the newest sync index of that
+    moment, so its index is left out, once checked to be a signed index."""
+    if not PACK.match(name):
+        return data
+    text = readable(name, data)
+    opening, block, closing = DATA_BLOCK.search(text).groups()
+    parsed = json.loads(block)
+    assert parsed["index"] is None or json.loads(parsed["index"]["payload"])["type"] == "sync-index"
+    parsed["index"] = None
+    return text.replace(opening + block + closing, opening + json.dumps(parsed).encode() + closing)
 
 
 def first_difference(live: dict, whole: dict, names: list[str]) -> str:
@@ -340,7 +359,7 @@ def test_after_random_changes_the_live_folder_equals_a_whole_build(app, publishe
     publishing.publish_all(app)
     whole = contents(folder)
     assert sorted(live) == sorted(whole)
-    differing = [name for name in live if live[name] != whole[name]]
+    differing = [name for name in live if comparable(name, live[name]) != comparable(name, whole[name])]
     assert differing == [], first_difference(live, whole, differing)
     withdrawn_now = [s for s in published if publisher.get(s).status == "withdrawn"]
     assert withdrawn_now

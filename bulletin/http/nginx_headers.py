@@ -122,6 +122,14 @@ def _sync_file(client) -> list[str]:
     ]
 
 
+def _pack(client) -> list[str]:
+    """A pack (a bundle file of one language and month) the app lists at ``/bundles/``, if any."""
+    reply = client.get("/bundles/")
+    body = reply.get_data(as_text=True)
+    reply.close()
+    return re.findall(r'href="([^"]*/bundles/[^"/]+\.html)"', body)[:1] if reply.status_code == 200 else []
+
+
 # Most particular first: nginx takes the first regular expression that matches.
 # Not anchored at the root: a site served under a path (/news/sw.js) matches too.
 KINDS = (
@@ -134,6 +142,8 @@ KINDS = (
         "html",
         _endpoint("worker.statement_shell"),
     ),
+    # Bundle files carry their own CSP (their viewer's hash) and are downloads, never pages of the site.
+    Kind("bundle", r"/bundles/[^/]+-[0-9]{4}-[0-9]{2}\.html$", "html", _pack),
     Kind("page", r"\.html$", "html", _endpoint("reader.index")),
     Kind("feed", r"\.atom$", "atom", _endpoint("feeds.feed")),
     Kind("sitemap", r"\.xml$", "xml", _endpoint("feeds.sitemap")),

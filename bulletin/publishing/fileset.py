@@ -38,7 +38,7 @@ from bulletin.assets import bundles
 from bulletin.http.caching import IDENTITY_ONLY
 from bulletin.i18n import INTERFACE_LANGS
 from bulletin.pwa import worker
-from bulletin.site import feeds
+from bulletin.site import feeds, packs
 from bulletin.statements import store
 from bulletin.statements.records import Statement
 
@@ -150,6 +150,14 @@ def sitemap_part_address(part: int) -> str:
     return _url("feeds.sitemap_part", part=part)
 
 
+def pack_addresses(names: Iterable[str | None]) -> list[str]:
+    """The packs (bundles of one language and month) of these names, and their list in every interface language."""
+    return [
+        *(_url("packs.listing", lang=lang) for lang in INTERFACE_LANGS),
+        *(_url("packs.pack", name=name) for name in dict.fromkeys(names) if name),
+    ]
+
+
 def fixed_addresses() -> list[str]:
     """Pages no statement changes (the about page, the empty search page), in every interface language:
     files, so that they are served with the app stopped; written by a whole build."""
@@ -195,6 +203,7 @@ def site_addresses(db: sqlite3.Connection) -> Iterator[str]:
         yield from tag_addresses(tag)
     for _, slug, _, _ in outline:
         yield statement_address(slug)
+    yield from pack_addresses(found.name for found in packs.packs(db))
 
 
 @dataclass(frozen=True)
@@ -204,6 +213,7 @@ class Shown:
     slug: str
     tags: tuple[str, ...]
     part: int  # its sitemap part
+    pack: str = ""  # the name of the pack (language and month) holding it
 
 
 def change_addresses(
@@ -216,17 +226,20 @@ def change_addresses(
     each statement's page under its slug now and before, its translations'
     pages, the first list pages in every interface language, its tags' pages
     and feeds before and after, the feed, the sitemap index and the parts
-    that list it. Each address either renders (a file) or does not (404,
+    that list it, the packs that hold it (a withdrawal too) and their list. Each address either renders (a file) or does not (404,
     410, a redirect: no file there). In a request context.
     """
     size = feeds.part_size()
     addresses = [*home_addresses(), _url("feeds.feed"), _url("feeds.sitemap")]
     now_shown: dict[str, Shown | None] = {}
+    pack_names: list[str | None] = []
     for statement in changed:
         before = shown.get(statement.id)
         after = None
+        pack = packs.pack_name(statement.lang, statement.published) if statement.status != "draft" else None
+        pack_names += [before.pack if before else None, pack]
         if statement.status == "published":
-            after = Shown(statement.slug, statement.tags, store.sitemap_part_of(statement, size))
+            after = Shown(statement.slug, statement.tags, store.sitemap_part_of(statement, size), pack or "")
         now_shown[statement.id] = after
         for each in (before, after):
             if each is not None:
@@ -236,6 +249,7 @@ def change_addresses(
                     addresses += tag_addresses(tag)
         if statement.status != "draft":
             addresses += [statement_address(other.slug) for other in store.translations_of(db, statement)]
+    addresses += pack_addresses(pack_names)
     return list(dict.fromkeys(addresses)), now_shown
 
 

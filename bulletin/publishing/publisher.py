@@ -55,7 +55,7 @@ from bulletin.publishing.fileset import (
 )
 from bulletin.publishing.folder import Folder, UnsafePath, file_for
 from bulletin.signing import times
-from bulletin.site import feeds
+from bulletin.site import feeds, packs
 from bulletin.statements import clock, epochs, store
 from bulletin.statements import db as database
 
@@ -84,7 +84,8 @@ CREATE TABLE IF NOT EXISTS shown (
     id    TEXT PRIMARY KEY,
     slug  TEXT NOT NULL,
     tags  TEXT NOT NULL,
-    part  INTEGER NOT NULL
+    part  INTEGER NOT NULL,
+    pack  TEXT NOT NULL DEFAULT ''
 );
 """
 
@@ -183,6 +184,9 @@ class Build:
     def _state(self) -> sqlite3.Connection:
         connection = sqlite3.connect(self.state_path, isolation_level=None)
         connection.executescript(_STATE_SCHEMA)
+        if "pack" not in {row[1] for row in connection.execute("PRAGMA table_info(shown)")}:
+            # A build recorded before packs existed: its statements' packs are found again from now on.
+            connection.execute("ALTER TABLE shown ADD COLUMN pack TEXT NOT NULL DEFAULT ''")
         return connection
 
     def position(self) -> Position | None:
@@ -195,10 +199,10 @@ class Build:
         with contextlib.closing(self._state()) as state:
             for statement_id in ids:
                 row = state.execute(
-                    "SELECT slug, tags, part FROM shown WHERE id = ?", (statement_id,)
+                    "SELECT slug, tags, part, pack FROM shown WHERE id = ?", (statement_id,)
                 ).fetchone()
                 if row:
-                    found[statement_id] = Shown(row[0], tuple(json.loads(row[1])), row[2])
+                    found[statement_id] = Shown(row[0], tuple(json.loads(row[1])), row[2], row[3])
         return found
 
     def record(self, position: Position, shown: dict[str, Shown | None], *, replace: bool = False) -> None:
@@ -212,8 +216,8 @@ class Build:
                     state.execute("DELETE FROM shown WHERE id = ?", (statement_id,))
                 else:
                     state.execute(
-                        "INSERT OR REPLACE INTO shown (id, slug, tags, part) VALUES (?, ?, ?, ?)",
-                        (statement_id, now.slug, json.dumps(now.tags), now.part),
+                        "INSERT OR REPLACE INTO shown (id, slug, tags, part, pack) VALUES (?, ?, ?, ?, ?)",
+                        (statement_id, now.slug, json.dumps(now.tags), now.part, now.pack),
                     )
             state.execute(
                 "INSERT OR REPLACE INTO position (one, epoch, seq, build) VALUES (1, ?, ?, ?)",
@@ -309,8 +313,14 @@ def _whole(app: Flask, build: Build, db: sqlite3.Connection, *, clean: bool) -> 
     with _read_snapshot(db):
         position = Position(epochs.current(db) or "", store.latest_change_seq(db), build_key(app))
         size = feeds.part_size(app.config)
+        months = store.published_months(db)
         shown = {
-            statement_id: Shown(slug, tags, (rowid - 1) // size)
+            statement_id: Shown(
+                slug,
+                tags,
+                (rowid - 1) // size,
+                packs.name_of(*months[statement_id]) if statement_id in months else "",
+            )
             for statement_id, slug, tags, rowid in store.published_outline(db)
         }
         writer = Writer(app, build.folder)

@@ -70,7 +70,7 @@ from bulletin.http.caching import cached_response, public_cache_control
 from bulletin.http.database import get_db
 from bulletin.http.errors import ApiError
 from bulletin.signing import envelopes, times
-from bulletin.site import signatures, signed_records
+from bulletin.site import mirrors, signatures, signed_records
 from bulletin.statements import clock, epochs, store
 from bulletin.statements.db import busy_timeout, transaction
 from bulletin.statements.records import stored_time
@@ -349,7 +349,7 @@ def _build(db: sqlite3.Connection, context: tuple, seq: int, kept: _Kept, signed
         "seq": seq,
         "signed_at": signed,
         "keys": signatures.published_keys(),
-        "mirrors": None,
+        "mirrors": mirrors.signed_list(db),
         "snapshot": {"path": snapshot.path, "sha256": snapshot.sha256, "size": snapshot.size, "seq": seq},
         "chunks": [_entry(c) for c in recent],
         "older": {"path": older.path, "sha256": older.sha256, "to": bound},

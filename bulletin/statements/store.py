@@ -292,6 +292,59 @@ def published_outline(db: sqlite3.Connection) -> Iterator[tuple[str, str, tuple[
         )
 
 
+def list_public(
+    db: sqlite3.Connection, *, langs: Iterable[str] = (), since: str | None = None
+) -> Iterator[Statement]:
+    """Published and withdrawn statements, newest publication first (the lists' order), read lazily.
+
+    ``langs``: only statements in those languages (all when empty).
+    ``since`` (a stored time, :func:`stored_time`): only statements
+    published at or after it.
+    """
+    where = ["s.status IN ('published', 'withdrawn')", "s.published IS NOT NULL"]
+    params: list = []
+    chosen = list(langs)
+    if chosen:
+        where.append(f"s.lang IN ({', '.join('?' * len(chosen))})")
+        params += chosen
+    if since is not None:
+        where.append("s.published >= ?")
+        params.append(since)
+    for row in db.execute(f"{_SELECT} WHERE {' AND '.join(where)} {_NEWEST}", params):
+        yield Statement.from_row(row)
+
+
+def month_outline(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """``(lang, month, pairs)`` of every language and calendar month (``YYYY-MM`` of the stored publication
+    time, UTC) holding a published or withdrawn statement, newest month first; ``pairs`` lists each
+    statement's ``id:change_seq``, which decide what it shows."""
+    rows = db.execute(
+        "SELECT lang, month, group_concat(pair) FROM"
+        " (SELECT lang, substr(published, 1, 7) AS month, id || ':' || change_seq AS pair FROM statements"
+        "  WHERE status IN ('published', 'withdrawn') AND published IS NOT NULL ORDER BY published, rowid)"
+        " GROUP BY lang, month ORDER BY month DESC, lang"
+    )
+    return [(lang, month, pairs or "") for lang, month, pairs in rows]
+
+
+def published_months(db: sqlite3.Connection) -> dict[str, tuple[str, str]]:
+    """``id -> (lang, month)`` of every published statement (``YYYY-MM`` of its stored publication time)."""
+    rows = db.execute(
+        "SELECT id, lang, substr(published, 1, 7) FROM statements WHERE status = 'published' AND published IS NOT NULL"
+    )
+    return {statement_id: (lang, month) for statement_id, lang, month in rows}
+
+
+def list_in_month(db: sqlite3.Connection, lang: str, month: str) -> list[Statement]:
+    """The published and withdrawn statements in ``lang`` published in ``month`` (``YYYY-MM``), newest first."""
+    return _many(
+        db,
+        "WHERE s.status IN ('published', 'withdrawn') AND s.lang = ? AND substr(s.published, 1, 7) = ?"
+        f" {_NEWEST}",
+        (lang, month),
+    )
+
+
 def database_id(db: sqlite3.Connection) -> str:
     """The random id this database was created with (sync cursors carry it)."""
     return db.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()[0]
