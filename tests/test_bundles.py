@@ -11,10 +11,11 @@ import pytest
 from conftest import Publisher
 
 from bulletin.http import nginx_headers
+from bulletin.http.database import get_db
 from bulletin.publishing import publisher as publishing
 from bulletin.signing import keys
 from bulletin.signing.verifier import Verifier
-from bulletin.site import bundle_file, packs
+from bulletin.site import bundle_file, packs, signatures, signed_records
 
 DATA_BLOCK = re.compile(rb'<script type="application/json" id="bulletin-bundle">(.*?)</script>', re.S)
 HOSTILE_TITLE = "<img src=x onerror=alert(1)>"
@@ -340,3 +341,25 @@ def test_an_export_under_a_path_holds_the_packs_with_the_same_signed_bytes(
     _, body = bundle(runner, tmp_path, "--lang", "en")
     assert data_of(body)["records"] == at_origin["records"]
     assert [r["id"] for r in verified(exported, root_file)] == [statement]
+
+
+def test_a_packs_listed_size_is_its_exact_size_counted_from_kept_records(app, publisher, client):
+    for n in range(3):
+        publisher.publish(
+            f"Statement <{n}> «{n}»",
+            f"<p>Text {n} with <b>markup</b> &amp; more.</p>",
+            published=dt.date(2022, 3, n + 1),
+        )
+    client.get("/api/sync")  # every current record made and kept
+    body = client.get("/bundles/en-2022-03.html").get_data()
+    with app.test_request_context():
+        db = get_db()
+        kept = signed_records.kept_sizes(db, signatures.signer().valid)
+        assert kept[("en", "2022-03")][:2] == (3, 3)  # counted, not made
+        found = packs.packs(db)[0]
+        assert packs.size_of(db, found, kept) == len(body)
+    # Where the records are not all kept, the pack is made and measured: the same size.
+    app.extensions.pop(packs.EXTENSION, None)
+    with app.test_request_context():
+        db = get_db()
+        assert packs.size_of(db, packs.packs(db)[0], {}) == len(body)

@@ -420,7 +420,9 @@ def test_nginx_serves_an_exports_list_and_keys_to_every_origin(make_app, root_fi
 # ------------------------------------------------------------------ where the list travels
 
 
-def test_the_sync_index_and_a_bundle_carry_the_same_signed_list(signed_site, client, runner, publisher, tmp_path):
+def test_the_sync_index_and_a_bundle_carry_the_same_signed_list(
+    signed_site, client, runner, publisher, tmp_path
+):
     publisher.publish("A statement", "<p>Text.</p>")
     served = listed(client)
     index = json.loads(client.get("/sync/index.json").get_data())

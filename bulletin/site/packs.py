@@ -27,7 +27,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, url_
 from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
 from bulletin.i18n import gettext, interface, interface_lang, localized, statement_interface
-from bulletin.site import bundle_file, signatures
+from bulletin.site import bundle_file, signatures, signed_records
 from bulletin.statements import store
 from bulletin.statements.labels import language_name
 
@@ -125,14 +125,34 @@ class _Sizes:
             self.kept.clear()
 
 
-def size_of(db: sqlite3.Connection, found: Pack) -> int:
+def size_of(db: sqlite3.Connection, found: Pack, kept: dict[tuple[str, str], tuple[int, int, int]]) -> int:
     """The pack's size in bytes. Kept without its index (which every change renews, and whose size
-    is simply added), so a change measures again only the packs whose statements changed."""
+    is simply added), so a change measures again only the packs whose statements changed.
+
+    ``kept`` is :func:`bulletin.site.signed_records.kept_sizes`: where every record of the pack is
+    kept, its size is the page around the records plus their kept bytes, with nothing rendered (a
+    large site's list costs one query, not every record); otherwise the pack is made once.
+    """
     index = bundle_file.signed_index(db)
     key = (_signing(db), current_app.config["SITE_NAME"], current_app.config["TIMEZONE"], found)
     sizes = current_app.extensions.setdefault(EXTENSION, _Sizes())
-    bare = sizes.get(key, lambda: len(render_pack(db, found, index={})) - len(bundle_file.data_text({})))
+    bare = sizes.get(key, lambda: _bare_size(db, found, kept.get((found.lang, found.month))))
     return bare + len(bundle_file.data_text(index).encode("utf-8"))
+
+
+def _bare_size(db: sqlite3.Connection, found: Pack, kept: tuple[int, int, int] | None) -> int:
+    """The pack's size with an empty index object."""
+    empty_index = len(bundle_file.data_text({}))
+    if kept is not None and kept[0] == kept[1] and kept[0] > 0:
+        count, _, records_bytes = kept
+        around = bundle_file.frame(
+            db,
+            title=_title(found, statement_interface(found.lang)),
+            lang=statement_interface(found.lang),
+            index={},
+        )
+        return around.size - empty_index + records_bytes + count - 1  # the commas between records
+    return len(render_pack(db, found, index={})) - empty_index
 
 
 def human_size(size: int, lang: str) -> str:
@@ -161,6 +181,8 @@ def listing():
 
     def render():
         lang = interface_lang()
+        current = signatures.signer()
+        kept = signed_records.kept_sizes(db, current.valid) if current is not None else {}
         shown = [
             {
                 "url": pack_address(p.name),
@@ -168,7 +190,7 @@ def listing():
                 "lang": p.lang,
                 "language": language_name(p.lang),
                 "month": babel_format_date(dt.date(*map(int, p.month.split("-")), 1), "LLLL y", locale=lang),
-                "size": human_size(size_of(db, p), lang),
+                "size": human_size(size_of(db, p, kept), lang),
             }
             for p in found
         ]
