@@ -527,7 +527,7 @@ def _decoded(path) -> bytes:
     return data
 
 
-def test_no_private_key_in_the_publish_folder_or_an_export(make_app, root_file, keys_dir, tmp_path):
+def test_no_private_key_in_the_publish_folder_an_export_or_a_bundle(make_app, root_file, keys_dir, tmp_path):
     app = make_app(PUBLISH_DIR=str(tmp_path / "public"))
     runner = app.test_cli_runner()
     certified(runner, root_file)
@@ -540,12 +540,15 @@ def test_no_private_key_in_the_publish_folder_or_an_export(make_app, root_file, 
         runner.invoke(args=["export", str(exported), "--base-url", "https://mirror.example/news/"]).exit_code
         == 0
     )
+    bundle = tmp_path / "bundle.html"
+    assert runner.invoke(args=["bundle", str(bundle)]).exit_code == 0
     secrets = private_forms(root_file, *keys_dir.glob("signing-*.key"))
     assert secrets
     files = [
         p for folder in (tmp_path / "public", exported) for p in folder.resolve().rglob("*") if p.is_file()
-    ]
+    ] + [bundle]
     assert len(files) > 50 and any(p.suffix == ".br" for p in files)
+    assert any(p.match("bundles/*.html") for p in files)  # the packs too
     for path in files:
         data = _decoded(path)
         for secret in secrets:
