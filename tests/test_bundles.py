@@ -16,6 +16,7 @@ from bulletin.publishing import publisher as publishing
 from bulletin.signing import keys
 from bulletin.signing.verifier import Verifier
 from bulletin.site import bundle_file, packs, signatures, signed_records
+from bulletin.statements import store
 
 DATA_BLOCK = re.compile(rb'<script type="application/json" id="bulletin-bundle">(.*?)</script>', re.S)
 HOSTILE_TITLE = "<img src=x onerror=alert(1)>"
@@ -354,12 +355,33 @@ def test_a_packs_listed_size_is_its_exact_size_counted_from_kept_records(app, pu
     body = client.get("/bundles/en-2022-03.html").get_data()
     with app.test_request_context():
         db = get_db()
-        kept = signed_records.kept_sizes(db, signatures.signer().valid)
-        assert kept[("en", "2022-03")][:2] == (3, 3)  # counted, not made
-        found = packs.packs(db)[0]
-        assert packs.size_of(db, found, kept) == len(body)
-    # Where the records are not all kept, the pack is made and measured: the same size.
+        wanted = store.positions_in_month(db, "en", "2022-03")
+        assert len(wanted) == 3
+        counted = signed_records.kept_size(db, signatures.signer().valid, wanted)
+        assert counted is not None  # from the kept records, nothing made
+        assert packs.size_of(db, packs.packs(db)[0]) == len(body)
+    # Where a record is not kept, the pack is made and measured: the same size.
     app.extensions.pop(packs.EXTENSION, None)
     with app.test_request_context():
         db = get_db()
-        assert packs.size_of(db, packs.packs(db)[0], {}) == len(body)
+        db.execute("DELETE FROM signed_records WHERE statement_id = ?", (wanted[0][0],))
+        db.commit()
+        assert signed_records.kept_size(db, signatures.signer().valid, wanted) is None
+        assert packs.size_of(db, packs.packs(db)[0]) == len(body)
+
+
+def test_the_list_shows_the_newest_months_and_every_pack_keeps_its_address(app, publisher, client):
+    months = packs.LISTED_MONTHS + 2
+    for n in range(months):
+        publisher.publish(f"Month {n}", published=dt.date(2000 + n // 12, n % 12 + 1, 5))
+    page = client.get("/bundles/").get_data(as_text=True)
+    names = re.findall(r'href="/bundles/([^"]+)"', page)
+    assert len(names) == packs.LISTED_MONTHS
+    assert names[0] == "en-2002-02.html" and "en-2000-01.html" not in names
+    assert "Only the files of recent months are listed here." in page
+    oldest = client.get("/bundles/en-2000-01.html")
+    assert oldest.status_code == 200 and b"Month 0" in oldest.get_data()
+    assert client.get("/bundles/en-1999-12.html").status_code == 404
+    # A December's pack ends at the year's end.
+    december = client.get("/bundles/en-2000-12.html").get_data()
+    assert b"Month 11" in december and b"Month 12" not in december

@@ -28,23 +28,26 @@ from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
 from bulletin.i18n import gettext, interface, interface_lang, localized, statement_interface
 from bulletin.site import bundle_file, signatures, signed_records
-from bulletin.statements import store
+from bulletin.statements import epochs, store
 from bulletin.statements.labels import language_name
 
 bp = Blueprint("packs", __name__)
 
 NAME = re.compile(r"^(?P<lang>[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,4})-(?P<month>\d{4}-\d{2})\.html$")
 EXTENSION = "bulletin_pack_sizes"
+OUTLINE_EXTENSION = "bulletin_pack_outline"
+LISTED_MONTHS = 24
 _KEPT_SIZES = 10_000  # a few hundred bytes each: every pack of a large site
 
 
 @dataclass(frozen=True)
 class Pack:
-    """One pack: its statements' language, their month, and what decides its records (``id:change_seq``)."""
+    """One pack: its statements' language, their month, and what decides its records within an epoch
+    (how many statements it holds and the latest change among them: ``store.pack_outline``)."""
 
     lang: str
     month: str  # YYYY-MM
-    pairs: str
+    state: str  # "<count>:<latest change>"
 
     @property
     def name(self) -> str:
@@ -66,10 +69,39 @@ def name_of(lang: str, month: str) -> str:
 
 
 def packs(db: sqlite3.Connection) -> list[Pack]:
-    """Every pack, newest month first (none while the site has no key that may sign: no records)."""
+    """Every pack, newest month first (none while the site has no key that may sign: no records).
+
+    Read once per state of the database (its epoch and latest change) and kept per app: the list
+    is asked for in every interface language after each change.
+    """
     if not bundle_file.can_sign():
         return []
-    return [Pack(lang, month, pairs) for lang, month, pairs in store.month_outline(db)]
+    state = (epochs.current(db), store.latest_change_seq(db))
+    kept = current_app.extensions.get(OUTLINE_EXTENSION)
+    if kept is None or kept[0] != state:
+        found = [
+            Pack(lang, month, f"{count}:{latest}") for lang, month, count, latest in store.pack_outline(db)
+        ]
+        kept = current_app.extensions[OUTLINE_EXTENSION] = (
+            state,
+            found,
+        )  # one assignment: threads see either
+    return kept[1]
+
+
+def listed(found: list[Pack]) -> list[Pack]:
+    """The packs ``/bundles/`` lists: those of the newest :data:`LISTED_MONTHS` months (every pack
+    keeps its address; a reader in a short window wants the latest, and a phone a short page)."""
+    months = sorted({p.month for p in found}, reverse=True)[:LISTED_MONTHS]
+    return [p for p in found if p.month in set(months)]
+
+
+def pack_named(db: sqlite3.Connection, lang: str, month: str) -> Pack | None:
+    """The pack of ``lang`` and ``month``; None when it holds nothing (or no key may sign)."""
+    if not bundle_file.can_sign():
+        return None
+    state = store.pack_state(db, lang, month)
+    return Pack(lang, month, f"{state[0]}:{state[1]}") if state else None
 
 
 def pack_address(name: str) -> str:
@@ -125,34 +157,29 @@ class _Sizes:
             self.kept.clear()
 
 
-def size_of(db: sqlite3.Connection, found: Pack, kept: dict[tuple[str, str], tuple[int, int, int]]) -> int:
+def size_of(db: sqlite3.Connection, found: Pack) -> int:
     """The pack's size in bytes. Kept without its index (which every change renews, and whose size
-    is simply added), so a change measures again only the packs whose statements changed.
-
-    ``kept`` is :func:`bulletin.site.signed_records.kept_sizes`: where every record of the pack is
-    kept, its size is the page around the records plus their kept bytes, with nothing rendered (a
-    large site's list costs one query, not every record); otherwise the pack is made once.
-    """
+    is simply added), so a change measures again only the packs whose statements changed: from
+    their kept records where all are kept (nothing rendered or parsed), else by making the pack."""
     index = bundle_file.signed_index(db)
-    key = (_signing(db), current_app.config["SITE_NAME"], current_app.config["TIMEZONE"], found)
+    config = current_app.config
+    key = (_signing(db), epochs.current(db), config["SITE_NAME"], config["TIMEZONE"], found)
     sizes = current_app.extensions.setdefault(EXTENSION, _Sizes())
-    bare = sizes.get(key, lambda: _bare_size(db, found, kept.get((found.lang, found.month))))
+    bare = sizes.get(key, lambda: _bare_size(db, found))
     return bare + len(bundle_file.data_text(index).encode("utf-8"))
 
 
-def _bare_size(db: sqlite3.Connection, found: Pack, kept: tuple[int, int, int] | None) -> int:
+def _bare_size(db: sqlite3.Connection, found: Pack) -> int:
     """The pack's size with an empty index object."""
     empty_index = len(bundle_file.data_text({}))
-    if kept is not None and kept[0] == kept[1] and kept[0] > 0:
-        count, _, records_bytes = kept
-        around = bundle_file.frame(
-            db,
-            title=_title(found, statement_interface(found.lang)),
-            lang=statement_interface(found.lang),
-            index={},
-        )
-        return around.size - empty_index + records_bytes + count - 1  # the commas between records
-    return len(render_pack(db, found, index={})) - empty_index
+    current = signatures.signer()
+    wanted = store.positions_in_month(db, found.lang, found.month)
+    records = signed_records.kept_size(db, current.valid, wanted) if current is not None and wanted else None
+    if records is None:
+        return len(render_pack(db, found, index={})) - empty_index
+    lang = statement_interface(found.lang)
+    around = bundle_file.frame(db, title=_title(found, lang), lang=lang, index={})
+    return around.size - empty_index + records + len(wanted) - 1  # the commas between records
 
 
 def human_size(size: int, lang: str) -> str:
@@ -174,15 +201,20 @@ def _documents_digest(db: sqlite3.Connection) -> str:
 
 @localized(bp, "/bundles/")
 def listing():
-    """Every pack, with its size, to download."""
+    """The packs of the newest months, with their sizes, to download."""
     db = get_db()
-    found = packs(db)
-    parts = ("bundles", _signing(db), _documents_digest(db), *(f"{p.name}={p.pairs}" for p in found))
+    every = packs(db)
+    found = listed(every)
+    parts = (
+        "bundles",
+        _signing(db),
+        _documents_digest(db),
+        len(every),
+        *(f"{p.name}={p.state}" for p in found),
+    )
 
     def render():
         lang = interface_lang()
-        current = signatures.signer()
-        kept = signed_records.kept_sizes(db, current.valid) if current is not None else {}
         shown = [
             {
                 "url": pack_address(p.name),
@@ -190,11 +222,11 @@ def listing():
                 "lang": p.lang,
                 "language": language_name(p.lang),
                 "month": babel_format_date(dt.date(*map(int, p.month.split("-")), 1), "LLLL y", locale=lang),
-                "size": human_size(size_of(db, p, kept), lang),
+                "size": human_size(size_of(db, p), lang),
             }
             for p in found
         ]
-        return render_template("reader/bundles.html", packs=shown)
+        return render_template("reader/bundles.html", packs=shown, more=len(every) > len(found))
 
     return cached_response(parts, render)
 
@@ -204,15 +236,10 @@ def pack(name: str):
     """One pack: a bundle file to download. 404 for a name that is no pack."""
     matched = NAME.match(name)
     db = get_db()
-    found = None
-    if matched and bundle_file.can_sign():
-        pairs = {(lang, month): p for lang, month, p in store.month_outline(db)}.get(
-            (matched["lang"], matched["month"])
-        )
-        found = Pack(matched["lang"], matched["month"], pairs) if pairs is not None else None
+    found = pack_named(db, matched["lang"], matched["month"]) if matched else None
     if found is None:
         abort(404)
-    parts = ("bundle", name, found.pairs, _signing(db), _documents_digest(db))
+    parts = ("bundle", name, epochs.current(db), found.state, _signing(db), _documents_digest(db))
 
     response = cached_response(parts, lambda: Response(render_pack(db, found), mimetype="text/html"))
     # Its own policy, as the file's meta CSP says: the viewer's script and style alone. A file to

@@ -188,23 +188,20 @@ def _keep(db: sqlite3.Connection, epoch: int, made: list[_Made], *, wait: bool) 
         log.info("%d signed record(s) were not kept (%s); they are made again next time", len(made), e)
 
 
-def kept_sizes(db: sqlite3.Connection, valid: frozenset[str]) -> dict[tuple[str, str], tuple[int, int, int]]:
-    """Per (language, ``YYYY-MM`` of the stored publication time) of published and withdrawn statements:
-    how many there are, how many have their current record kept signed by a key in ``valid``, and the
-    bytes of those records as a bundle's data block holds them (each ``<`` written as six bytes).
-
-    One pass over the table, no record parsed: what a list of packs needs to say their sizes.
-    """
-    rows = db.execute(
-        "SELECT s.lang, substr(s.published, 1, 7), count(*), count(r.statement_id),"
-        " coalesce(sum(length(CAST(r.envelope AS BLOB))"
+def kept_size(db: sqlite3.Connection, valid: frozenset[str], wanted: list[tuple[str, int]]) -> int | None:
+    """The bytes of the records of ``wanted`` (``(id, change position)``) as a bundle's data block holds
+    them (each ``<`` written as six bytes), counted from kept records without parsing one; None unless
+    every one is kept at that position, in this epoch, signed by a key in ``valid``."""
+    if not wanted:
+        return 0
+    count, size = db.execute(
+        "SELECT count(*), coalesce(sum(length(CAST(r.envelope AS BLOB))"
         " + 5 * (length(r.envelope) - length(replace(r.envelope, '<', '')))), 0)"
-        " FROM statements s LEFT JOIN signed_records r ON r.statement_id = s.id"
-        " AND r.change_seq = s.change_seq AND r.epoch = ? AND r.kid IN (SELECT value FROM json_each(?))"
-        " WHERE s.status IN ('published', 'withdrawn') AND s.published IS NOT NULL GROUP BY 1, 2",
-        (epochs.number(db), json.dumps(sorted(valid))),
-    )
-    return {(lang, month): (total, kept, size) for lang, month, total, kept, size in rows}
+        " FROM json_each(?1) AS w JOIN signed_records AS r ON r.statement_id = w.value ->> 0"
+        " AND r.change_seq = w.value ->> 1 AND r.epoch = ?2 AND r.kid IN (SELECT value FROM json_each(?3))",
+        (json.dumps(wanted), epochs.number(db), json.dumps(sorted(valid))),
+    ).fetchone()
+    return size if count == len(wanted) else None
 
 
 def records_file(texts_in_order: list[str]) -> bytes:

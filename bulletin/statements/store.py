@@ -314,17 +314,47 @@ def list_public(
         yield Statement.from_row(row)
 
 
-def month_outline(db: sqlite3.Connection) -> list[tuple[str, str, str]]:
-    """``(lang, month, pairs)`` of every language and calendar month (``YYYY-MM`` of the stored publication
-    time, UTC) holding a published or withdrawn statement, newest month first; ``pairs`` lists each
-    statement's ``id:change_seq``, which decide what it shows."""
+def pack_outline(db: sqlite3.Connection) -> list[tuple[str, str, int, int]]:
+    """``(lang, month, count, latest)`` of every language and calendar month (``YYYY-MM`` of the stored
+    publication time, UTC) holding a published or withdrawn statement, newest month first: how many
+    statements it holds and the latest change among them. Within one epoch the pair decides which
+    statements, at which positions, it holds: a statement joins only by a change (so the latest
+    rises) and, the latest unchanged, can only have left (so the count falls). One pass, no text."""
     rows = db.execute(
-        "SELECT lang, month, group_concat(pair) FROM"
-        " (SELECT lang, substr(published, 1, 7) AS month, id || ':' || change_seq AS pair FROM statements"
-        "  WHERE status IN ('published', 'withdrawn') AND published IS NOT NULL ORDER BY published, rowid)"
+        "SELECT lang, substr(published, 1, 7) AS month, count(*), max(change_seq) FROM statements"
+        " WHERE status IN ('published', 'withdrawn') AND published IS NOT NULL"
         " GROUP BY lang, month ORDER BY month DESC, lang"
     )
-    return [(lang, month, pairs or "") for lang, month, pairs in rows]
+    return [(lang, month, count, latest or 0) for lang, month, count, latest in rows]
+
+
+def _month_range(month: str) -> tuple[str, str]:
+    """The stored publication times of ``month`` (``YYYY-MM``) as a half-open range of text, for the index."""
+    year, number = int(month[:4]), int(month[5:7])
+    following = f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+    return month, following
+
+
+def pack_state(db: sqlite3.Connection, lang: str, month: str) -> tuple[int, int] | None:
+    """``(count, latest)`` of :func:`pack_outline` for one language and month; None when it holds nothing."""
+    low, high = _month_range(month)
+    count, latest = db.execute(
+        "SELECT count(*), max(change_seq) FROM statements WHERE status IN ('published', 'withdrawn')"
+        " AND lang = ? AND published >= ? AND published < ?",
+        (lang, low, high),
+    ).fetchone()
+    return (count, latest or 0) if count else None
+
+
+def positions_in_month(db: sqlite3.Connection, lang: str, month: str) -> list[tuple[str, int]]:
+    """``(id, change_seq)`` of the published and withdrawn statements in ``lang`` published in ``month``."""
+    low, high = _month_range(month)
+    rows = db.execute(
+        "SELECT id, change_seq FROM statements WHERE status IN ('published', 'withdrawn')"
+        " AND lang = ? AND published >= ? AND published < ?",
+        (lang, low, high),
+    )
+    return [(statement_id, seq) for statement_id, seq in rows]
 
 
 def published_months(db: sqlite3.Connection) -> dict[str, tuple[str, str]]:
@@ -339,9 +369,9 @@ def list_in_month(db: sqlite3.Connection, lang: str, month: str) -> list[Stateme
     """The published and withdrawn statements in ``lang`` published in ``month`` (``YYYY-MM``), newest first."""
     return _many(
         db,
-        "WHERE s.status IN ('published', 'withdrawn') AND s.lang = ? AND substr(s.published, 1, 7) = ?"
+        "WHERE s.status IN ('published', 'withdrawn') AND s.lang = ? AND s.published >= ? AND s.published < ?"
         f" {_NEWEST}",
-        (lang, month),
+        (lang, *_month_range(month)),
     )
 
 
