@@ -27,7 +27,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, url_
 from bulletin.http.caching import cached_response
 from bulletin.http.database import get_db
 from bulletin.i18n import gettext, interface, interface_lang, localized, statement_interface
-from bulletin.site import bundle_file, signatures, signed_records
+from bulletin.site import bundle_file, signatures, signed_records, sync_files
 from bulletin.statements import epochs, store
 from bulletin.statements.labels import language_name
 
@@ -69,31 +69,31 @@ def name_of(lang: str, month: str) -> str:
 
 
 def packs(db: sqlite3.Connection) -> list[Pack]:
-    """Every pack, newest month first (none while the site has no key that may sign: no records).
-
-    Read once per state of the database (its epoch and latest change) and kept per app: the list
-    is asked for in every interface language after each change.
-    """
+    """Every pack, newest month first (none while the site has no key that may sign: no records)."""
     if not bundle_file.can_sign():
         return []
+    return [Pack(lang, month, f"{count}:{latest}") for lang, month, count, latest in store.pack_outline(db)]
+
+
+def listed(db: sqlite3.Connection) -> tuple[list[Pack], bool]:
+    """The packs ``/bundles/`` lists, those of the newest :data:`LISTED_MONTHS` months, and whether
+    older ones exist. Every pack keeps its address; a reader in a short window wants the latest, and
+    a phone a short page. Read once per state of the database and kept per app (the list is asked for
+    in every interface language after each change), from the newest months alone."""
+    if not bundle_file.can_sign():
+        return [], False
     state = (epochs.current(db), store.latest_change_seq(db))
     kept = current_app.extensions.get(OUTLINE_EXTENSION)
     if kept is None or kept[0] != state:
+        months = store.recent_months(db, LISTED_MONTHS + 1)
+        since = months[:LISTED_MONTHS][-1] if months else ""
         found = [
-            Pack(lang, month, f"{count}:{latest}") for lang, month, count, latest in store.pack_outline(db)
+            Pack(lang, month, f"{count}:{latest}")
+            for lang, month, count, latest in store.pack_outline(db, since)
         ]
-        kept = current_app.extensions[OUTLINE_EXTENSION] = (
-            state,
-            found,
-        )  # one assignment: threads see either
-    return kept[1]
-
-
-def listed(found: list[Pack]) -> list[Pack]:
-    """The packs ``/bundles/`` lists: those of the newest :data:`LISTED_MONTHS` months (every pack
-    keeps its address; a reader in a short window wants the latest, and a phone a short page)."""
-    months = sorted({p.month for p in found}, reverse=True)[:LISTED_MONTHS]
-    return [p for p in found if p.month in set(months)]
+        kept = (state, found, len(months) > LISTED_MONTHS)
+        current_app.extensions[OUTLINE_EXTENSION] = kept  # one assignment: threads see either
+    return kept[1], kept[2]
 
 
 def pack_named(db: sqlite3.Connection, lang: str, month: str) -> Pack | None:
@@ -157,16 +157,22 @@ class _Sizes:
             self.kept.clear()
 
 
-def size_of(db: sqlite3.Connection, found: Pack) -> int:
+def size_of(db: sqlite3.Connection, found: Pack, index_bytes: int | None = None) -> int:
     """The pack's size in bytes. Kept without its index (which every change renews, and whose size
-    is simply added), so a change measures again only the packs whose statements changed: from
-    their kept records where all are kept (nothing rendered or parsed), else by making the pack."""
-    index = bundle_file.signed_index(db)
+    is simply added: ``index_bytes``, counted once for a whole list), so a change measures again only
+    the packs whose statements changed: from their kept records where all are kept (nothing rendered
+    or parsed), else by making the pack."""
+    if index_bytes is None:
+        index_bytes = _index_bytes(db)
     config = current_app.config
     key = (_signing(db), epochs.current(db), config["SITE_NAME"], config["TIMEZONE"], found)
     sizes = current_app.extensions.setdefault(EXTENSION, _Sizes())
-    bare = sizes.get(key, lambda: _bare_size(db, found))
-    return bare + len(bundle_file.data_text(index).encode("utf-8"))
+    return sizes.get(key, lambda: _bare_size(db, found)) + index_bytes
+
+
+def _index_bytes(db: sqlite3.Connection) -> int:
+    """The bytes of the newest signed index in a bundle's data block."""
+    return len(bundle_file.data_text(bundle_file.signed_index(db)).encode("utf-8"))
 
 
 def _bare_size(db: sqlite3.Connection, found: Pack) -> int:
@@ -192,29 +198,26 @@ def human_size(size: int, lang: str) -> str:
 
 
 def _documents_digest(db: sqlite3.Connection) -> str:
-    """What a pack carries besides its records: the keys, the index and the mirror list."""
-    text = bundle_file.data_text(
-        [bundle_file.keys_document(), bundle_file.signed_index(db), bundle_file.mirror_list(db)]
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    """What a pack carries besides its records: the keys (their state), the index and the mirror list,
+    digested from the bytes as served (nothing parsed: the list is asked for in every language)."""
+    index = sync_files.build_index(db)
+    mirrors_list = bundle_file.mirror_list(db)
+    digest = hashlib.sha256(signatures.state(db).encode("utf-8"))
+    digest.update(index.body if index is not None else b"")
+    digest.update(bundle_file.data_text(mirrors_list).encode("utf-8"))
+    return digest.hexdigest()[:16]
 
 
 @localized(bp, "/bundles/")
 def listing():
     """The packs of the newest months, with their sizes, to download."""
     db = get_db()
-    every = packs(db)
-    found = listed(every)
-    parts = (
-        "bundles",
-        _signing(db),
-        _documents_digest(db),
-        len(every),
-        *(f"{p.name}={p.state}" for p in found),
-    )
+    found, more = listed(db)
+    parts = ("bundles", _signing(db), _documents_digest(db), more, *(f"{p.name}={p.state}" for p in found))
 
     def render():
         lang = interface_lang()
+        index_bytes = _index_bytes(db)
         shown = [
             {
                 "url": pack_address(p.name),
@@ -222,11 +225,11 @@ def listing():
                 "lang": p.lang,
                 "language": language_name(p.lang),
                 "month": babel_format_date(dt.date(*map(int, p.month.split("-")), 1), "LLLL y", locale=lang),
-                "size": human_size(size_of(db, p), lang),
+                "size": human_size(size_of(db, p, index_bytes), lang),
             }
             for p in found
         ]
-        return render_template("reader/bundles.html", packs=shown, more=len(every) > len(found))
+        return render_template("reader/bundles.html", packs=shown, more=more)
 
     return cached_response(parts, render)
 

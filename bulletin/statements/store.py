@@ -314,16 +314,33 @@ def list_public(
         yield Statement.from_row(row)
 
 
-def pack_outline(db: sqlite3.Connection) -> list[tuple[str, str, int, int]]:
+def recent_months(db: sqlite3.Connection, count: int) -> list[str]:
+    """The newest ``count`` months (``YYYY-MM``) holding a published or withdrawn statement, newest first:
+    one step down the publication index per month, however many statements there are."""
+    rows = db.execute(
+        "WITH RECURSIVE months(month) AS ("
+        " SELECT substr(max(published), 1, 7) FROM statements WHERE status IN ('published', 'withdrawn')"
+        " UNION ALL SELECT (SELECT substr(max(published), 1, 7) FROM statements"
+        "  WHERE status IN ('published', 'withdrawn') AND published < months.month)"
+        " FROM months WHERE months.month IS NOT NULL LIMIT ?)"
+        " SELECT month FROM months WHERE month IS NOT NULL",
+        (count,),
+    )
+    return [month for (month,) in rows]
+
+
+def pack_outline(db: sqlite3.Connection, since: str = "") -> list[tuple[str, str, int, int]]:
     """``(lang, month, count, latest)`` of every language and calendar month (``YYYY-MM`` of the stored
     publication time, UTC) holding a published or withdrawn statement, newest month first: how many
     statements it holds and the latest change among them. Within one epoch the pair decides which
     statements, at which positions, it holds: a statement joins only by a change (so the latest
-    rises) and, the latest unchanged, can only have left (so the count falls). One pass, no text."""
+    rises) and, the latest unchanged, can only have left (so the count falls). One pass, no text;
+    ``since`` (a month) limits it to that month and later."""
     rows = db.execute(
         "SELECT lang, substr(published, 1, 7) AS month, count(*), max(change_seq) FROM statements"
-        " WHERE status IN ('published', 'withdrawn') AND published IS NOT NULL"
-        " GROUP BY lang, month ORDER BY month DESC, lang"
+        " WHERE status IN ('published', 'withdrawn') AND published IS NOT NULL AND published >= ?"
+        " GROUP BY lang, month ORDER BY month DESC, lang",
+        (since,),
     )
     return [(lang, month, count, latest or 0) for lang, month, count, latest in rows]
 
