@@ -12,6 +12,7 @@ from conftest import Publisher
 
 from bulletin.http import nginx_headers
 from bulletin.http.database import get_db
+from bulletin.publishing import fileset
 from bulletin.publishing import publisher as publishing
 from bulletin.signing import keys
 from bulletin.signing.verifier import Verifier
@@ -311,6 +312,32 @@ def test_the_publisher_writes_the_packs_a_change_affects(make_app, root_file, tm
     assert other.stat().st_mtime_ns == other_before  # not its statements: not written again
     assert runner.invoke(args=["publish", "--all"]).exit_code == 0
     assert (folder / "bundles" / "en-2022-01.html").is_file()
+
+
+def test_a_change_to_an_unlisted_month_leaves_the_list_alone(make_app, root_file, tmp_path, monkeypatch):
+    monkeypatch.setattr(packs, "LISTED_MONTHS", 1)
+    folder = tmp_path / "site"
+    app = make_app(PUBLISH_DIR=str(folder), BASE_URL="https://news.example.org")
+    publisher = Publisher(app)
+    january = publisher.publish("January", published=dt.date(2022, 1, 7))
+    february = publisher.publish("February", published=dt.date(2022, 2, 7))
+    publishing.publish(app)
+    listing = folder / "bundles" / "index.html"
+    assert "en-2022-02.html" in listing.read_text() and "en-2022-01.html" not in listing.read_text()
+    rendered = []
+    real_get = fileset.Renderer.get
+    monkeypatch.setattr(
+        fileset.Renderer, "get", lambda self, address: rendered.append(address) or real_get(self, address)
+    )
+    publisher.revise(january, title="January, corrected", body="<p>A longer text. " * 40 + "</p>")
+    publishing.publish(app)
+    assert "January, corrected" in (folder / "bundles" / "en-2022-01.html").read_text()
+    assert "/bundles/en-2022-01.html" in rendered
+    assert not [a for a in rendered if a.endswith("/bundles/")]  # the list shows February alone
+    rendered.clear()
+    publisher.revise(february, title="February, corrected", body="<p>A longer text. " * 400 + "</p>")
+    publishing.publish(app)
+    assert "/bundles/" in rendered and "/ru/bundles/" in rendered
 
 
 def test_nginx_gives_packs_their_own_headers_and_the_list_a_pages(app, runner, root_file, publisher):

@@ -150,11 +150,15 @@ def sitemap_part_address(part: int) -> str:
     return _url("feeds.sitemap_part", part=part)
 
 
-def pack_addresses(names: Iterable[str | None]) -> list[str]:
-    """The packs (bundles of one language and month) of these names, and their list in every interface language."""
+def pack_addresses(names: Iterable[str | None], listed: set[str] | None = None) -> list[str]:
+    """The packs (bundles of one language and month) of these names, and their list in every interface
+    language: always, or, given the names the list shows (``listed``), only when it shows one of them
+    (a correction of a statement years old leaves the list of the newest months as it was)."""
+    names = [name for name in dict.fromkeys(names) if name]
+    lists = listed is None or any(name in listed for name in names)
     return [
-        *(_url("packs.listing", lang=lang) for lang in INTERFACE_LANGS),
-        *(_url("packs.pack", name=name) for name in dict.fromkeys(names) if name),
+        *(_url("packs.listing", lang=lang) for lang in INTERFACE_LANGS if lists),
+        *(_url("packs.pack", name=name) for name in names),
     ]
 
 
@@ -249,7 +253,7 @@ def change_addresses(
                     addresses += tag_addresses(tag)
         if statement.status != "draft":
             addresses += [statement_address(other.slug) for other in store.translations_of(db, statement)]
-    addresses += pack_addresses(pack_names)
+    addresses += pack_addresses(pack_names, {found.name for found in packs.listed(db)[0]})
     return list(dict.fromkeys(addresses)), now_shown
 
 
