@@ -364,3 +364,27 @@ def test_a_site_without_keys_pins_nothing_and_syncs_unsigned_as_before(page, liv
     record = page.evaluate("async () => (await OfflineStore.all())[0]")
     assert record["title"] == "Release the journalist" and record["signed"] is None
     assert record["list_item_html"].startswith("<li>")
+
+
+def test_a_list_built_on_the_device_says_updated_only_of_a_corrected_statement(context, page, live_server):
+    publisher = live_server.publisher
+    publisher.publish("Release the journalist", "<p>Free her now.</p>", slug="release", tags=["press"])
+    corrected = publisher.publish(
+        "Water for the district", "<p>The pumps stopped.</p>", slug="water", tags=["press"]
+    )
+    publisher.revise(corrected, title="Water for the district", body="<p>The pumps stopped on Monday.</p>")
+    harness.ready_offline(page)
+    kept = stored(page)
+    assert kept["Water for the district"]["signed"] and kept["Water for the district"]["corrected"] is True
+    assert kept["Release the journalist"]["corrected"] is False
+    harness.go_offline(context)
+    page.goto("/tags/press/")  # never opened: built on the device from the tag shell and the records
+    meta = dict(
+        page.evaluate(
+            "() => [...document.querySelectorAll('main li')].map((li) =>"
+            " [li.querySelector('h2').innerText, li.querySelector('p.meta').innerText])"
+        )
+    )
+    assert set(meta) == {"Release the journalist", "Water for the district"}
+    assert "Updated" in meta["Water for the district"]
+    assert "Updated" not in meta["Release the journalist"]

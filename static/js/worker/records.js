@@ -7,6 +7,11 @@
 /* global escapeHtml */
 /* exported fromSigned, listItemHtml, recordAddress */
 
+// A corrected statement's article says so after its date, in its date line
+// (reader/_article.html): the record has no other sign of it (`updated` is
+// the latest save, a first publication's included).
+const CORRECTED = /<p class="meta"[^>]*><time[^>]*>[^<]*<\/time> · /;
+
 // The address of a statement's page: statements/<slug>/ below the worker's
 // scope, so the same record is right at the origin, in an export and on a mirror.
 function recordAddress(slug) {
@@ -32,6 +37,7 @@ function fromSigned(document, envelope, existing) {
     correction_note: document.correction_note,
     // The publisher's sanitized markup, signed: what the statement's page shows.
     article_html: document.article_html,
+    corrected: CORRECTED.test(document.article_html || ""),
     epoch: document.epoch,
     seq: document.seq,
     // Newest first; a day's statements by their latest change (the server uses their creation).
@@ -58,7 +64,7 @@ function listItemHtml(record, lang, updatedLabel) {
   } catch {
     // an unreadable date is shown as written
   }
-  const updated = record.updated && updatedLabel ? ` · ${e(updatedLabel)}` : "";
+  const updated = record.corrected && updatedLabel ? ` · ${e(updatedLabel)}` : "";
   const summary = record.summary ? `\n<p ${attrs}>${e(record.summary)}</p>` : "";
   return `<li>\n<h2 ${attrs}><a href="${e(record.url)}">${e(record.title)}</a></h2>\n`
     + `<p class="meta"><time datetime="${e(record.published || "")}">${e(date)}</time>${updated}</p>${summary}\n</li>`;
