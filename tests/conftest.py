@@ -15,6 +15,7 @@ from bulletin import create_app
 from bulletin.assets import bundles
 from bulletin.authoring import changes
 from bulletin.signing import keyring, keys
+from bulletin.signing.verifier import Verifier
 from bulletin.statements import clock as system_clock
 from bulletin.statements import db, store
 
@@ -299,3 +300,14 @@ def editor_client(client, editor):
     editor_client = EditorClient(client)
     assert editor_client.login().status_code == 302
     return editor_client
+
+
+def device_with_keys(root_public: bytes, published: dict) -> Verifier:
+    """A device that pinned ``root_public`` and took the certificates and revocations of ``published``
+    (the shape of ``/keys.json``), as a device does before it verifies records."""
+    device = Verifier(root_public)
+    for entry in published["keys"]:
+        device.add_certificate(entry["certificate"])
+    for revocation in published.get("revocations", []):
+        device.add_revocation(revocation)
+    return device

@@ -8,14 +8,13 @@ import json
 import re
 
 import pytest
-from conftest import Publisher
+from conftest import Publisher, device_with_keys
 
 from bulletin.http import nginx_headers
 from bulletin.http.database import get_db
 from bulletin.publishing import fileset
 from bulletin.publishing import publisher as publishing
 from bulletin.signing import keys
-from bulletin.signing.verifier import Verifier
 from bulletin.site import bundle_file, packs, signatures, signed_records
 from bulletin.statements import store
 
@@ -57,9 +56,7 @@ def elements_that_could_run(body: bytes) -> list[dict]:
 def verified(data: dict, root_file) -> list[dict]:
     """Every record's payload, verified as a device would against the bundle's own keys and the pinned root
     (the index first, when there is one)."""
-    device = Verifier(keys.raw_public(keys.read_private(root_file)))
-    for entry in data["keys"]["keys"]:
-        device.add_certificate(entry["certificate"])
+    device = device_with_keys(keys.raw_public(keys.read_private(root_file)), data["keys"])
     if data["index"] is not None:
         assert device.accept_index(data["index"])["type"] == "sync-index"
     return [device.accept_record(envelope) for envelope in data["records"]]

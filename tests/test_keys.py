@@ -14,7 +14,7 @@ import unicodedata
 import brotli
 import pytest
 import rfc8785
-from conftest import Publisher, sync
+from conftest import Publisher, device_with_keys, sync
 from cryptography.hazmat.primitives import serialization
 
 from bulletin.signing import canonical, keys
@@ -264,13 +264,9 @@ def envelope_of(app, statement_id):
 
 
 def device_for(client, root_file) -> Verifier:
-    device = Verifier(keys.raw_public(keys.read_private(root_file)))
-    published = client.get("/keys.json").get_json()
-    for entry in published["keys"]:
-        device.add_certificate(entry["certificate"])
-    for revocation in published["revocations"]:
-        device.add_revocation(revocation)
-    return device
+    return device_with_keys(
+        keys.raw_public(keys.read_private(root_file)), client.get("/keys.json").get_json()
+    )
 
 
 def test_certify_signs_every_current_record_with_exactly_the_contracts_keys(

@@ -10,7 +10,7 @@ import sqlite3
 import time
 
 import pytest
-from conftest import reconfigure
+from conftest import device_with_keys, reconfigure
 
 from bulletin import config, create_app
 from bulletin.http import nginx_headers
@@ -48,13 +48,9 @@ def signed_site(app, runner, root_file):
 
 def device(client, root_file) -> Verifier:
     """A device that pinned the site's root and took the certificates and revocations /keys.json serves."""
-    verifier = Verifier(keys.raw_public(keys.read_private(root_file)))
-    published = client.get("/keys.json").get_json()
-    for entry in published["keys"]:
-        verifier.add_certificate(entry["certificate"])
-    for revocation in published["revocations"]:
-        verifier.add_revocation(revocation)
-    return verifier
+    return device_with_keys(
+        keys.raw_public(keys.read_private(root_file)), client.get("/keys.json").get_json()
+    )
 
 
 def listed(client) -> dict:

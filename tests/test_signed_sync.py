@@ -8,7 +8,7 @@ import json
 import shutil
 
 import pytest
-from conftest import Publisher
+from conftest import Publisher, device_with_keys
 
 from bulletin.authoring import changes
 from bulletin.publishing import publisher as publishing
@@ -23,10 +23,7 @@ SUB_BASE = "http://mirror.example.org/news/"
 
 def device(client, test_keys) -> Verifier:
     """A device that pinned the session's root and took the certificates /keys.json serves."""
-    verifier = Verifier(test_keys.root_public)
-    for entry in client.get("/keys.json").get_json()["keys"]:
-        verifier.add_certificate(entry["certificate"])
-    return verifier
+    return device_with_keys(test_keys.root_public, client.get("/keys.json").get_json())
 
 
 def sync_file_envelopes(client, *, snapshot: bool = True) -> list[dict]:
