@@ -400,6 +400,27 @@ class Stubs:
 # ------------------------------------------------------------------ server
 
 
+def _read_whole(app):
+    """``app`` with each response read whole and its iterable closed at once.
+
+    werkzeug's server closes a response's iterable only after draining the
+    socket, which raises first when the browser has already dropped the
+    connection (a page left while its favicon was being sent): the file
+    WhiteNoise opened then stays open until garbage collection, whose warning
+    fails whatever test is running at that moment.
+    """
+
+    def whole(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return whole
+
+
 class _QuietHandler(WSGIRequestHandler):
     """No access log: the recorder keeps a better one (``live_server.requests``)."""
 
@@ -464,7 +485,7 @@ class LiveServer:
         self.app = app
         self.publisher = publisher
         self._closing = threading.Event()
-        self._stubs = Stubs(app)
+        self._stubs = Stubs(_read_whole(app))
         self._slow = SlowLink(self._stubs, self._closing)
         self.faults = Faults(self._slow, self._closing)
         self.recorder = RequestRecorder(self.faults)
