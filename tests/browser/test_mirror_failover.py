@@ -233,3 +233,38 @@ def test_a_device_that_first_visited_the_mirror_pins_the_same_root_and_reads_off
         assert "The curfew ends tonight." in page.inner_text("main")
     finally:
         context.close()
+
+
+def test_a_mirror_frozen_in_the_past_is_passed_over_for_one_that_is_current(
+    app, context, page, live_server, runner, tmp_path
+):
+    frozen, current = Mirror(tmp_path / "frozen"), Mirror(tmp_path / "current")
+    reconfigure(app, MIRRORS=(frozen.url, current.url), NETWORK_TIMEOUT=3.0)
+    try:
+        live_server.publisher.publish("Release the journalist", "<p>Free her now.</p>", slug="release")
+        frozen.export(runner)  # a copy made once and never kept current
+        frozen.start()
+        live_server.publisher.publish("Water for the district", "<p>The pumps stopped.</p>", slug="water")
+        page.add_init_script(HEARD)
+        harness.ready_offline(page, "/")  # the device verified an index newer than the frozen copy's
+        block_origin(context, live_server)
+        published_after(live_server, current, runner)
+        page.goto("/")
+        assert wait_for_mirror_word(page) == "Updated just now via mirror 2 of 2"
+        harness.poll(page, f"async () => (await ({TITLES})()).includes('Curfew lifted')")
+        assert "/sync/index.json" in frozen.asked  # tried first, in the list's order, and passed over
+        state = page.evaluate(STATE)
+        assert state["refused"].get("rollback") == 1
+        assert page.get_attribute("#app-status", "data-refused") is None
+
+        # The next sync tries the mirror that worked last first: the frozen copy is not asked again.
+        frozen.asked.clear()
+        asked_before = current.asked.count("/sync/index.json")
+        page.evaluate("() => { window.heard = []; }")
+        page.evaluate("() => navigator.serviceWorker.controller.postMessage({ type: 'sync', check: true })")
+        harness.poll(page, "() => window.heard.some((m) => m.checked)", message="the check's answer")
+        assert current.asked.count("/sync/index.json") > asked_before
+        assert "/sync/index.json" not in frozen.asked
+    finally:
+        frozen.stop()
+        current.stop()
