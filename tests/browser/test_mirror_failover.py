@@ -268,3 +268,17 @@ def test_a_mirror_frozen_in_the_past_is_passed_over_for_one_that_is_current(
     finally:
         frozen.stop()
         current.stop()
+
+
+def test_an_origin_that_never_answers_is_given_the_network_timeout_then_the_mirror_serves(
+    context, installed, live_server, mirror, runner
+):
+    page = installed
+    held: list = []
+    # A black hole: the request is kept and never answered (let go when the context closes).
+    context.route(f"{live_server.url}/sync/index.json", lambda route: held.append(route))
+    published_after(live_server, mirror, runner)
+    page.goto("/")
+    assert wait_for_mirror_word(page) == "Updated just now via mirror 1 of 1"
+    assert held, "the origin's index was asked for first"
+    harness.poll(page, f"async () => (await ({TITLES})()).includes('Curfew lifted')")
