@@ -60,6 +60,9 @@ class Keys:
         ]
 
 
+MIRRORS = ["https://m1.example/"]
+
+
 def kid(key: Ed25519PrivateKey) -> str:
     return keys.key_id(keys.raw_public(key))
 
@@ -103,6 +106,15 @@ def index(
     key: Ed25519PrivateKey, *, epoch: int = 3, seq: int = 10, at: dt.datetime = T0 + HOUR, **fields
 ) -> dict:
     document = {"type": "sync-index", "v": 1, "epoch": epoch, "seq": seq, "signed_at": times.instant(at)}
+    document.update(fields)
+    return envelopes.sign(document, key)
+
+
+def mirror_list(
+    key: Ed25519PrivateKey, *, seq: int = 5, at: dt.datetime = T0 + HOUR, mirrors: object = MIRRORS, **fields
+) -> dict:
+    """A signed mirror list (``mirrors`` as given, a list or not)."""
+    document = {"type": "mirrors", "v": 1, "seq": seq, "signed_at": times.instant(at), "mirrors": mirrors}
     document.update(fields)
     return envelopes.sign(document, key)
 
@@ -193,6 +205,23 @@ def cases(k: Keys) -> list[tuple[str, list[dict]]]:
                 step("record", good, stored={"epoch": 4, "seq": 1}),
             ],
         ),
+        (
+            "mirror lists by seq",
+            [
+                step("mirrors", mirror_list(k.online, seq=5)),
+                step("mirrors", mirror_list(k.online, seq=5)),  # the held list again: no news, no refusal
+                step("mirrors", mirror_list(k.online, seq=5, mirrors=["https://other.example/"])),  # rollback
+                step("mirrors", mirror_list(k.online, seq=4, at=T0 + 2 * HOUR)),  # replayed older: rollback
+                step("mirrors", mirror_list(k.online, seq=6, at=T0 + 3 * HOUR, mirrors=[])),  # forward
+            ],
+        ),
+        ("a mirror list by an uncertified key", [step("mirrors", mirror_list(k.stranger))]),
+        ("a mirror list by a revoked key", [step("mirrors", mirror_list(k.revoked))]),
+        ("a mirror list of numbers", [step("mirrors", mirror_list(k.online, mirrors=[1, 2]))]),
+        ("a mirror list with no list", [step("mirrors", mirror_list(k.online, mirrors=None))]),
+        ("a mirror list with a negative seq", [step("mirrors", mirror_list(k.online, seq=-3))]),
+        ("a mirror list where an index belongs", [step("index", mirror_list(k.online))]),
+        ("an index where a mirror list belongs", [step("mirrors", index(k.online))]),
         ("an index where a record belongs", [step("record", index(k.online), stored=None)]),
         ("a record where an index belongs", [step("index", good)]),
         (
@@ -328,6 +357,8 @@ def _verdict(device: Verifier, s: dict) -> dict:
             value = device.follow_root(s["envelope"])
         elif op == "index":
             value = device.accept_index(s["envelope"])
+        elif op == "mirrors":
+            value = device.accept_mirrors(s["envelope"])
         elif op == "record":
             device.records.clear()
             stored = s.get("stored")
@@ -356,6 +387,7 @@ def state_of(device: Verifier) -> dict:
         "revoked": {kid: True for kid in device.revoked},
         "trustedTime": times.instant(device.trusted_time) if device.trusted_time else None,
         "newestIndex": list(device.newest_index) if device.newest_index else None,
+        "mirrors": list(device.mirrors) if device.mirrors else None,
         "refused": dict(device.refused),
     }
 

@@ -105,6 +105,21 @@ def test_offline_page_has_its_lists(client):
     assert 'id="offline-banner"' in html and 'role="status"' in html
 
 
+def test_the_offline_page_lists_the_mirrors_to_open_in_a_browser(client, app):
+    from conftest import reconfigure
+
+    assert 'class="mirrors"' not in client.get("/offline/").get_data(as_text=True)
+    before = client.get("/sw.js").get_data(as_text=True)
+    reconfigure(app, MIRRORS=("https://copy.example/news/", "http://127.0.0.1:8001/"))
+    html = client.get("/offline/").get_data(as_text=True)
+    assert '<a href="https://copy.example/news/" rel="external">' in html
+    assert '<a href="http://127.0.0.1:8001/" rel="external">' in html
+    assert "Copies of this site" in html
+    assert "Копии этого сайта" in client.get("/ru/offline/").get_data(as_text=True)
+    # The offline page is precached: a new list is a new worker.
+    assert client.get("/sw.js").get_data(as_text=True) != before
+
+
 def fill_list_shell(
     shell: str, items: list[str], *, prev: int | None, next_href: str | None, tag: str = ""
 ) -> str:

@@ -48,6 +48,8 @@ UI_STRINGS = {
     "storageFull": N_("Storage on this device is full."),
     # The newest signed_at the device verified (notices.js), and what a sync refused to store.
     "latestSigned": N_("Latest signed update: %(ago)s"),
+    # The last sync came from a mirror, the n-th of the device's list (notices.js).
+    "viaMirror": N_("Updated %(ago)s via mirror %(n)d of %(total)d"),
     "refused": Nn_(
         "Refused %(num)d update that could not be verified.",
         "Refused %(num)d updates that could not be verified.",

@@ -110,7 +110,9 @@ def manifest() -> dict:
 
 
 def _offline_html() -> str:
-    return render_template("reader/offline.html", slot=Markup('<span class="slot"></span>'))
+    # The mirrors' addresses, for a reader whose browser never installed the app: links to open.
+    mirrors = list(current_app.config.get("MIRRORS") or ())
+    return render_template("reader/offline.html", slot=Markup('<span class="slot"></span>'), mirrors=mirrors)
 
 
 def _shell_html() -> str:
@@ -307,6 +309,7 @@ def _settings_key() -> tuple:
         config["CONTACT"],
         current_app.extensions.get("bulletin_about"),
         pinned_root(),  # a keyring's first root, made after the deploy, is built into the worker
+        tuple(config.get("MIRRORS") or ()),  # the offline page lists the mirrors
     )
 
 

@@ -28,6 +28,7 @@ var BulletinVerify = (function () {
   };
   var RECORD_TYPES = ["statement", "withdrawal"];
   var INDEX_TYPE = "sync-index";
+  var MIRRORS_TYPE = "mirrors";
   var MAX_INTEGER = 9007199254740991; // 2^53 - 1
   var SIGNATURE_BYTES = 64;
   var PUBLIC_KEY_BYTES = 32;
@@ -334,6 +335,7 @@ var BulletinVerify = (function () {
       revoked: {}, // kid -> true, for good
       trustedTime: null, // the newest signed_at verified
       newestIndex: null, // [epoch, seq, signed_at] of the newest index verified
+      mirrors: null, // [seq, payload] of the mirror list held
       refused: {}, // reason -> how many refusals
     };
   }
@@ -493,6 +495,33 @@ var BulletinVerify = (function () {
           if (stored && compare(at, [stored.epoch, stored.seq]) < 0) {
             throw Refused(REASONS.rollback, "an older record of statement " + document.id);
           }
+          return document;
+        })
+      );
+    });
+  };
+
+  // A signed mirror list whose seq is above the held one's: refused (rollback)
+  // for an older list or another list under the held seq. The held list
+  // itself, received again, is no news and no refusal. Its document.
+  Verifier.prototype.acceptMirrors = function (envelope) {
+    var verifier = this;
+    return verifier.verify(envelope, [MIRRORS_TYPE]).then(function (document) {
+      return verifier.counted(
+        Promise.resolve().then(function () {
+          var listed = document.mirrors;
+          var strings = Array.isArray(listed) && listed.every(function (url) {
+            return typeof url === "string";
+          });
+          if (!strings) throw Refused(REASONS.malformed, "a mirror list lists base URLs");
+          var seq = whole(document, "seq");
+          var signedAt = instant(document, "signed_at");
+          var held = verifier.state.mirrors;
+          if (held !== null && !(seq === held[0] && envelope.payload === held[1]) && seq <= held[0]) {
+            throw Refused(REASONS.rollback, "a mirror list of seq " + seq + ", not above the held one's");
+          }
+          verifier.state.mirrors = [seq, envelope.payload];
+          verifier.observe(signedAt);
           return document;
         })
       );

@@ -39,6 +39,7 @@ RUN_CASES = """async ({ vectors, backend }) => {
         else if (s.op === "revocation") value = await device.addRevocation(s.envelope);
         else if (s.op === "root") value = await device.followRoot(s.envelope);
         else if (s.op === "index") value = await device.acceptIndex(s.envelope);
+        else if (s.op === "mirrors") value = await device.acceptMirrors(s.envelope);
         else if (s.op === "record") value = await device.acceptRecord(s.envelope, s.stored || null);
         else if (s.op === "file") { await device.checkFile(bytes(s.data), s.sha256); value = "ok"; }
         verdicts.push({ ok: true, value });
@@ -96,6 +97,9 @@ def test_the_device_gives_pythons_verdict_and_reason_for_every_case(page, live_s
     assert reasons["a newer index, then an older valid one"] == [None, "rollback"]
     assert reasons["a root record signed by another key"] == ["unknown-key", "unknown-key"]
     assert reasons["files and their digests"] == [None, "hash-mismatch"]
+    assert reasons["mirror lists by seq"] == [None, None, "rollback", "rollback", None]
+    assert reasons["a mirror list by an uncertified key"] == ["unknown-key"]
+    assert reasons["a mirror list of numbers"] == ["malformed"]
     assert reasons["a validly signed payload with whitespace"] == ["malformed"]
     page_errors.assert_clean()
 

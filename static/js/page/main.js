@@ -18,6 +18,8 @@
   if (!navigator.onLine) showOffline();
   // Before anything else: the reader must know at once what they are reading.
   const savedCopy = showSavedCopy();
+  // Else where the last sync came from, when it was a mirror.
+  if (!savedCopy && typeof indexedDB !== "undefined") Bulletin.showSource();
   offerInstall();
   enhanceShare();
   if (typeof indexedDB !== "undefined") {

@@ -96,6 +96,24 @@
     status.dataset.refused = Object.keys(reasons).sort().join(" ");
   }
 
+  // Where the last sync came from, when it was a mirror (the origin did not
+  // answer, or not with what verifies): said plainly, as where the news came
+  // from; nothing about the reader's device, which did its work.
+  function announceSource(source) {
+    if (!source || !source.mirror || !source.total) return false;
+    announce(t("viaMirror", { ago: ago(source.at || Date.now()), n: source.n, total: source.total }));
+    return true;
+  }
+
+  // On a page's start: the word of the last sync, when a mirror served it.
+  async function showSource() {
+    try {
+      announceSource(await OfflineStore.getMeta("syncSource"));
+    } catch {
+      // storage unavailable: nothing to say
+    }
+  }
+
   let offline = false; // the latest word: an "online" may arrive while the text is composed
 
   async function showOffline() {
@@ -165,6 +183,6 @@
   }
 
   Object.assign(Bulletin, {
-    announce, hideStatus, announceFullStorage, announceRefused, showOffline, hideOffline, onNetworkWord, showSavedCopy, onFreshness,
+    announce, hideStatus, announceFullStorage, announceRefused, announceSource, showSource, showOffline, hideOffline, onNetworkWord, showSavedCopy, onFreshness,
   });
 })();

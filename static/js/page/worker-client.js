@@ -4,8 +4,9 @@
 "use strict";
 
 (() => {
-  const { MESSAGE, t, element, announce, announceFullStorage, announceRefused, onNetworkWord, onFreshness, markAvailable } =
-    Bulletin; // shared.js, strings.js, notices.js, statements.js
+  const {
+    MESSAGE, t, element, announce, announceFullStorage, announceRefused, announceSource, onNetworkWord, onFreshness, markAvailable,
+  } = Bulletin; // shared.js, strings.js, notices.js, statements.js
   const worker = navigator.serviceWorker;
   let updateAccepted = false;
 
@@ -21,7 +22,9 @@
   function onWorkerMessage(event) {
     const message = event.data || {};
     if (message.type === MESSAGE.synced) {
-      if (message.first) announce(t("ready"), null, { fleeting: true });
+      if (announceSource(message.via)) {
+        // served by a mirror: said with where it came from (the new statements are in the lists)
+      } else if (message.first) announce(t("ready"), null, { fleeting: true });
       else if (message.fresh > 0) announce(t("newCount", { num: message.fresh }), element("a", { href: `${Bulletin.ROOT}/` }, t("show")));
       markAvailable();
       if (Bulletin.fillOfflinePage) Bulletin.fillOfflinePage(); // on the offline page only

@@ -3,6 +3,14 @@
 // from /api/sync a page at a time; either way resuming from the stored
 // cursor (one format for both), so a dropped connection loses nothing.
 //
+// Where the device holds a verified list of mirrors (the index's `mirrors`, or
+// /mirrors.json), the origin is tried first, then each mirror, the last one
+// that worked first: a source that does not answer within
+// SETTINGS.networkTimeoutMs, fails, or serves an index or files that do not
+// verify (a forged one, or a validly signed one older than the newest the
+// device verified: a copy frozen in the past) is passed over. Every source is
+// verified alike; which one served the last sync is kept for the pages.
+//
 // A device that pinned a root (SETTINGS.root, on its first run) verifies
 // everything before storing it, whatever brought it (BulletinVerify): the
 // index's keys, then the index, then every record; each refusal is counted
@@ -32,6 +40,20 @@ async function isLiteMode(reported) {
 // Addresses beside the worker's scope: an export or a mirror lives under a sub-path.
 function scoped(path, base) {
   return new URL(path, base || self.registration.scope).href;
+}
+
+// A fetch for this run: where the run may fail over to a mirror, bounded by
+// the network timeout until the answer's headers arrive (an aborted fetch
+// rejects, and the next source is tried).
+async function sourceFetch(run, url, options = {}) {
+  if (!run.failover) return fetch(url, options);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), SETTINGS.networkTimeoutMs);
+  try {
+    return await fetch(url, { ...options, signal: controller.signal });
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function syncUrl(cursor, lite) {
@@ -185,13 +207,118 @@ function applyChanges(body, run, options) {
   return applySigned(body.statements.concat(body.withdrawn), run, options);
 }
 
+// ---------------------------------------------------------------- mirrors
+
+// Which source served the last sync, for the pages: {mirror, n, total, at}
+// (`mirror` the base URL, or null for the origin; `n` its place in the list).
+const SOURCE_META = "syncSource";
+
+// A source passed over: it failed, timed out or served what did not verify.
+class SourceFailed extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "SourceFailed";
+  }
+}
+
+// Hold the mirror list `envelope` brings when the verifier accepts it (a
+// higher seq than the held list's). The held list received again is no news;
+// an older one (a copy made before the list changed carries one) is ignored
+// without a word to the reader; any other refusal is counted and reported.
+async function takeMirrors(run, envelope) {
+  if (!run.verifier || envelope === null || envelope === undefined) return;
+  try {
+    await run.verifier.acceptMirrors(envelope);
+  } catch (error) {
+    if (error && error.name === "Refused" && error.reason === BulletinVerify.REASONS.rollback) return;
+    refuse(run, error);
+  }
+}
+
+// The held list's base URLs, each an http(s) address ending in "/", but this worker's own scope.
+function heldMirrors(state) {
+  if (!state || !state.mirrors) return [];
+  let listed;
+  try {
+    listed = JSON.parse(state.mirrors[1]).mirrors;
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(listed)) return [];
+  return listed.filter((url) => {
+    try {
+      return ["https:", "http:"].includes(new URL(url).protocol);
+    } catch {
+      return false;
+    }
+  }).map((url) => (url.endsWith("/") ? url : `${url}/`))
+    .filter((url) => url !== self.registration.scope); // a mirror's own app: its origin is tried first anyway
+}
+
+// The mirrors in the order they are tried: the one that worked last first, then the list's order.
+async function mirrorsInOrder(run) {
+  const listed = heldMirrors(run.verifier && run.verifier.state);
+  const last = ((await OfflineStore.getMeta(SOURCE_META)) || {}).mirror;
+  return listed.includes(last) ? [last].concat(listed.filter((url) => url !== last)) : listed;
+}
+
+// One source tried with refusals of its own: kept for the report only when it served the sync.
+async function attempt(run, options, source) {
+  const own = Object.assign({}, run, { refused: {} });
+  try {
+    const fresh = await (source ? syncByFiles(own, options, source) : originSync(own, options));
+    return { fresh, refused: own.refused };
+  } catch (error) {
+    console.warn(`[bulletin-sw] ${source || "the origin"} was passed over:`, error.message || error);
+    Object.entries(own.refused).forEach(([reason, count]) => {
+      run.passedOver[reason] = (run.passedOver[reason] || 0) + count;
+    });
+    return null;
+  }
+}
+
+// The origin: its files, else its API (a site without sync files).
+async function originSync(run, options) {
+  const fresh = await syncByFiles(run, options);
+  return fresh === null ? syncByApi(run, options) : fresh;
+}
+
+// Sync from the first source that serves what verifies: the origin, then the
+// mirrors. Where every one failed, the origin's API is the last resort (its
+// records verified one by one, as where the origin's index was refused on a
+// device that knows no mirror), so a device offline hears it is. Resolves
+// with the number of new statements; records where they came from.
+async function syncFromSources(run, options) {
+  const mirrors = await mirrorsInOrder(run);
+  if (!mirrors.length) {
+    const fresh = await originSync(run, options);
+    await OfflineStore.setMeta(SOURCE_META, { mirror: null, at: Date.now() });
+    return fresh;
+  }
+  const listed = heldMirrors(run.verifier.state);
+  run.failover = true;
+  run.passedOver = {};
+  for (const source of [null].concat(mirrors)) {
+    const done = await attempt(run, options, source);
+    if (!done) continue;
+    Object.assign(run.refused, done.refused);
+    const via = source ? { mirror: source, n: listed.indexOf(source) + 1, total: listed.length } : { mirror: null };
+    await OfflineStore.setMeta(SOURCE_META, Object.assign(via, { at: Date.now() }));
+    run.via = via;
+    return done.fresh;
+  }
+  Object.assign(run.refused, run.passedOver);
+  run.failover = false;
+  return syncByApi(run, options);
+}
+
 // ---------------------------------------------------------------- by files
 
 // A file the index names, as JSON, once its bytes are the ones the index
 // vouches for; a file with other bytes (a tampering mirror or proxy) is
 // refused whole, the pages told, and the sync stops where it was.
 async function verified(base, entry, run) {
-  const response = await fetch(scoped(entry.path, base));
+  const response = await sourceFetch(run, scoped(entry.path, base));
   if (!response.ok) throw new Error(response.status);
   const bytes = await response.arrayBuffer();
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
@@ -218,24 +345,39 @@ async function indexDocument(index, run) {
     // acceptIndex refuses it as malformed
   }
   if (published) await takeKeys(run, published);
+  let document;
   try {
-    return await run.verifier.acceptIndex(index);
+    document = await run.verifier.acceptIndex(index);
   } catch (error) {
     refuse(run, error);
     return null;
   }
+  await takeMirrors(run, document.mirrors);
+  return document;
 }
 
 // Sync from the files: a new device takes the snapshot, a device with a
 // cursor of the index's epoch the chunks past it (and the list of older
 // ones only when it is that far behind). Resolves with the number of new
 // statements, or null where there is no index (then /api/sync serves).
-async function syncByFiles(run, { lite, first }) {
-  const base = scoped("sync/index.json");
-  const response = await fetch(base, { cache: "no-cache" }).catch(() => null);
-  if (!response || !response.ok) return null;
+// `source` is the base URL of a mirror, or null for the origin. Where the run
+// may fail over, a source that fails or serves an index that does not verify
+// rejects (SourceFailed), and only the origin's 404 (no sync files) is null.
+async function syncByFiles(run, { lite, first }, source = null) {
+  const base = scoped("sync/index.json", source || undefined);
+  const response = await sourceFetch(run, base, { cache: "no-cache" }).catch((error) => {
+    if (run.failover) throw error;
+    return null;
+  });
+  if (!response || !response.ok) {
+    if (run.failover && (source || response.status !== 404)) throw new SourceFailed(`the index answered ${response.status}`);
+    return null;
+  }
   const index = await indexDocument(await response.json(), run);
-  if (!index) return null;
+  if (!index) {
+    if (run.failover) throw new SourceFailed("the index was refused");
+    return null;
+  }
   // The cursor names the timeline the positions belong to: the database and its
   // epoch (a restore raises it). An unsigned index names its epoch as /api/sync's cursor does.
   const epoch = typeof index.epoch === "string" ? index.epoch.slice(0, 12)
@@ -275,6 +417,9 @@ async function syncByApi(run, { lite, first }) {
     // The API's records carry no keys: the site's own list of them, each document verified.
     const response = await fetch(scoped("keys.json"), { cache: "no-cache" });
     if (response.ok) await takeKeys(run, await response.json());
+    // Nor the mirror list the index would carry: the site's own, verified like any other.
+    const mirrors = await fetch(scoped("mirrors.json"), { cache: "no-cache" }).catch(() => null);
+    if (mirrors && mirrors.ok) await takeMirrors(run, await mirrors.json().catch(() => null));
   }
   let cursor = await OfflineStore.getMeta("cursor");
   let fresh = 0;
@@ -307,15 +452,14 @@ async function runSync(reportedLite) {
   let fresh = 0;
   let failure = null;
   try {
-    fresh = await syncByFiles(run, options);
-    if (fresh === null) fresh = await syncByApi(run, options);
+    fresh = await syncFromSources(run, options);
     await OfflineStore.setMeta("lastSync", Date.now());
     await OfflineStore.enforceBudget(SETTINGS.keepNewest, options.lite);
   } catch (error) {
     failure = error;
   }
   if (run.verifier) await OfflineStore.setMeta(VERIFIER_META, run.verifier.state);
-  if (!failure) notifyClients({ type: Bulletin.MESSAGE.synced, fresh, first: options.first });
+  if (!failure) notifyClients({ type: Bulletin.MESSAGE.synced, fresh, first: options.first, via: run.via || null });
   if (Object.keys(run.refused).length) notifyClients({ type: Bulletin.MESSAGE.refused, reasons: run.refused });
   if (failure) throw failure;
 }
