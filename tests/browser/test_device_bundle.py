@@ -211,3 +211,31 @@ def test_a_device_that_synced_by_the_api_bundles_with_no_index(
     page.get_by_role("button", name="Make a bundle from this device").click()
     said = harness.poll(page, "() => document.getElementById('device-bundle-status').textContent")
     assert said.startswith("This device does not have the site’s keys yet.") and downloads == []
+
+
+# Web Share with files, as Android offers it (headless Chromium has none): what is shared is recorded.
+SHARE_SHEET = """
+navigator.canShare = (data) => Boolean(data && data.files && data.files.length === 1);
+navigator.share = async (data) => {
+  const file = data.files[0];
+  window.shared = { name: file.name, type: file.type, text: await file.text() };
+};
+"""
+
+
+def test_where_the_platform_shares_files_the_file_made_is_offered_to_share(
+    context, page, live_server, tmp_path
+):
+    live_server.publisher.publish("Release the journalist", "<p>Free her now.</p>")
+    synced_device(page, 1)
+    harness.go_offline(context)
+    page.goto("/offline/")
+    share = page.get_by_role("button", name="Share the file")
+    assert share.is_hidden()  # no Web Share here: the download alone
+    page.add_init_script(SHARE_SHEET)
+    page.reload()
+    assert share.is_hidden()  # nothing made yet
+    saved, _ = make_bundle(page, tmp_path)
+    share.click()
+    shared = harness.poll(page, "() => window.shared", message="the file shared")
+    assert shared == {"name": saved.name, "type": "text/html", "text": saved.read_text("utf-8")}

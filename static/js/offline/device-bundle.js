@@ -4,7 +4,8 @@
 // server makes (`flask bundle`): the shell the worker precaches for the
 // interface language (/offline/bundle-shell/, the viewer and its CSP inside),
 // its data block filled here. Everything it needs is on the device: it works
-// with no network at all.
+// with no network at all. Where the platform shares files, "Share the file"
+// is offered beside it.
 //
 // Cost: the device holds at most its budget of statements (OFFLINE_KEEP plus
 // those read or saved); their records are read once, the file's text is made
@@ -84,6 +85,23 @@
     setTimeout(() => URL.revokeObjectURL(url), 60000); // after the browser has taken the file
   }
 
+  // Where the platform shares files (Web Share with files: Android's share sheet), the file made can
+  // also go straight to a messaging app. The download is made either way: sharing is only offered.
+  function offerSharing(button, made) {
+    button.hidden = true;
+    if (!navigator.canShare || !navigator.share || typeof File === "undefined") return;
+    const file = new File([made.blob], made.name, { type: "text/html" });
+    if (!navigator.canShare({ files: [file] })) return;
+    button.onclick = async () => {
+      try {
+        await navigator.share({ files: [file] });
+      } catch (error) {
+        if (error.name !== "AbortError") console.warn("[bulletin] the file was not shared", error); // it is downloaded
+      }
+    };
+    button.hidden = false;
+  }
+
   function enhanceDeviceBundle() {
     const section = document.getElementById("device-bundle");
     if (!section || typeof Blob === "undefined" || typeof indexedDB === "undefined") return;
@@ -94,6 +112,7 @@
     button.addEventListener("click", async () => {
       button.disabled = true;
       status.textContent = "";
+      document.getElementById("share-bundle").hidden = true; // it would share the file made before
       try {
         const made = await makeBundle(words.shell);
         if (made.problem) {
@@ -101,6 +120,7 @@
           return;
         }
         download(made.blob, made.name);
+        offerSharing(document.getElementById("share-bundle"), made);
         status.textContent = words.made.replace("%(file)s", made.name).replace("%(num)s", String(made.count));
       } catch (error) {
         console.warn("[bulletin] no bundle was made", error);
