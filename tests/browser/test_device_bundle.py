@@ -239,3 +239,5 @@ def test_where_the_platform_shares_files_the_file_made_is_offered_to_share(
     share.click()
     shared = harness.poll(page, "() => window.shared", message="the file shared")
     assert shared == {"name": saved.name, "type": "text/html", "text": saved.read_text("utf-8")}
+    violations = harness.axe_violations(page, context="#device-bundle")
+    assert not violations, harness.format_axe(violations)
