@@ -219,6 +219,7 @@ def test_the_worker_knows_every_language_offline_pages(client, app):
         "/offline/tag-shell/",
         "/about/",
         "/search/",
+        "/offline/bundle-shell/",
     ]
     for url in [script] + ["/ru" + path for path in settings["languagePages"]]:
         with client.get(url) as response:

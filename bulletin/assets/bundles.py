@@ -91,10 +91,14 @@ BUNDLES = {
         filters=scripts.FILTER,
         output="gen/editor.%(version)s.js",
     ),
-    # The "Readable offline" page's own script (its lists), loaded there only:
-    # every other first visit would pay for it. Precached with the page.
+    # The "Readable offline" page's own script (its lists, and a bundle made from
+    # the device), loaded there only: every other first visit would pay for it.
+    # Precached with the page.
     "offline": Bundle(
-        "js/offline/offline-page.js", filters=scripts.FILTER, output="gen/offline.%(version)s.js"
+        "js/offline/offline-page.js",
+        "js/offline/device-bundle.js",
+        filters=scripts.FILTER,
+        output="gen/offline.%(version)s.js",
     ),
     # Installing's entries and card, fetched by js/page/install.js only when
     # the browser offers installation or on an iPhone. Precached.

@@ -138,7 +138,7 @@ KINDS = (
     # The offline shells are documents robots must not index.
     Kind(
         "shell",
-        r"/([a-z][a-z]/)?offline/(shell|list-shell|tag-shell)/index\.html$",
+        r"/([a-z][a-z]/)?offline/(shell|list-shell|tag-shell|bundle-shell)/index\.html$",
         "html",
         _endpoint("worker.statement_shell"),
     ),

@@ -18,7 +18,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, render_template, url_for
 from markupsafe import Markup
 
-from bulletin.assets import bundles, scripts
+from bulletin.assets import bundle_page, bundles, scripts
 from bulletin.config import ROOT
 from bulletin.http.addresses import unmounted
 from bulletin.http.caching import cached_response
@@ -56,6 +56,15 @@ LIST_MARKERS = {
     "prev": "bulletin-prev-page",
     "next": "bulletin-next-page",
     "tag": "bulletin-tag-slot",
+}
+# What the bundle shell's data block holds: an empty bundle, so the shell is a valid file; the
+# offline page's script replaces the whole block's content with the device's data.
+BUNDLE_SHELL_DATA = {
+    "format": bundle_page.FORMAT,
+    "keys": None,
+    "index": None,
+    "mirrors": None,
+    "records": [],
 }
 THEME_COLOR = "#0b5394"
 BACKGROUND_COLOR = "#fdfdfb"
@@ -119,6 +128,12 @@ def _shell_html() -> str:
     return render_template("reader/shell.html", marker=SHELL_MARKER)
 
 
+def _bundle_shell_html() -> str:
+    # The page a bundle file is, as ``flask bundle`` makes it, around an empty bundle.
+    data = json.dumps(BUNDLE_SHELL_DATA, separators=(",", ":"))
+    return bundle_page.page(bundle_page.default_title(), Markup(data))
+
+
 def _list_shell_html() -> str:
     return render_template("reader/index.html", list_slot=LIST_MARKERS, statements=[])
 
@@ -169,6 +184,7 @@ LANGUAGE_PAGES = (
     "worker.tag_shell",
     "about.about",
     "reader.search",
+    "worker.bundle_shell",
 )
 
 
@@ -181,12 +197,14 @@ def _language_pages_html() -> str:
             _list_shell_html(),
             _tag_shell_html(),
             _about_html(),
+            _bundle_shell_html(),
         )
     )
 
 
 def language_entries(lang: str) -> list[dict]:
-    """What one interface language adds: its page script, manifest, offline page, shells and about page."""
+    """What one interface language adds: its page script, manifest, offline page, shells (the bundle's
+    too), about and search pages."""
     script = bundles.script_url(bundles.mounted(current_app), lang)
     with interface(lang):
         revision = _text_revision(_language_pages_html())[:8]
@@ -360,4 +378,13 @@ def tag_shell():
     """A tag's list with empty slots (the tag too), filled on the device with ``list_item_html``."""
     return cached_response(
         ("tag-shell", _settings_key()), lambda: (_tag_shell_html(), 200, {"X-Robots-Tag": "noindex"})
+    )
+
+
+@localized(bp, "/offline/bundle-shell/", picker_links_home=True)
+def bundle_shell():
+    """A bundle file holding nothing: the page the offline page's "Make a bundle from this device" fills
+    with the device's own envelopes (the same viewer, style and CSP as ``flask bundle``)."""
+    return cached_response(
+        ("bundle-shell", _settings_key()), lambda: (_bundle_shell_html(), 200, {"X-Robots-Tag": "noindex"})
     )

@@ -23,70 +23,37 @@ runs.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import functools
-import hashlib
 import json
 import logging
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask import current_app, render_template
 from markupsafe import Markup
 
-from bulletin.assets.bundles import STATIC_DIR
-from bulletin.i18n import default_lang, gettext, interface, statement_interface
+from bulletin.assets import bundle_page
+from bulletin.i18n import default_lang, interface, statement_interface
 from bulletin.signing import keyring
 from bulletin.site import mirrors, signatures, signed_records, sync_files
 from bulletin.statements.records import Statement, stored_time
 
 log = logging.getLogger(__name__)
 
-FORMAT = "bulletin-bundle/1"
+FORMAT = bundle_page.FORMAT
 DATA_ID = "bulletin-bundle"
 DEFAULT_MAX_BYTES = 8_000_000  # 8 MB: what messaging apps pass on without complaint
 MAX_MAX_BYTES = 1 << 30  # a file any phone can still open; more is a mistake
-VIEWER_SCRIPT = STATIC_DIR / "js" / "bundle" / "viewer.js"
-VIEWER_STYLE = STATIC_DIR / "css" / "bundle-viewer.css"
+# The viewer and its CSP: the same page as the device's bundles (bulletin/assets/bundle_page.py).
+Viewer = bundle_page.Viewer
+viewer = bundle_page.viewer
+_source_hash = bundle_page.source_hash
 # Where the data goes in the rendered page: a text no template output can hold.
 _MARK = "\x00bulletin-bundle-data\x00"
 
 
 class BundleError(Exception):
     """No bundle can be made as asked; the message says why."""
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """The viewer's script and style, inlined in every bundle, and the CSP allowing exactly them."""
-
-    js: str
-    css: str
-    csp: str
-
-
-def _source_hash(text: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
-
-
-@functools.cache
-def viewer() -> Viewer:
-    """The viewer, read once per process (a deploy restarts it)."""
-    js = VIEWER_SCRIPT.read_text("utf-8")
-    css = VIEWER_STYLE.read_text("utf-8")
-    csp = "; ".join(
-        [
-            "default-src 'none'",  # no fetch, frame, font, media or worker: the file works with no network
-            f"script-src {_source_hash(js)}",  # the viewer alone: no other script, no handler, no javascript: URL
-            f"style-src {_source_hash(css)}",
-            "img-src data:",  # an article's own data: images, nothing fetched
-            "base-uri 'none'",
-            "form-action 'none'",
-        ]
-    )
-    return Viewer(js, css, csp)
 
 
 def data_text(value: object) -> str:
@@ -149,13 +116,7 @@ def frame(db: sqlite3.Connection, *, title: str, lang: str, index: dict | None =
     if keys is None:
         raise BundleError("the site's keyring cannot be read")
     with interface(lang):
-        page = render_template(
-            "reader/bundle.html",
-            viewer=viewer(),
-            title=title,
-            site=current_app.config["SITE_NAME"],
-            data=Markup(_MARK),
-        )
+        page = bundle_page.page(title, Markup(_MARK))
     head, tail = page.split(_MARK)
     documents = {
         "format": FORMAT,
@@ -230,7 +191,7 @@ def interface_for(langs: Iterable[str]) -> str:
 def title(lang: str) -> str:
     """A bundle's title in the interface language ``lang``."""
     with interface(lang):
-        return gettext("Statements from %(site)s", site=current_app.config["SITE_NAME"])
+        return bundle_page.default_title()
 
 
 def since_text(day: dt.date | dt.datetime) -> str:

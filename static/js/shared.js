@@ -11,6 +11,10 @@ const Bulletin = {
   // the kill switch delete Bulletin's old caches by it, and nobody else's.
   CACHE_PREFIX: "bulletin-",
   DB_NAME: "bulletin", // the IndexedDB database (offline-store.js)
+  // The meta entries holding, as received, the signed documents besides records that the worker
+  // verified last: the keys (/keys.json's object), the sync index and the mirror list (envelopes).
+  // A bundle made on the device carries them (static/js/offline/device-bundle.js).
+  SIGNED_META: { keys: "signedKeys", index: "signedIndex", mirrors: "signedMirrors" },
   SYNC_TAG: "bulletin-sync", // the worker's background syncs (periodic and one-off)
   // The `type` of every message between the page and the worker.
   MESSAGE: {

@@ -355,7 +355,7 @@ def test_editor_and_search_never_enter_a_cache(page, live_server):
     # search); a search the reader made never is.
     allowed = re.compile(
         r"^(/static/gen/(page\.(\w+\.)?|about\.|search\.|offline\.|install\.)\w+\.js|/static/icons/icon-192\.png|/favicon\.ico|"
-        r"/manifest\.webmanifest|/offline/|/offline/shell/|/offline/list-shell/|/offline/tag-shell/|/about/|/search/|/|/statements/[^/?]+/)$"
+        r"/manifest\.webmanifest|/offline/|/offline/shell/|/offline/list-shell/|/offline/tag-shell/|/offline/bundle-shell/|/about/|/search/|/|/statements/[^/?]+/)$"
     )
     assert urls and not [url for url in urls if not allowed.match(url)], urls
     assert not any(url.startswith("/editor") or url.startswith("/search/?") for url in urls)

@@ -229,6 +229,7 @@ async function takeMirrors(run, envelope) {
   if (!run.verifier || envelope === null || envelope === undefined) return;
   try {
     await run.verifier.acceptMirrors(envelope);
+    await OfflineStore.setMeta(Bulletin.SIGNED_META.mirrors, envelope);
   } catch (error) {
     if (error && error.name === "Refused" && error.reason === BulletinVerify.REASONS.rollback) return;
     refuse(run, error);
@@ -352,6 +353,9 @@ async function indexDocument(index, run) {
     refuse(run, error);
     return null;
   }
+  // Kept as received, the newest verified (an older one is refused above): what a bundle made here carries.
+  await OfflineStore.setMeta(Bulletin.SIGNED_META.index, index);
+  if (published) await OfflineStore.setMeta(Bulletin.SIGNED_META.keys, published);
   await takeMirrors(run, document.mirrors);
   return document;
 }
@@ -416,7 +420,12 @@ async function syncByApi(run, { lite, first }) {
   if (run.verifier) {
     // The API's records carry no keys: the site's own list of them, each document verified.
     const response = await fetch(scoped("keys.json"), { cache: "no-cache" });
-    if (response.ok) await takeKeys(run, await response.json());
+    if (response.ok) {
+      const published = await response.json();
+      await takeKeys(run, published);
+      // Kept as received for a bundle made here (each document in it is verified again on import).
+      if (published && typeof published === "object") await OfflineStore.setMeta(Bulletin.SIGNED_META.keys, published);
+    }
     // Nor the mirror list the index would carry: the site's own, verified like any other.
     const mirrors = await fetch(scoped("mirrors.json"), { cache: "no-cache" }).catch(() => null);
     if (mirrors && mirrors.ok) await takeMirrors(run, await mirrors.json().catch(() => null));
