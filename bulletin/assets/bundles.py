@@ -91,10 +91,13 @@ BUNDLES = {
         filters=scripts.FILTER,
         output="gen/editor.%(version)s.js",
     ),
-    # The "Readable offline" page's own script (its lists), loaded there only:
+    # The "Readable offline" page's own script (its lists, opening a bundle), loaded there only:
     # every other first visit would pay for it. Precached with the page.
     "offline": Bundle(
-        "js/offline/offline-page.js", filters=scripts.FILTER, output="gen/offline.%(version)s.js"
+        "js/offline/offline-page.js",
+        "js/offline/import-bundle.js",
+        filters=scripts.FILTER,
+        output="gen/offline.%(version)s.js",
     ),
     # Installing's entries and card, fetched by js/page/install.js only when
     # the browser offers installation or on an iPhone. Precached.
@@ -115,6 +118,7 @@ BUNDLES = {
         "js/verify.js",
         "js/worker/records.js",
         "js/worker/sync.js",
+        "js/worker/imports.js",
         "js/worker/lists.js",
         filters=scripts.FILTER,
         output="gen/worker.%(version)s.js",
