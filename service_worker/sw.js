@@ -335,14 +335,15 @@ self.addEventListener("activate", (event) => {
 const SHARE_PATH = /^(\/[a-z]{2})?\/offline\/import\/$/;
 
 async function sharedBundle(request, path) {
-  let file = null;
   // Refused unread when the form is far larger than any bundle the import takes.
   const declared = Number(request.headers.get("Content-Length") || 0);
+  let file = { size: declared, text: null };
   if (declared <= MAX_BUNDLE_BYTES + 65536) {
     const form = await request.formData().catch(() => null);
-    file = form && form.get(SETTINGS.shareField);
+    const field = form && form.get(SETTINGS.shareField);
+    file = field && typeof field === "object" ? field : null; // no file in the form: not a bundle
   }
-  await importBundle(file && typeof file === "object" ? file : { size: declared || Infinity, text: null });
+  await importBundle(file);
   const prefix = SHARE_PATH.exec(path)[1] || "";
   return Response.redirect(`${ROOT}${prefix}/offline/#import-result`, 303);
 }

@@ -235,6 +235,19 @@ def test_hostile_files_are_refused_whole_with_a_clear_reason(
     assert (
         harness.poll(page, RESULT) == "This file is larger than 32 MB: it is not a bundle this app can open."
     )
+    # Many broken records: each counted, the report's details bounded.
+    many = tmp_path / "many.html"
+    many.write_text(
+        '<script type="application/json" id="bulletin-bundle">'
+        + json.dumps({"format": "bulletin-bundle/1", "keys": [], "records": [{}] * 500 + ["x", None]})
+        + "</script>",
+        "utf-8",
+    )
+    page.evaluate("() => { document.getElementById('import-result').textContent = ''; }")
+    assert import_file(page, many) == "Refused 502 updates that could not be verified."
+    assert refused_codes(page) == "malformed"
+    report = page.evaluate("async () => await OfflineStore.getMeta('lastImport')")
+    assert len(report["refused"]) == 100 and report["reasons"] == {"malformed": 502}
     assert stored(page) == {}
     page_errors.assert_clean(allow=["ERR_INTERNET_DISCONNECTED", "Failed to fetch"])
 
@@ -281,6 +294,19 @@ def test_a_bundle_shared_to_the_app_is_imported_by_the_worker_and_its_report_sho
     page.goto("/offline/#import-result")
     assert harness.poll(page, RESULT) == "Imported 1 statement."
     assert list(stored(page)) == ["shared"]
+    # A form without the file: not a bundle, said on the page the answer opens.
+    page.evaluate(
+        """async (target) => {
+            const form = new FormData();
+            form.append("something-else", "text");
+            await fetch(target.action, { method: "POST", body: form });
+        }""",
+        manifest,
+    )
+    page.goto("about:blank")  # a new document, not the same one scrolled to its fragment
+    page.goto(f"{live_server.url}/offline/#import-result")
+    assert harness.poll(page, RESULT) == "This file is not a bundle of statements."
+    assert len(live_server.hits) == hits_before
 
 
 @pytest.mark.unsigned

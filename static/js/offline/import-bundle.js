@@ -31,13 +31,12 @@
   // A report in plain words; the refusals' reason codes kept as data for whoever looks closer.
   function showReport(report) {
     if (report.problem) return show(say(report.problem));
-    const refused = Array.isArray(report.refused) ? report.refused : [];
     const sentences = [];
     if (report.imported) sentences.push(say("imported", { num: report.imported }));
     if (report.ignored) sentences.push(say("upToDate", { num: report.ignored }));
-    if (refused.length) sentences.push(say("refused", { num: refused.length }));
+    if (report.refusedCount) sentences.push(say("refused", { num: report.refusedCount }));
     if (!sentences.length) sentences.push(say("nothing"));
-    show(sentences.join(" "), Array.from(new Set(refused.map((entry) => entry.reason))).sort());
+    show(sentences.join(" "), Object.keys(report.reasons || {}).sort());
     if (Bulletin.fillOfflinePage) Bulletin.fillOfflinePage().catch(() => {}); // the lists now hold them
   }
 

@@ -24,6 +24,9 @@ const BUNDLE_CLOSE = "</script>";
 const MAX_BUNDLE_BYTES = 32 * 1024 * 1024;
 // The last import's report, for the page a share target's redirect opens.
 const IMPORT_META = "lastImport";
+// Refusals described one by one, at most: a hostile file of a million broken
+// records is counted whole, but its report stays small.
+const MAX_DESCRIBED = 100;
 
 // Why a whole file was not imported (none of its records were looked at).
 const FILE_PROBLEMS = {
@@ -37,7 +40,7 @@ const FILE_PROBLEMS = {
 
 // A report with nothing imported, for a file refused whole.
 function fileRefused(problem) {
-  return { imported: 0, ignored: 0, refused: [], problem };
+  return { imported: 0, ignored: 0, refused: [], refusedCount: 0, reasons: {}, problem };
 }
 
 // The bundle's data, or the problem that stops it (a string of FILE_PROBLEMS).
@@ -58,10 +61,10 @@ function bundleData(text) {
   return data;
 }
 
-// Each record verified; the refused ones described by their reason, their
-// place in the bundle and the key id they claim (nothing else of an
-// unverified record is worth showing).
-async function verifiedRecords(records, verifier, refused) {
+// Each record verified; the refused ones counted by reason and (the first
+// MAX_DESCRIBED) described by their reason, their place in the bundle and the
+// key id they claim (nothing else of an unverified record is worth showing).
+async function verifiedRecords(records, verifier, report) {
   const verified = [];
   for (let n = 0; n < records.length; n += 1) {
     const envelope = records[n];
@@ -69,8 +72,11 @@ async function verifiedRecords(records, verifier, refused) {
       verified.push({ document: await verifier.acceptRecord(envelope, null), envelope });
     } catch (error) {
       if (!error || error.name !== "Refused") throw error;
+      report.refusedCount += 1;
+      report.reasons[error.reason] = (report.reasons[error.reason] || 0) + 1;
+      if (report.refused.length >= MAX_DESCRIBED) continue;
       const kid = envelope && typeof envelope.kid === "string" ? envelope.kid.slice(0, 64) : null;
-      refused.push({ reason: error.reason, n, kid });
+      report.refused.push({ reason: error.reason, n, kid });
     }
   }
   return verified;
@@ -114,11 +120,11 @@ async function importData(data) {
   const verifier = await deviceVerifier();
   if (!verifier) return fileRefused(FILE_PROBLEMS.noRoot);
   const run = { verifier, refused: {} };
-  const refused = [];
+  const report = fileRefused(null);
   try {
     if (data.keys && typeof data.keys === "object" && !Array.isArray(data.keys)) await takeKeys(run, data.keys);
-    const verified = await verifiedRecords(data.records, verifier, refused);
-    return Object.assign(await importVerified(verified), { refused });
+    const verified = await verifiedRecords(data.records, verifier, report);
+    return Object.assign(report, await importVerified(verified));
   } finally {
     await OfflineStore.setMeta(VERIFIER_META, verifier.state);
   }
@@ -126,8 +132,9 @@ async function importData(data) {
 
 // Import the bundle file `file` (a Blob or File, as a picker, a drop or a
 // shared form gives it): a promise of the report {imported, ignored,
-// refused: [{reason, n, kid}], problem} (`problem`, one of FILE_PROBLEMS,
-// when the whole file was refused), also kept for the pages as IMPORT_META.
+// refused: [{reason, n, kid}], refusedCount, reasons: {reason: count},
+// problem} (`problem`, one of FILE_PROBLEMS, when the whole file was refused,
+// else null), also kept for the pages as IMPORT_META.
 // It never rejects: every failure is a reported reason.
 async function importBundle(file) {
   let report;
