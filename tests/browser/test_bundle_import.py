@@ -267,6 +267,9 @@ def test_a_dropped_bundle_is_imported(app, live_server, installed, context, tmp_
     )
     assert harness.poll(page, RESULT) == "Imported 1 statement."
     assert list(stored(page)) == ["dropped"]
+    # The section and its report, as a reader with assistive technology meets them.
+    violations = harness.axe_violations(page, context="#import")
+    assert not violations, harness.format_axe(violations)
 
 
 def test_a_bundle_shared_to_the_app_is_imported_by_the_worker_and_its_report_shown(
