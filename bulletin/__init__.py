@@ -20,7 +20,7 @@ from bulletin.http import addresses, caching, database, errors, static_host
 from bulletin.http.hotpath import HotPath
 from bulletin.http.proxies import behind_proxies
 from bulletin.publishing import publisher
-from bulletin.pwa import worker
+from bulletin.pwa import bundle_import, worker
 from bulletin.site import about, api, feeds, health, keys, mirrors, packs, reader, sync_files
 from bulletin.statements import clock
 
@@ -84,6 +84,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         mirrors.bp,
         packs.bp,
         worker.bp,
+        bundle_import.bp,
         health.bp,
     ):
         app.register_blueprint(blueprint)

@@ -3,7 +3,7 @@
 // /sw.js is served. Sync, its verifier and the lists built on the device come
 // from the bundle SETTINGS.imports.worker (static/js/worker/), imported here.
 "use strict";
-/* global isStorable, NetworkTimeout, cacheFirst, staleWhileRevalidate, networkFirst, runningSync, syncNow, fromListShell, pinRoot, BulletinVerify */
+/* global isStorable, NetworkTimeout, cacheFirst, staleWhileRevalidate, networkFirst, runningSync, syncNow, fromListShell, pinRoot, BulletinVerify, signerOf, importBundle, MAX_BUNDLE_BYTES */
 /* exported notifyClients, markNetwork, escapeHtml, madePage, CACHES, keepShells */
 
 importScripts(SETTINGS.imports.worker);
@@ -175,12 +175,26 @@ async function precached(entry, pathname, record) {
   return (lang && (await match(lang))) || match(SETTINGS.defaultLang);
 }
 
+// The shell's line saying who signed the record (its key id and the pinned
+// root's fingerprint), or nothing for a record stored unsigned.
+async function withSigner(html, record) {
+  const { start, end, kid, fingerprint } = SETTINGS.signedSlots;
+  const from = html.indexOf(start);
+  const to = html.indexOf(end, from);
+  if (from < 0 || to < 0) return html;
+  const signer = await signerOf(record);
+  const line = signer
+    ? html.slice(from, to + end.length).split(kid).join(escapeHtml(signer.kid)).split(fingerprint).join(escapeHtml(signer.fingerprint))
+    : "";
+  return html.slice(0, from) + line + html.slice(to + end.length);
+}
+
 // The server's own statement shell with the server's own <article> in its slot.
 async function fromShell(record, pathname) {
   const shell = await precached(3, pathname, record);
   if (!shell) return null;
   const title = `<title>${escapeHtml(record.title)} · ${escapeHtml(SETTINGS.siteName)}</title>`;
-  const html = (await shell.text())
+  const html = (await withSigner(await shell.text(), record))
     .replace(/<title>[^<]*<\/title>/, () => title)
     .replace(SETTINGS.shellMarker, () => record.article_html);
   return madePage(html, shell);
@@ -315,10 +329,33 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(deleteOutdatedCaches().then(forgetEditor).then(moveOld).then(pinRoot).then(() => self.clients.claim()));
 });
 
+// The share target's action (the manifest's share_target): a bundle file
+// shared to the installed app, imported, then the offline page of the
+// address's language showing the report (kept as the last import's).
+const SHARE_PATH = /^(\/[a-z]{2})?\/offline\/import\/$/;
+
+async function sharedBundle(request, path) {
+  // Refused unread when the form is far larger than any bundle the import takes.
+  const declared = Number(request.headers.get("Content-Length") || 0);
+  let file = { size: declared, text: null };
+  if (declared <= MAX_BUNDLE_BYTES + 65536) {
+    const form = await request.formData().catch(() => null);
+    const field = form && form.get(SETTINGS.shareField);
+    file = field && typeof field === "object" ? field : null; // no file in the form: not a bundle
+  }
+  await importBundle(file);
+  const prefix = SHARE_PATH.exec(path)[1] || "";
+  return Response.redirect(`${ROOT}${prefix}/offline/#import-result`, 303);
+}
+
 self.addEventListener("fetch", (event) => {
   const request = event.request;
-  if (request.method !== "GET") return;
   const url = new URL(request.url);
+  if (request.method === "POST" && url.origin === self.location.origin && SHARE_PATH.test(Bulletin.local(url.pathname) || "")) {
+    event.respondWith(sharedBundle(request, Bulletin.local(url.pathname)));
+    return;
+  }
+  if (request.method !== "GET") return;
   const path = Bulletin.local(url.pathname);
   // Another origin, or this one outside the worker's scope: not Bulletin's.
   if (url.origin !== self.location.origin || path === null) return;
@@ -348,6 +385,12 @@ self.addEventListener("message", (event) => {
     const synced = check && runningSync ? runningSync.then(() => syncNow(lite)) : syncNow(lite);
     event.waitUntil(synced.then(() => {
       if (check && asker) asker.postMessage({ type: MESSAGE.network, online: networkOnline, checked: true });
+    }));
+  } else if (type === MESSAGE.importBundle) {
+    // Answered on the port the page sent (a page's own channel), else to the page itself.
+    const reply = (event.ports && event.ports[0]) || event.source;
+    event.waitUntil(importBundle(event.data.file).then((report) => {
+      if (reply) reply.postMessage({ type: MESSAGE.importBundle, report });
     }));
   } else if (type === MESSAGE.freshness && event.source) {
     const path = String(event.data.path || "");

@@ -94,6 +94,13 @@ def test_shell_is_the_statement_page_with_an_empty_slot(client, publisher):
     article = client.get("/api/statements/shell-test").get_json()["article_html"]
     assert shell.headers["X-Robots-Tag"] == "noindex"
     filled = shell.get_data(as_text=True).replace(worker.SHELL_MARKER, article)
+    # The line saying who signed the record, with its two slots, is the device's to fill or remove.
+    slots = worker.SIGNED_SLOTS
+    start, end = filled.index(slots["start"]), filled.index(slots["end"]) + len(slots["end"])
+    signed_line = filled[start:end]
+    assert "Signed by key" in signed_line
+    assert slots["kid"] in signed_line and slots["fingerprint"] in signed_line
+    filled = filled[:start] + filled[end:]
     # Same page around the article, up to the head's per-statement metadata.
     strip_head = lambda html: re.sub(r"<head>.*</head>", "", html, flags=re.S)  # noqa: E731
     assert strip_head(filled) == strip_head(page)

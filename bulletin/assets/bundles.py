@@ -91,11 +91,12 @@ BUNDLES = {
         filters=scripts.FILTER,
         output="gen/editor.%(version)s.js",
     ),
-    # The "Readable offline" page's own script (its lists, and a bundle made from
-    # the device), loaded there only: every other first visit would pay for it.
-    # Precached with the page.
+    # The "Readable offline" page's own script (its lists, opening a bundle and making
+    # one from the device), loaded there only: every other first visit would pay for
+    # it. Precached with the page.
     "offline": Bundle(
         "js/offline/offline-page.js",
+        "js/offline/import-bundle.js",
         "js/offline/device-bundle.js",
         filters=scripts.FILTER,
         output="gen/offline.%(version)s.js",
@@ -119,6 +120,7 @@ BUNDLES = {
         "js/verify.js",
         "js/worker/records.js",
         "js/worker/sync.js",
+        "js/worker/imports.js",
         "js/worker/lists.js",
         filters=scripts.FILTER,
         output="gen/worker.%(version)s.js",

@@ -79,11 +79,12 @@ def plural_samples(lang: str) -> dict[str, int]:
     return samples
 
 
-def ui_strings(lang: str) -> dict:
-    """The page script's strings in ``lang``; a plural as its form for each CLDR category of ``lang``."""
+def ui_strings(lang: str, messages: dict | None = None) -> dict:
+    """The page script's strings (or ``messages``, of the same shape) in ``lang``; a plural as its form
+    for each CLDR category of ``lang``."""
     strings = {}
     with interface(lang):
-        for key, message in UI_STRINGS.items():
+        for key, message in (UI_STRINGS if messages is None else messages).items():
             if isinstance(message, tuple):
                 translations = flask_babel.get_translations()
                 strings[key] = {

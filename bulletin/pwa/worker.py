@@ -32,6 +32,7 @@ from bulletin.i18n import (
     interface_lang,
     localized,
 )
+from bulletin.pwa import bundle_import
 from bulletin.signing import keyring, keys
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,14 @@ WORKER_SOURCES = ("strategies.js", "sw.js")
 # (imported only where WebCrypto lacks Ed25519).
 WORKER_IMPORTS = ("worker", "ed25519")
 SHELL_MARKER = "<!--bulletin:article-->"
+# The statement shell's line saying who signed a record (between start and
+# end), its slots filled on the device, the whole line removed for a record stored unsigned.
+SIGNED_SLOTS = {
+    "start": "<!--bulletin:signed-->",
+    "end": "<!--/bulletin:signed-->",
+    "kid": "bulletin-signed-kid",
+    "fingerprint": "bulletin-signed-fingerprint",
+}
 # The list shells' slots: the items, the numbers in the page links, the tag
 # (letters and dashes only, so it reads the same in text and in a URL).
 LIST_MARKERS = {
@@ -115,17 +124,32 @@ def manifest() -> dict:
                 "icons": [icon("icon-192.png", 192, "any")],
             },
         ],
+        # A shared bundle file goes to the worker's import. No file handler:
+        # one registered for .html would claim every web page.
+        "share_target": bundle_import.share_target(),
     }
 
 
 def _offline_html() -> str:
     # The mirrors' addresses, for a reader whose browser never installed the app: links to open.
     mirrors = list(current_app.config.get("MIRRORS") or ())
-    return render_template("reader/offline.html", slot=Markup('<span class="slot"></span>'), mirrors=mirrors)
+    return render_template(
+        "reader/offline.html",
+        slot=Markup('<span class="slot"></span>'),
+        mirrors=mirrors,
+        import_strings=bundle_import.import_strings(),
+    )
 
 
 def _shell_html() -> str:
-    return render_template("reader/shell.html", marker=SHELL_MARKER)
+    code = '<code{} dir="ltr" translate="no">{}</code>'
+    signed = {
+        "start": Markup(SIGNED_SLOTS["start"]),
+        "end": Markup(SIGNED_SLOTS["end"]),
+        "kid_slot": Markup(code.format("", SIGNED_SLOTS["kid"])),
+        "fingerprint_slot": Markup(code.format(' class="fingerprint"', SIGNED_SLOTS["fingerprint"])),
+    }
+    return render_template("reader/shell.html", marker=SHELL_MARKER, signed=signed)
 
 
 def _bundle_shell_html() -> str:
@@ -270,6 +294,8 @@ def worker_settings() -> dict:
         # Below the worker's scope (the app's mount prefix), which the worker puts before them.
         "languagePages": [unmounted(url_for(endpoint, lang=default_lang())) for endpoint in LANGUAGE_PAGES],
         "shellMarker": SHELL_MARKER,
+        "signedSlots": SIGNED_SLOTS,
+        "shareField": bundle_import.SHARE_FIELD,
         "listShellUrl": unmounted(url_for("worker.list_shell", lang=default_lang())),
         "tagShellUrl": unmounted(url_for("worker.tag_shell", lang=default_lang())),
         "listMarkers": LIST_MARKERS,

@@ -26,6 +26,9 @@ const Bulletin = {
     storageFull: "storage-full", // worker to pages: {lost}
     hashMismatch: "hash-mismatch", // worker to pages: {path}, a sync file refused for not matching its index
     refused: "refused", // worker to pages, after a sync: {reasons: {<reason code>: count}}, what it refused to store
+    // page to worker: {file}, a bundle file to import; answered on the message's port
+    // with {type, report} (static/js/worker/imports.js)
+    importBundle: "import-bundle",
     // page to worker: {path}, asked by a saved copy shown on a stalled link; worker
     // to that page once the network answered: {path, state: newer|current|unreachable}
     freshness: "freshness",

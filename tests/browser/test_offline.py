@@ -110,9 +110,12 @@ def test_a_synced_statement_never_opened_renders_from_the_shell(context, page, l
     harness.go_offline(context)
     live_server.stop()  # built on the device: the server could not have answered
     page.goto("/statements/zayavlenie/")
+    # Built on the device, the page also says who signed the record it holds, in its interface language.
+    signed_by = page.evaluate("() => document.querySelector('.signed-by').textContent")
+    assert signed_by.startswith("Подписано ключом ")
     offline = {
         "title": page.title(),
-        "text": served_text(page),
+        "text": served_text(page).replace(f" {signed_by}", ""),
         "lang": page.get_attribute("article", "lang"),
     }
     # The same page served by the server to a browser with no worker at all.

@@ -5,7 +5,7 @@
 // worker's scope and its order in the lists.
 "use strict";
 /* global escapeHtml */
-/* exported fromSigned, listItemHtml, recordAddress */
+/* exported fromSigned, listItemHtml, recordAddress, signerOf */
 
 // A corrected statement's article says so after its date, in its date line
 // (reader/_article.html): the record has no other sign of it (`updated` is
@@ -68,4 +68,18 @@ function listItemHtml(record, lang, updatedLabel) {
   const summary = record.summary ? `\n<p ${attrs}>${e(record.summary)}</p>` : "";
   return `<li>\n<h2 ${attrs}><a href="${e(record.url)}">${e(record.title)}</a></h2>\n`
     + `<p class="meta"><time datetime="${e(record.published || "")}">${e(date)}</time>${updated}</p>${summary}\n</li>`;
+}
+
+// Who signed a stored record, for the line under its page built on the
+// device: the key id its envelope names and the fingerprint of the root this
+// device pinned (the one /about shows, ten groups of four hex digits), which
+// certified that key when the record was verified. Null for a record stored
+// unsigned (a site without keys).
+async function signerOf(record) {
+  const state = await OfflineStore.getMeta("verifier");
+  if (!record.signed || typeof record.signed.kid !== "string" || !state || typeof state.root !== "string") return null;
+  const raw = Uint8Array.from(atob(state.root.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", raw));
+  const digits = Array.from(digest.slice(0, 20), (byte) => (byte + 256).toString(16).slice(1)).join("");
+  return { kid: record.signed.kid, fingerprint: digits.match(/.{4}/g).join(" ") };
 }

@@ -18,11 +18,22 @@
 // device of a site without keys pins nothing and takes /api/sync unsigned.
 "use strict";
 /* global notifyClients, markNetwork, keepShells, fromSigned, recordAddress */
-/* exported runningSync, syncNow, pinRoot */
+/* exported runningSync, syncNow, pinRoot, exclusively */
 
 const MAX_SYNC_PAGES = 200; // bound on one sync run: 200 pages of changes
 
 let runningSync = null;
+
+// Syncs and bundle imports (imports.js) each read the verifier's state, change
+// it and keep it: one at a time, or one would keep a state the other outdated.
+let verifierTurn = Promise.resolve();
+
+// `work()` run after every earlier sync or import has ended; a promise of its result.
+function exclusively(work) {
+  const turn = verifierTurn.then(() => work());
+  verifierTurn = turn.catch(() => {});
+  return turn;
+}
 
 // Save-Data or a 2G link: keep only what the reader opens or saves. The page
 // reports what it sees with each sync request (a worker's own view of the
@@ -476,7 +487,7 @@ async function runSync(reportedLite) {
 // One sync at a time: callers arriving meanwhile share the running one.
 function syncNow(reportedLite) {
   if (!runningSync) {
-    runningSync = runSync(reportedLite)
+    runningSync = exclusively(() => runSync(reportedLite))
       .then(() => markNetwork(true))
       .catch((error) => {
         // A TypeError is how fetch says the network failed: the pages hear
