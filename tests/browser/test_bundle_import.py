@@ -326,3 +326,50 @@ def test_a_device_of_a_site_without_keys_opens_no_bundle(live_server, context, p
     )
     said = harness.poll(page, RESULT)
     assert said == "This site does not sign its statements, so this app cannot check a bundle and opens none."
+
+
+def test_a_bundle_made_on_one_device_is_imported_and_verified_by_a_fresh_one(
+    app, live_server, installed, context, new_context, test_keys, tmp_path
+):
+    """Hand to hand: the first device's own envelopes, carried to a second device that never synced them."""
+    fresh = installed  # installed before anything was published: it holds none of the statements
+    publisher = live_server.publisher
+    publisher.publish("Release the journalist", "<p>Free her now.</p>", slug="release")
+    gone = publisher.publish("Soon withdrawn", "<p>Words taken back.</p>", slug="gone")
+
+    giver_context = new_context()
+    giver = giver_context.new_page()
+    harness.ready_offline(giver, "/")
+    harness.poll(
+        giver, "async () => (await OfflineStore.all()).length === 2", message="the giver synced both"
+    )
+    before = tmp_path / "before.html"
+    make_bundle(app, before)  # a bundle of the statement, still going from hand to hand after its withdrawal
+    publisher.withdraw(gone, "Published in error.")  # reaches the giver, who held it, as a signed withdrawal
+    giver.evaluate("() => navigator.serviceWorker.controller.postMessage({ type: 'sync' })")
+    harness.poll(
+        giver,
+        "async () => (await OfflineStore.all()).some((r) => r.withdrawn)",
+        message="the withdrawal synced",
+    )
+    harness.go_offline(giver_context)
+    giver.goto("/offline/")
+    with giver.expect_download() as download:
+        giver.get_by_role("button", name="Make a bundle from this device").click()
+    carried = tmp_path / download.value.suggested_filename
+    download.value.save_as(carried)
+    held = {r["slug"]: r["signed"] for r in giver.evaluate("async () => await OfflineStore.all()")}
+
+    open_offline_page(fresh, context)
+    assert stored(fresh) == {}
+    assert import_file(fresh, carried) == "Imported 2 statements."
+    assert refused_codes(fresh) == ""
+    kept = stored(fresh)
+    assert {slug: record["signed"] for slug, record in kept.items()} == held  # the giver's bytes, as received
+    assert kept["gone"]["withdrawn"] is True and "Words taken back." not in kept["gone"]["article_html"]
+    # The withdrawal is kept though this device never held the statement: the older bundle brings nothing back.
+    assert import_file(fresh, before) == "2 already up to date."
+    assert stored(fresh)["gone"]["withdrawn"] is True
+    fresh.goto("/statements/release/")
+    assert "Free her now." in fresh.inner_text("main")
+    assert keys.fingerprint(test_keys.root_public) in fresh.inner_text(".signed-by")

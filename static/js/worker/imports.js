@@ -84,8 +84,9 @@ async function verifiedRecords(records, verifier, report) {
 
 // What the device stores of the verified records: the newer ones, a
 // statement as received and saved (no budget evicts it), a withdrawal as the
-// notice in place of the device's copy. Records no newer than what the device
-// (or an earlier record of this bundle) holds are ignored.
+// notice in place of the device's copy (or kept alone, where the device had
+// none). Records no newer than what the device (or an earlier record of this
+// bundle) holds are ignored.
 async function importVerified(verified) {
   const held = new Map();
   const found = await OfflineStore.getMany(verified.map((entry) => entry.document.id));
@@ -97,9 +98,11 @@ async function importVerified(verified) {
     const existing = changed.get(document.id) || held.get(document.id);
     if (existing && !isNewer(document, existing)) { ignored += 1; continue; }
     if (document.type === "withdrawal") {
-      if (!existing) { ignored += 1; continue; } // nothing on this device to replace
       stalePages.push(recordAddress(document.slug));
-      changed.set(document.id, Object.assign({}, existing, {
+      // Kept even where the device never held the statement: an older bundle
+      // carrying it later is then no newer, and the device passes the
+      // withdrawal on in the bundles it makes.
+      changed.set(document.id, Object.assign(existing ? {} : fromSigned(document, envelope, null), existing, {
         withdrawn: true, withdrawn_at: document.withdrawn_at, reason: document.reason,
         article_html: document.article_html, epoch: document.epoch, seq: document.seq,
         signed: envelope, revokedKey: false,
