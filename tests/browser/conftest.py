@@ -10,6 +10,8 @@ message saying what to install; see :func:`harness.find_chromium`.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import sync_playwright
 
@@ -117,3 +119,22 @@ def installability(playwright, chromium_executable, tmp_path):
 def _no_throttle_outlives_its_test():
     yield
     harness.stop_all_throttles()
+
+
+@pytest.fixture
+def offline_page(browser):
+    """A page for opening files with no network at all: every request that is not a file is refused and recorded."""
+    context = browser.new_context(offline=True)
+    asked = []
+
+    def refuse(route):
+        asked.append(route.request.url)
+        route.abort("internetdisconnected")
+
+    context.route(re.compile(r"^(?!file:).*"), refuse)
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    errors = harness.collect_errors(page)
+    yield page, asked, dialogs, errors
+    context.close()

@@ -38,25 +38,6 @@ def root_file(test_keys):
     return test_keys.root_file
 
 
-@pytest.fixture
-def offline_page(browser):
-    """A page with no network at all: every request that is not a file is refused and recorded."""
-    context = browser.new_context(offline=True)
-    asked = []
-
-    def refuse(route):
-        asked.append(route.request.url)
-        route.abort("internetdisconnected")
-
-    context.route(re.compile(r"^(?!file:).*"), refuse)
-    page = context.new_page()
-    dialogs = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    errors = harness.collect_errors(page)
-    yield page, asked, dialogs, errors
-    context.close()
-
-
 def with_slipped_in_record(path):
     """The file with one more record, unsigned, added to its data as anyone could."""
     text = path.read_text("utf-8")

@@ -21,25 +21,6 @@ HEARD = "window.heard = []; navigator.serviceWorker.addEventListener('message', 
 STORED = "async () => (await OfflineStore.all()).map((r) => ({id: r.id, title: r.title, signed: r.signed}))"
 
 
-@pytest.fixture
-def offline_page(browser):
-    """A page for opening files with no network at all: every request that is not a file is refused and recorded."""
-    context = browser.new_context(offline=True)
-    asked = []
-
-    def refuse(route):
-        asked.append(route.request.url)
-        route.abort("internetdisconnected")
-
-    context.route(re.compile(r"^(?!file:).*"), refuse)
-    page = context.new_page()
-    dialogs = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    errors = harness.collect_errors(page)
-    yield page, asked, dialogs, errors
-    context.close()
-
-
 def synced_device(page, count: int) -> list[dict]:
     """A reader's first visit, until the device holds ``count`` records and the index it verified."""
     page.add_init_script(HEARD)
