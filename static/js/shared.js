@@ -15,6 +15,12 @@ const Bulletin = {
   // verified last: the keys (/keys.json's object), the sync index and the mirror list (envelopes).
   // A bundle made on the device carries them (static/js/offline/device-bundle.js).
   SIGNED_META: { keys: "signedKeys", index: "signedIndex", mirrors: "signedMirrors" },
+  // The meta entry of the device's verifier (static/js/verify.js's state: the pinned root, the keys,
+  // the trusted time), kept by the worker's syncs and imports, read by pages and the worker alike.
+  VERIFIER_META: "verifier",
+  // The meta entry of the last bundle import's report (static/js/worker/imports.js), for the page a
+  // shared file opens.
+  IMPORT_META: "lastImport",
   SYNC_TAG: "bulletin-sync", // the worker's background syncs (periodic and one-off)
   // The `type` of every message between the page and the worker.
   MESSAGE: {

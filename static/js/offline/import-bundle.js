@@ -13,7 +13,6 @@
   if (!section || !result || !input || !("serviceWorker" in navigator)) return;
   const strings = JSON.parse(document.getElementById("import-strings").textContent);
   const plurals = new Intl.PluralRules(document.documentElement.lang || "en");
-  const LAST_IMPORT = "lastImport"; // imports.js's IMPORT_META
 
   // One of the import's strings, its plural form chosen for vars.num.
   function say(key, vars = {}) {
@@ -82,7 +81,7 @@
 
   // Opened by the share target's answer: the report of the import it made.
   if (location.hash === "#import-result") {
-    OfflineStore.getMeta(LAST_IMPORT)
+    OfflineStore.getMeta(Bulletin.IMPORT_META)
       .then((report) => {
         if (report) showReport(report);
         section.scrollIntoView();

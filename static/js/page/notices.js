@@ -72,7 +72,7 @@
 
   // The newest signed_at the device verified, as a time (ms); null before any.
   async function latestSigned() {
-    const state = await OfflineStore.getMeta("verifier");
+    const state = await OfflineStore.getMeta(Bulletin.VERIFIER_META);
     return state && state.trustedTime ? Date.parse(state.trustedTime) : null;
   }
 

@@ -23,7 +23,7 @@ const BUNDLE_CLOSE = "</script>";
 // times that is still one file a phone can hold in memory, and more is refused unread.
 const MAX_BUNDLE_BYTES = 32 * 1024 * 1024;
 // The last import's report, for the page a share target's redirect opens.
-const IMPORT_META = "lastImport";
+const IMPORT_META = Bulletin.IMPORT_META;
 // Refusals described one by one, at most: a hostile file of a million broken
 // records is counted whole, but its report stays small.
 const MAX_DESCRIBED = 100;

@@ -76,7 +76,7 @@ function listItemHtml(record, lang, updatedLabel) {
 // certified that key when the record was verified. Null for a record stored
 // unsigned (a site without keys).
 async function signerOf(record) {
-  const state = await OfflineStore.getMeta("verifier");
+  const state = await OfflineStore.getMeta(Bulletin.VERIFIER_META);
   if (!record.signed || typeof record.signed.kid !== "string" || !state || typeof state.root !== "string") return null;
   const raw = Uint8Array.from(atob(state.root.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", raw));

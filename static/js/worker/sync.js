@@ -76,7 +76,7 @@ function syncUrl(cursor, lite) {
 
 // Where the verifier's state lives (BulletinVerify: the pinned root, the keys
 // it certified and revoked, the trusted time, the newest index verified).
-const VERIFIER_META = "verifier";
+const VERIFIER_META = Bulletin.VERIFIER_META;
 
 // Pin the root this worker was built with, on the device's first run only:
 // a later worker's root never replaces the pin (only a `root` record signed
