@@ -373,3 +373,38 @@ def test_a_bundle_made_on_one_device_is_imported_and_verified_by_a_fresh_one(
     fresh.goto("/statements/release/")
     assert "Free her now." in fresh.inner_text("main")
     assert keys.fingerprint(test_keys.root_public) in fresh.inner_text(".signed-by")
+
+
+IMPORT_TOGETHER = """async (texts) => {
+  const worker = (await navigator.serviceWorker.getRegistration()).active;
+  const ask = (text, n) => new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = (event) => resolve(event.data.report);
+    const file = new File([text], `bundle-${n}.html`, { type: "text/html" });
+    worker.postMessage({ type: Bulletin.MESSAGE.importBundle, file }, [channel.port2]);
+  });
+  return Promise.all(texts.map(ask));
+}"""
+
+
+def test_bundles_imported_at_the_same_time_each_store_a_record_once(
+    app, live_server, installed, context, test_keys, tmp_path
+):
+    """Two overlapping bundles given to the worker at once: taken one after the other, nothing counted twice."""
+    page = installed
+    publisher = live_server.publisher
+    publisher.publish("First", "<p>One.</p>", slug="first")
+    publisher.publish("Second", "<p>Two.</p>", slug="second")
+    older = make_bundle(app, tmp_path / "older.html")
+    publisher.publish("Third", "<p>Three.</p>", slug="third")
+    newer = make_bundle(app, tmp_path / "newer.html")
+    open_offline_page(page, context)
+
+    reports = page.evaluate(IMPORT_TOGETHER, [older, newer, newer])
+    assert [r["problem"] for r in reports] == [None, None, None]
+    assert sum(r["imported"] for r in reports) == 3  # each statement stored by one import only
+    assert sum(r["ignored"] for r in reports) == 2 + 3 + 3 - 3
+    assert set(stored(page)) == {"first", "second", "third"}
+    assert page.evaluate(VERIFIER)["root"] == keys.b64url(
+        test_keys.root_public
+    )  # no import's state lost the pin
