@@ -29,7 +29,8 @@ def log_in_with_password(page) -> None:
     page.goto("/editor/login")
     page.fill("#email", EMAIL)
     page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
+    with page.expect_navigation():  # the page the login leads to, loaded before anyone reads it
+        page.get_by_role("button", name="Log in", exact=True).click()
 
 
 def test_enrol_then_log_in_with_a_code_and_manage_accounts(live_server, new_context, app):
