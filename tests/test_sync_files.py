@@ -445,3 +445,84 @@ def test_a_read_only_or_busy_database_still_serves_the_index(app, client, publis
     renders.clear()
     assert make_app().test_client().get(INDEX).get_data() == expected
     assert kept_rows(app) > 0 and renders
+
+
+# ------------------------------------------------------------------ changes committed while a file is made
+
+
+def committed_midway(monkeypatch, name: str, change) -> list[int]:
+    """Wrap ``store.<name>`` (what a file reads its statements with) so that the first call commits
+    ``change`` from another connection before reading: another process's write landing mid-file."""
+    read = getattr(store, name)
+    done = []
+
+    def after_a_commit(*args, **kwargs):
+        if not done:
+            done.append(1)
+            change()
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(store, name, after_a_commit)
+    return done
+
+
+def titles(data: bytes) -> list[str]:
+    return [p["title"] for p in payloads(data)]
+
+
+def test_a_correction_committed_while_a_chunk_is_made_is_in_neither_of_its_reads(app, publisher, monkeypatch):
+    """A chunk lists its statements, then reads them: a correction committed between the two left a
+    listed statement missing (a 500 for /sync/, /bundles/ and every publish). The chunk is one state."""
+    ids = dated(publisher, 3)
+    done = committed_midway(
+        monkeypatch,
+        "changed_since",
+        lambda: publisher.revise(ids[0], title="S0 corrected", body="<p>Fixed.</p>"),
+    )
+    connection = db.connect(app.config["DATABASE"])
+    try:
+        with app.test_request_context("/"):
+            assert titles(sync_files.chunk_bytes(connection, 0, 3)) == ["S0", "S1", "S2"]
+            assert done, "the chunk never read its statements: the test no longer races anything"
+            assert titles(sync_files.chunk_bytes(connection, 0, 3)) == ["S1", "S2"]
+            assert titles(sync_files.chunk_bytes(connection, 3, 4)) == ["S0 corrected"]
+    finally:
+        connection.close()
+
+
+def test_a_statement_published_while_the_snapshot_is_made_is_in_neither_of_its_reads(
+    make_app, publisher, monkeypatch
+):
+    """The snapshot lists the newest statements, then reads them: one published between the two pushed a
+    listed one out of what was read."""
+    app = make_app(OFFLINE_KEEP=3)
+    publisher.app = app
+    dated(publisher, 3)
+    done = committed_midway(
+        monkeypatch, "list_published", lambda: publisher.publish("Newest", published=dt.date(2024, 1, 1))
+    )
+    connection = db.connect(app.config["DATABASE"])
+    try:
+        with app.test_request_context("/"):
+            assert titles(sync_files.snapshot_bytes(connection)) == ["S2", "S1", "S0"]
+            assert done, "the snapshot never read its statements: the test no longer races anything"
+            assert titles(sync_files.snapshot_bytes(connection)) == ["Newest", "S2", "S1"]
+    finally:
+        connection.close()
+
+
+def test_the_index_answers_while_a_correction_lands_midway(publisher, monkeypatch, make_app):
+    """The same race through a request: the index answers 200, and the next one has the correction."""
+    app = make_app(OFFLINE_KEEP=1)  # the snapshot makes the newest record only: the chunk reads the others
+    publisher.app = app
+    ids = dated(publisher, 3)
+    done = committed_midway(
+        monkeypatch,
+        "changed_since",
+        lambda: publisher.revise(ids[0], title="S0 corrected", body="<p>Fixed.</p>"),
+    )
+    assert index_of(app.test_client())["seq"] == 3
+    assert done, "the chunk never read its statements: the test no longer races anything"
+    after = app.test_client()
+    assert index_of(after)["seq"] == 4
+    assert [p["title"] for p in records_by_files(after)] == ["S1", "S2", "S0 corrected"]

@@ -295,22 +295,12 @@ class Writer:
                 self.removed += self.folder.remove(name)
 
 
-@contextlib.contextmanager
-def _read_snapshot(db: sqlite3.Connection) -> Iterator[None]:
-    """One read transaction: everything read inside it is one state of the database."""
-    db.execute("BEGIN DEFERRED")
-    try:
-        yield
-    finally:
-        db.execute("COMMIT")
-
-
 def _whole(app: Flask, build: Build, db: sqlite3.Connection, *, clean: bool) -> Report:
     """Render every file of the site into ``build`` and record the position it reflects.
 
     ``clean``: files the site no longer has are removed (a build written in place).
     """
-    with _read_snapshot(db):
+    with database.read_snapshot(db):
         position = Position(epochs.current(db) or "", store.latest_change_seq(db), build_key(app))
         size = feeds.part_size(app.config)
         months = store.published_months(db)
@@ -344,7 +334,7 @@ def _whole(app: Flask, build: Build, db: sqlite3.Connection, *, clean: bool) -> 
 def _catch_up(app: Flask, build: Build, db: sqlite3.Connection, since: Position) -> Report | None:
     """Write the files changed since ``since`` into ``build``; None when the epoch moved (a restore:
     only a whole build is right then)."""
-    with _read_snapshot(db):
+    with database.read_snapshot(db):
         epoch = epochs.current(db) or ""
         if epoch != since.epoch:
             return None

@@ -40,7 +40,7 @@ from bulletin.authoring import changes
 from bulletin.signing import canonical, envelopes, keyring
 from bulletin.site import records, render, signatures
 from bulletin.statements import clock, epochs, store
-from bulletin.statements.db import busy_timeout, transaction
+from bulletin.statements.db import busy_timeout, read_snapshot, transaction
 from bulletin.statements.records import Statement, stored_time
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class _Made:
 
 def texts(
     db: sqlite3.Connection,
-    wanted: list[tuple[str, int]],
+    wanted: list[tuple[str, int]] | Callable[[], list[tuple[str, int]]],
     load: Callable[[], Iterable[Statement]] | None = None,
     *,
     wait: bool = False,
@@ -83,8 +83,11 @@ def texts(
     """The envelope texts of the statements ``(id, change position)`` of ``wanted``, in its order.
 
     Kept records are taken as they are; the others are made (``load``
-    gives the statements, else each is read by its id) and kept. ``wait``:
-    wait for the write lock (a command), else keep them only if the
+    gives the statements, else each is read by its id) and kept. ``wanted``
+    may be a function reading the pairs from the database: then the pairs,
+    the kept records and the statements are read as one state of it, so a
+    change committed meanwhile is in all of them or in none. ``wait``: wait
+    for the write lock (a command), else keep the records made only if the
     database takes them at once. Unsigned when no key may sign now.
     """
     return _texts(db, wanted, load, wait=wait)[0]
@@ -103,12 +106,28 @@ def _texts(db, wanted, load, *, wait: bool) -> tuple[list[str], int]:
     current = signatures.signer()
     if current is None:
         raise Unsigned("no online key may sign")
-    epoch = epochs.number(db)
-    kept = _kept(db, [statement_id for statement_id, _ in wanted])
+    # Read (and sign) in one snapshot; keep what was made after it, since a read transaction that
+    # writes fails once another connection has committed.
+    with read_snapshot(db):
+        pairs = wanted() if callable(wanted) else wanted
+        epoch = epochs.number(db)
+        found, made = _gathered(db, pairs, load, epoch, current)
+    if made:
+        _keep(db, epoch, made, wait=wait)
+        found.update((m.statement_id, m.text) for m in made)
+    absent = [statement_id for statement_id, _ in pairs if statement_id not in found]
+    if absent:
+        raise LookupError(f"no published or withdrawn statement {absent[0]}")
+    return [found[statement_id] for statement_id, _ in pairs], sum(m.fresh for m in made)
+
+
+def _gathered(db, pairs, load, epoch: int, current: keyring.Signer) -> tuple[dict[str, str], list[_Made]]:
+    """The kept texts that stand, by statement id, and the records made now for the others."""
+    kept = _kept(db, [statement_id for statement_id, _ in pairs])
     found: dict[str, str] = {}
     made: list[_Made] = []
     missing: set[str] = set()
-    for statement_id, seq in wanted:
+    for statement_id, seq in pairs:
         row = kept.get(statement_id)
         if row is None or row[0] != seq or row[1] != epoch:
             missing.add(statement_id)
@@ -122,13 +141,7 @@ def _texts(db, wanted, load, *, wait: bool) -> tuple[list[str], int]:
             if statement is not None and statement.id in missing:
                 payload = canonical.dumps(record_of(db, statement))
                 made.append(_signed(db, statement.id, statement.change_seq or 0, payload, current))
-    if made:
-        _keep(db, epoch, made, wait=wait)
-        found.update((m.statement_id, m.text) for m in made)
-    absent = [statement_id for statement_id, _ in wanted if statement_id not in found]
-    if absent:
-        raise LookupError(f"no published or withdrawn statement {absent[0]}")
-    return [found[statement_id] for statement_id, _ in wanted], sum(m.fresh for m in made)
+    return found, made
 
 
 def envelope(db: sqlite3.Connection, statement: Statement) -> dict | None:

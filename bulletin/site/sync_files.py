@@ -168,7 +168,7 @@ def chunk_bytes(db: sqlite3.Connection, low: int, high: int) -> bytes:
     joined from their kept signed records, the missing ones made (Unsigned when no key may sign)."""
     found = signed_records.texts(
         db,
-        _chunk_pairs(db, low, high),
+        lambda: _chunk_pairs(db, low, high),
         lambda: [s for s in store.changed_since(db, low, limit=CHUNK_SPAN) if s.change_seq <= high],
     )
     return signed_records.records_file(found)
@@ -177,10 +177,12 @@ def chunk_bytes(db: sqlite3.Connection, low: int, high: int) -> bytes:
 def snapshot_bytes(db: sqlite3.Connection) -> bytes:
     """The snapshot: the newest ``BULLETIN_OFFLINE_KEEP`` published statements' records, newest first."""
     keep = current_app.config["OFFLINE_KEEP"]
-    pairs = [tuple(pair.rsplit(":", 1)) for pair in _snapshot_pairs(db, keep).split(",") if pair]
-    found = signed_records.texts(
-        db, [(i, int(seq)) for i, seq in pairs], lambda: store.list_published(db, limit=keep)
-    )
+
+    def pairs() -> list[tuple[str, int]]:
+        split = (pair.rsplit(":", 1) for pair in _snapshot_pairs(db, keep).split(",") if pair)
+        return [(statement_id, int(seq)) for statement_id, seq in split]
+
+    found = signed_records.texts(db, pairs, lambda: store.list_published(db, limit=keep))
     return signed_records.records_file(found)
 
 

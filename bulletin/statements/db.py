@@ -84,6 +84,24 @@ def transaction(db: sqlite3.Connection):
 
 
 @contextlib.contextmanager
+def read_snapshot(db: sqlite3.Connection):
+    """Run the block in one read transaction: all it reads is one state of the database, whatever other
+    connections commit meanwhile (WAL). Inside a transaction already, the block is part of that one.
+
+    Write nothing inside it: a read transaction that then writes fails when another connection committed
+    since it began.
+    """
+    if db.in_transaction:
+        yield db
+        return
+    db.execute("BEGIN DEFERRED")
+    try:
+        yield db
+    finally:
+        db.execute("COMMIT")
+
+
+@contextlib.contextmanager
 def busy_timeout(db: sqlite3.Connection, seconds: float):
     """Within the block, wait at most ``seconds`` for another connection's lock (0: not at all)."""
     previous = db.execute("PRAGMA busy_timeout").fetchone()[0]
