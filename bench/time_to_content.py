@@ -43,7 +43,7 @@ PROFILES = {
     'DevTools "3G"': (2000, 400),
     "2G": (800, 280),
 }
-GOALS = {"cold": 2300.0, "offline": 1000.0}  # ms: issue 5's goals (cold on "3G", offline)
+GOALS = {"cold": 2300.0, "offline": 1000.0}  # ms: the goals set for first paint (cold on "3G", offline)
 WAIT_SECONDS = 60.0
 SHELL = "/offline/shell/"  # precached by the worker's install
 # The page script's storage layer (static/js/offline-store.js) records each sync.

@@ -175,6 +175,9 @@ SETTINGS = (
     Setting("BULLETIN_OFFLINE_KEEP", "OFFLINE_KEEP", 50, _positive_int),
     # Under a second: on a stalled link the saved copy must show within one (the page then says it is a saved copy).
     Setting("BULLETIN_NETWORK_TIMEOUT", "NETWORK_TIMEOUT", 0.6, _seconds),
+    # A sync runs in the background: on a slow link (2G, a satellite hop) an answer can take many
+    # seconds and still come. The bound is for a source that stopped answering, not for a slow one.
+    Setting("BULLETIN_SYNC_TIMEOUT", "SYNC_TIMEOUT", 30.0, _seconds),
     # How long a request waits for another writer's lock before it says the site is busy (503).
     Setting("BULLETIN_BUSY_TIMEOUT", "BUSY_TIMEOUT", 5.0, _seconds),
     Setting("BULLETIN_SW_KILL_SWITCH", "SW_KILL_SWITCH", False, _flag),
@@ -184,7 +187,7 @@ SETTINGS = (
     Setting("BULLETIN_NGINX_REFRESH_URL", "NGINX_REFRESH_URL", None, _nginx_address),
     # The folder nginx serves the public site from (a link to its current build); unset: no files.
     Setting("BULLETIN_PUBLISH_DIR", "PUBLISH_DIR", None, _text),
-    # The editor (issue 4): sessions, login limits, password hashing, form size.
+    # The editor: sessions, login limits, password hashing, form size.
     Setting("BULLETIN_TRUSTED_PROXIES", "TRUSTED_PROXIES", 0, _non_negative_int),
     Setting("BULLETIN_SESSION_IDLE_MINUTES", "SESSION_IDLE_MINUTES", 30, _positive_int),
     Setting("BULLETIN_SESSION_MAX_HOURS", "SESSION_MAX_HOURS", 12, _positive_int),

@@ -47,6 +47,7 @@ def test_environment_overrides(tmp_path, monkeypatch):
         ("BULLETIN_PAGE_SIZE", "ten"),
         ("BULLETIN_SITE_NAME", "   "),
         ("BULLETIN_NETWORK_TIMEOUT", "-1"),
+        ("BULLETIN_SYNC_TIMEOUT", "61"),
         ("BULLETIN_SW_KILL_SWITCH", "maybe"),
     ],
 )

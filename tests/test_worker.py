@@ -42,6 +42,7 @@ def test_precache_lists_revisioned_urls_that_all_exist(client, app):
         with client.get(entry["url"]) as response:
             assert response.status_code == 200, entry["url"]
     assert settings["networkTimeoutMs"] == 600 and settings["keepNewest"] == 50
+    assert settings["syncTimeoutMs"] == 30_000
 
 
 def test_worker_bytes_change_with_what_it_precaches(app, client):

@@ -303,6 +303,7 @@ def worker_settings() -> dict:
         "siteName": config["SITE_NAME"],
         "keepNewest": config["OFFLINE_KEEP"],
         "networkTimeoutMs": int(config["NETWORK_TIMEOUT"] * 1000),
+        "syncTimeoutMs": int(config["SYNC_TIMEOUT"] * 1000),
         "syncLimit": config["SYNC_LIMIT"],
         # An export's worker: its host reads no query, so list pages past the first are built on the device.
         **({"staticHost": True} if on_static_host() else {}),

@@ -21,6 +21,9 @@ const Bulletin = {
   // The meta entry of the last bundle import's report (static/js/worker/imports.js), for the page a
   // shared file opens.
   IMPORT_META: "lastImport",
+  // The meta entry saying where the last sync came from ({mirror, n, total, at}; mirror null: the
+  // origin), kept by the worker, told to the reader by the pages.
+  SOURCE_META: "syncSource",
   SYNC_TAG: "bulletin-sync", // the worker's background syncs (periodic and one-off)
   // The `type` of every message between the page and the worker.
   MESSAGE: {

@@ -4,7 +4,7 @@ The live server signs with the tests' keys; bundles are made by ``flask
 bundle`` (and doctored here as anyone could doctor a file passed from hand
 to hand). The device installed the app before these statements existed,
 then the network is cut: everything a bundle brings is verified against the
-root the device pinned, refused with #13's reason codes where it does not
+root the device pinned, refused with the verifier's reason codes where it does not
 verify, and read offline with who signed it.
 """
 

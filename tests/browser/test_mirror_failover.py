@@ -17,6 +17,7 @@ import http.server
 import json
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,13 @@ def free_port() -> int:
 
 
 class Mirror:
-    """An export of the site in ``folder``, served on 127.0.0.1 by Python's static server (once started)."""
+    """An export of the site in ``folder``, served on 127.0.0.1 by Python's static server (once started).
+
+    A slow or stalling copy on demand: ``slow(prefix, seconds)`` waits that
+    long before answering any path under the prefix; ``stall_once(prefix)``
+    sends the first such answer's headers and half its body, then nothing
+    more until the mirror stops (a connection a censor throttles to zero).
+    """
 
     def __init__(self, folder: Path):
         self.folder = folder
@@ -51,20 +58,55 @@ class Mirror:
         self.url = f"http://127.0.0.1:{self.port}/"
         self.asked: list[str] = []
         self.server = None
+        self.delays: dict[str, float] = {}
+        self.stalls: set[str] = set()
+        self.released = threading.Event()
 
     def export(self, runner) -> None:
         result = runner.invoke(args=["export", str(self.folder), "--base-url", self.url])
         assert result.exit_code == 0, result.output
 
+    def slow(self, prefix: str, seconds: float) -> None:
+        self.delays[prefix] = seconds
+
+    def stall_once(self, prefix: str) -> None:
+        self.stalls.add(prefix)
+
+    def _stalls(self, path: str) -> bool:
+        for prefix in list(self.stalls):
+            if path.startswith(prefix):
+                self.stalls.discard(prefix)
+                return True
+        return False
+
     def start(self) -> None:
-        asked = self.asked
+        mirror = self
 
         class Handler(http.server.SimpleHTTPRequestHandler):
+            def do_GET(self):
+                time.sleep(max((s for p, s in mirror.delays.items() if self.path.startswith(p)), default=0))
+                if not mirror._stalls(self.path):
+                    super().do_GET()
+                    return
+                found = self.send_head()
+                if found is not None:
+                    with found:
+                        data = found.read()
+                    self.wfile.write(data[: len(data) // 2])
+                    self.wfile.flush()
+                    mirror.released.wait(60)
+
             def end_headers(self):
-                asked.append(self.path)
+                mirror.asked.append(self.path)
                 if self.path.startswith(OPEN_TO_ALL):
                     self.send_header("Access-Control-Allow-Origin", "*")
                 super().end_headers()
+
+            def handle_one_request(self):
+                try:
+                    super().handle_one_request()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the worker gave up on a slow or stalled answer: it is meant to
 
             def log_message(self, *args):
                 pass  # quiet
@@ -74,6 +116,7 @@ class Mirror:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
+        self.released.set()
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
@@ -83,7 +126,8 @@ class Mirror:
 @pytest.fixture
 def mirror(app, tmp_path):
     served = Mirror(tmp_path / "mirror")
-    reconfigure(app, MIRRORS=(served.url,), NETWORK_TIMEOUT=3.0)
+    # Slow enough for a busy machine's origin; the sync's patience kept short for the stalls below.
+    reconfigure(app, MIRRORS=(served.url,), NETWORK_TIMEOUT=3.0, SYNC_TIMEOUT=8.0)
     yield served
     served.stop()
 
@@ -117,11 +161,12 @@ def status(page) -> str:
     return page.inner_text("#app-status")
 
 
-def wait_for_mirror_word(page) -> str:
+def wait_for_mirror_word(page, timeout: float = 10.0) -> str:
     return harness.poll(
         page,
         "() => document.getElementById('app-status').textContent.includes('via mirror') "
         "&& document.getElementById('app-status').textContent",
+        timeout=timeout,
         message="the word that a mirror served the sync",
     )
 
@@ -282,3 +327,35 @@ def test_an_origin_that_never_answers_is_given_the_network_timeout_then_the_mirr
     assert wait_for_mirror_word(page) == "Updated just now via mirror 1 of 1"
     assert held, "the origin's index was asked for first"
     harness.poll(page, f"async () => (await ({TITLES})()).includes('Curfew lifted')")
+
+
+def test_a_mirror_slower_than_the_network_timeout_serves_when_tried_again_patiently(
+    context, installed, live_server, mirror, runner
+):
+    """A slow link is not a blocked one: the mirror's index takes 5 s, past the network timeout (3 s)
+    and within the sync timeout (8 s). Passed over at first, it serves when tried again."""
+    page = installed
+    block_origin(context, live_server)
+    mirror.slow("/sync/index.json", 5.0)
+    published_after(live_server, mirror, runner)
+    page.goto("/")
+    assert wait_for_mirror_word(page, timeout=40) == "Updated just now via mirror 1 of 1"
+    harness.poll(page, f"async () => (await ({TITLES})()).includes('Curfew lifted')")
+    assert mirror.asked.count("/sync/index.json") >= 2
+
+
+def test_a_mirror_that_stalls_mid_file_is_given_up_after_the_sync_timeout_and_tried_again(
+    context, installed, live_server, mirror, runner
+):
+    """The chunk's headers and half its body come, then nothing: after the sync timeout (8 s) without a
+    byte the attempt ends, and the mirror tried again serves the chunk whole."""
+    page = installed
+    block_origin(context, live_server)
+    mirror.stall_once("/sync/chunk-")
+    published_after(live_server, mirror, runner)
+    page.goto("/")
+    assert wait_for_mirror_word(page, timeout=40) == "Updated just now via mirror 1 of 1"
+    harness.poll(page, f"async () => (await ({TITLES})()).includes('Curfew lifted')")
+    chunks = [path for path in mirror.asked if path.startswith("/sync/chunk-")]
+    assert len(chunks) == 2 and chunks[0] == chunks[1]
+    assert "Refused" not in status(page)

@@ -7,6 +7,7 @@ import fnmatch
 import json
 
 import pytest
+from conftest import reconfigure
 
 from bulletin.authoring import changes
 from bulletin.statements import db
@@ -148,3 +149,37 @@ def test_after_a_sync_by_the_api_the_files_start_from_the_snapshot_and_store_not
         f"/sync/{index(live_server)['snapshot']['path']}",
     ]
     assert stored_titles(page) == ["Fresh news", "Statement 0", "Statement 1", "Statement 2"]
+
+
+def test_a_sync_whose_index_never_answers_ends_after_the_sync_timeout_and_the_next_completes(
+    context, page, live_server, app
+):
+    """A connection that never answers (a censor's black hole) ends the sync after the sync timeout:
+    the page hears the device is offline, and the next sync is not held behind the first."""
+    reconfigure(app, SYNC_TIMEOUT=3.0)
+    publish_some(live_server)
+    page.add_init_script(HEARD)
+    harness.ready_offline(page)
+    live_server.publisher.publish(
+        "Fresh news", "<p>Just out.</p>", slug="fresh", published=dt.date(2022, 2, 1)
+    )
+    held: list = []
+    # Kept, never answered: the index, then the API the worker falls back to.
+    for pattern in ("**/sync/index.json", "**/api/sync?*"):
+        context.route(pattern, lambda route: held.append(route.request.url))
+
+    def check() -> dict:
+        page.evaluate("() => { window.heard = []; }")
+        page.evaluate("() => navigator.serviceWorker.controller.postMessage({ type: 'sync', check: true })")
+        return harness.poll(
+            page, "() => window.heard.find((m) => m.checked)", timeout=30, message="the check's answer"
+        )
+
+    assert check()["online"] is False
+    assert {tuple(url.split("?")[0].rsplit("/", 2)[-2:]) for url in held} == {
+        ("sync", "index.json"),
+        ("api", "sync"),
+    }
+    context.unroute_all()
+    assert check()["online"] is True
+    assert "Fresh news" in stored_titles(page)

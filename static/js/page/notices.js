@@ -108,7 +108,7 @@
   // On a page's start: the word of the last sync, when a mirror served it.
   async function showSource() {
     try {
-      announceSource(await OfflineStore.getMeta("syncSource"));
+      announceSource(await OfflineStore.getMeta(Bulletin.SOURCE_META));
     } catch {
       // storage unavailable: nothing to say
     }

@@ -10,6 +10,13 @@
 // verify (a forged one, or a validly signed one older than the newest the
 // device verified: a copy frozen in the past) is passed over. Every source is
 // verified alike; which one served the last sync is kept for the pages.
+// The sources that only ran out of time are then tried once more, each given
+// SETTINGS.syncTimeoutMs: a slow link is not a blocked one.
+//
+// No sync request waits longer than SETTINGS.syncTimeoutMs for an answer, nor
+// for the next bytes of one: a connection that stalls (a censor's throttle, a
+// dead link that never closes) ends the attempt instead of holding every later
+// sync behind it.
 //
 // A device that pinned a root (SETTINGS.root, on its first run) verifies
 // everything before storing it, whatever brought it (BulletinVerify): the
@@ -53,18 +60,51 @@ function scoped(path, base) {
   return new URL(path, base || self.registration.scope).href;
 }
 
-// A fetch for this run: where the run may fail over to a mirror, bounded by
-// the network timeout until the answer's headers arrive (an aborted fetch
-// rejects, and the next source is tried).
-async function sourceFetch(run, url, options = {}) {
-  if (!run.failover) return fetch(url, options);
+// The longest a sync request waits for its answer's headers, or between two
+// parts of its body; never below the network timeout.
+function patienceMs() {
+  return Math.max(SETTINGS.syncTimeoutMs, SETTINGS.networkTimeoutMs);
+}
+
+// An AbortController whose abort is set off `ms` from now, and again from
+// each `arm(ms)`, until `end()`.
+function deadline(ms) {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), SETTINGS.networkTimeoutMs);
-  try {
-    return await fetch(url, { ...options, signal: controller.signal });
-  } finally {
+  let timer = null;
+  const arm = (wait) => {
     clearTimeout(timer);
+    timer = setTimeout(() => controller.abort(), wait);
+  };
+  arm(ms);
+  return { signal: controller.signal, arm, end: () => clearTimeout(timer) };
+}
+
+// A fetch for this run, its body read whole: the headers awaited for the
+// network timeout where the run hurries through its sources (else for
+// patienceMs()), and no pause in the body longer than patienceMs(). Past a
+// bound it rejects with an AbortError (and the run passes the source over).
+async function sourceFetch(run, url, options = {}) {
+  const bound = deadline(run.hurried ? SETTINGS.networkTimeoutMs : patienceMs());
+  try {
+    const response = await fetch(url, { ...options, signal: bound.signal });
+    if (!response.body) return response;
+    const reader = response.body.getReader();
+    const parts = [];
+    for (;;) {
+      bound.arm(patienceMs());
+      const { done, value } = await reader.read(); // rejects once the deadline aborts the fetch
+      if (done) break;
+      parts.push(value);
+    }
+    const { status, statusText, headers } = response;
+    return new Response(new Blob(parts), { status, statusText, headers });
+  } finally {
+    bound.end();
   }
+}
+
+function isTimeout(error) {
+  return Boolean(error) && error.name === "AbortError";
 }
 
 function syncUrl(cursor, lite) {
@@ -222,7 +262,7 @@ function applyChanges(body, run, options) {
 
 // Which source served the last sync, for the pages: {mirror, n, total, at}
 // (`mirror` the base URL, or null for the origin; `n` its place in the list).
-const SOURCE_META = "syncSource";
+const SOURCE_META = Bulletin.SOURCE_META;
 
 // A source passed over: it failed, timed out or served what did not verify.
 class SourceFailed extends Error {
@@ -274,7 +314,9 @@ async function mirrorsInOrder(run) {
   return listed.includes(last) ? [last].concat(listed.filter((url) => url !== last)) : listed;
 }
 
-// One source tried with refusals of its own: kept for the report only when it served the sync.
+// One source tried with refusals of its own: kept for the report only when it
+// served the sync. Resolves with {fresh, refused}, or with {timedOut} when it
+// failed, timedOut saying whether it only ran out of time.
 async function attempt(run, options, source) {
   const own = Object.assign({}, run, { refused: {} });
   try {
@@ -285,7 +327,7 @@ async function attempt(run, options, source) {
     Object.entries(own.refused).forEach(([reason, count]) => {
       run.passedOver[reason] = (run.passedOver[reason] || 0) + count;
     });
-    return null;
+    return { timedOut: isTimeout(error) };
   }
 }
 
@@ -310,14 +352,22 @@ async function syncFromSources(run, options) {
   const listed = heldMirrors(run.verifier.state);
   run.failover = true;
   run.passedOver = {};
-  for (const source of [null].concat(mirrors)) {
-    const done = await attempt(run, options, source);
-    if (!done) continue;
-    Object.assign(run.refused, done.refused);
-    const via = source ? { mirror: source, n: listed.indexOf(source) + 1, total: listed.length } : { mirror: null };
-    await OfflineStore.setMeta(SOURCE_META, Object.assign(via, { at: Date.now() }));
-    run.via = via;
-    return done.fresh;
+  let sources = [null].concat(mirrors);
+  // First each source within the network timeout, then those that only ran out of time, patiently.
+  for (const hurried of [true, false]) {
+    run.hurried = hurried;
+    const slow = [];
+    for (const source of sources) {
+      const done = await attempt(run, options, source);
+      if (done.timedOut) slow.push(source);
+      if (!("fresh" in done)) continue;
+      Object.assign(run.refused, done.refused);
+      const via = source ? { mirror: source, n: listed.indexOf(source) + 1, total: listed.length } : { mirror: null };
+      await OfflineStore.setMeta(SOURCE_META, Object.assign(via, { at: Date.now() }));
+      run.via = via;
+      return done.fresh;
+    }
+    sources = slow;
   }
   Object.assign(run.refused, run.passedOver);
   run.failover = false;
@@ -430,7 +480,7 @@ async function syncByFiles(run, { lite, first }, source = null) {
 async function syncByApi(run, { lite, first }) {
   if (run.verifier) {
     // The API's records carry no keys: the site's own list of them, each document verified.
-    const response = await fetch(scoped("keys.json"), { cache: "no-cache" });
+    const response = await sourceFetch(run, scoped("keys.json"), { cache: "no-cache" });
     if (response.ok) {
       const published = await response.json();
       await takeKeys(run, published);
@@ -438,14 +488,14 @@ async function syncByApi(run, { lite, first }) {
       if (published && typeof published === "object") await OfflineStore.setMeta(Bulletin.SIGNED_META.keys, published);
     }
     // Nor the mirror list the index would carry: the site's own, verified like any other.
-    const mirrors = await fetch(scoped("mirrors.json"), { cache: "no-cache" }).catch(() => null);
+    const mirrors = await sourceFetch(run, scoped("mirrors.json"), { cache: "no-cache" }).catch(() => null);
     if (mirrors && mirrors.ok) await takeMirrors(run, await mirrors.json().catch(() => null));
   }
   let cursor = await OfflineStore.getMeta("cursor");
   let fresh = 0;
   for (let page = 0; page < MAX_SYNC_PAGES; page += 1) {
     // no-cache: revalidate with the ETag, so an unchanged answer costs a 304.
-    const response = await fetch(syncUrl(cursor, lite), { cache: "no-cache" });
+    const response = await sourceFetch(run, syncUrl(cursor, lite), { cache: "no-cache" });
     if ((response.status === 410 || response.status === 400) && cursor) {
       // Another database, a restored backup, or a position in the sync files' terms: start again.
       cursor = null;
@@ -490,9 +540,10 @@ function syncNow(reportedLite) {
     runningSync = exclusively(() => runSync(reportedLite))
       .then(() => markNetwork(true))
       .catch((error) => {
-        // A TypeError is how fetch says the network failed: the pages hear
-        // "offline", and the next visit or reconnection syncs again.
-        if (error instanceof TypeError) markNetwork(false);
+        // A TypeError is how fetch says the network failed, and an AbortError
+        // that it stalled past the sync's patience: the pages hear "offline",
+        // and the next visit or reconnection syncs again.
+        if (error instanceof TypeError || isTimeout(error)) markNetwork(false);
         else console.warn("[bulletin-sw] sync failed; the next one resumes from the stored cursor", error);
       })
       .finally(() => { runningSync = null; });
