@@ -33,6 +33,8 @@ HEARD = "window.heard = []; navigator.serviceWorker.addEventListener('message', 
 STATE = "async () => await OfflineStore.getMeta('verifier')"
 SOURCE = "async () => await OfflineStore.getMeta('syncSource')"
 TITLES = "async () => (await OfflineStore.all()).map((r) => r.title)"
+# The most a flooding mirror sends: far more than any sync file of these tests.
+FLOOD_BYTES = 256 * 1024 * 1024
 # Paths the export's _headers opens to every origin.
 OPEN_TO_ALL = ("/sync/", "/keys.json", "/mirrors.json")
 
@@ -49,7 +51,10 @@ class Mirror:
     A slow or stalling copy on demand: ``slow(prefix, seconds)`` waits that
     long before answering any path under the prefix; ``stall_once(prefix)``
     sends the first such answer's headers and half its body, then nothing
-    more until the mirror stops (a connection a censor throttles to zero).
+    more until the mirror stops (a connection a censor throttles to zero);
+    ``flood_once(prefix)`` answers the first such request with spaces without
+    end (up to :data:`FLOOD_BYTES`, or until the reader hangs up), counted in
+    ``flooded``.
     """
 
     def __init__(self, folder: Path):
@@ -60,6 +65,9 @@ class Mirror:
         self.server = None
         self.delays: dict[str, float] = {}
         self.stalls: set[str] = set()
+        self.floods: set[str] = set()
+        self.flooded = 0
+        self.flood_ended = threading.Event()
         self.released = threading.Event()
 
     def export(self, runner) -> None:
@@ -72,12 +80,29 @@ class Mirror:
     def stall_once(self, prefix: str) -> None:
         self.stalls.add(prefix)
 
-    def _stalls(self, path: str) -> bool:
-        for prefix in list(self.stalls):
+    def flood_once(self, prefix: str) -> None:
+        self.floods.add(prefix)
+
+    @staticmethod
+    def _once(prefixes: set[str], path: str) -> bool:
+        for prefix in list(prefixes):
             if path.startswith(prefix):
-                self.stalls.discard(prefix)
+                prefixes.discard(prefix)
                 return True
         return False
+
+    def _flood(self, handler) -> None:
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.end_headers()  # no length: the body ends when the connection does
+        block = b" " * 65536
+        try:
+            while self.flooded < FLOOD_BYTES and not self.released.is_set():
+                handler.wfile.write(block)
+                self.flooded += len(block)
+        finally:
+            self.flood_ended.set()
+            handler.close_connection = True
 
     def start(self) -> None:
         mirror = self
@@ -85,7 +110,10 @@ class Mirror:
         class Handler(http.server.SimpleHTTPRequestHandler):
             def do_GET(self):
                 time.sleep(max((s for p, s in mirror.delays.items() if self.path.startswith(p)), default=0))
-                if not mirror._stalls(self.path):
+                if mirror._once(mirror.floods, self.path):
+                    mirror._flood(self)
+                    return
+                if not mirror._once(mirror.stalls, self.path):
                     super().do_GET()
                     return
                 found = self.send_head()
@@ -359,3 +387,40 @@ def test_a_mirror_that_stalls_mid_file_is_given_up_after_the_sync_timeout_and_tr
     chunks = [path for path in mirror.asked if path.startswith("/sync/chunk-")]
     assert len(chunks) == 2 and chunks[0] == chunks[1]
     assert "Refused" not in status(page)
+
+
+def test_a_mirror_sending_a_file_without_end_is_cut_off_at_the_size_its_index_gives(
+    context, installed, live_server, mirror, runner
+):
+    """A hostile copy answers the chunk with bytes without end: the worker stops reading past the size the
+    signed index gives and refuses the file, so the phone's memory holds a few kilobytes, not the flood."""
+    page = installed
+    block_origin(context, live_server)
+    mirror.flood_once("/sync/chunk-")
+    published_after(live_server, mirror, runner)
+    page.goto("/")
+    refused = harness.poll(page, "() => window.heard.find((m) => m.type === 'hash-mismatch')", timeout=30)
+    assert refused["path"].startswith("chunk-")
+    harness.wait_until(page, mirror.flood_ended.is_set, timeout=30, message="the reader hanging up")
+    # The socket buffers between the two take a few megabytes; the rest was never sent.
+    assert mirror.flooded < 64 * 1024 * 1024, mirror.flooded
+    # The copy mended, the next sync takes the chunk from it.
+    page.evaluate("() => navigator.serviceWorker.controller.postMessage({ type: 'sync', check: true })")
+    assert wait_for_mirror_word(page, timeout=30) == "Updated just now via mirror 1 of 1"
+    harness.poll(page, f"async () => (await ({TITLES})()).includes('Curfew lifted')")
+
+
+def test_a_mirror_sending_an_index_without_end_is_cut_off_and_passed_over(
+    context, installed, live_server, mirror, runner
+):
+    """The same flood in place of the index: read no further than 1 MiB, the copy passed over."""
+    page = installed
+    block_origin(context, live_server)
+    mirror.flood_once("/sync/index.json")
+    published_after(live_server, mirror, runner)
+    page.goto("/")
+    harness.wait_until(page, mirror.flood_ended.is_set, timeout=30, message="the reader hanging up")
+    assert mirror.flooded < 64 * 1024 * 1024, mirror.flooded
+    page.evaluate("() => navigator.serviceWorker.controller.postMessage({ type: 'sync', check: true })")
+    assert wait_for_mirror_word(page, timeout=30) == "Updated just now via mirror 1 of 1"
+    harness.poll(page, f"async () => (await ({TITLES})()).includes('Curfew lifted')")

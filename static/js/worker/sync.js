@@ -79,21 +79,43 @@ function deadline(ms) {
   return { signal: controller.signal, arm, end: () => clearTimeout(timer) };
 }
 
+// The most bytes an index may have (one of a million statements has a few
+// kilobytes), and a file whose index gives no size (the list of older chunks:
+// about 150 bytes a chunk). A source sending more is cut off, so a hostile
+// mirror cannot fill the device's memory with an endless answer.
+const MAX_INDEX_BYTES = 1024 * 1024;
+const MAX_UNSIZED_FILE_BYTES = 16 * 1024 * 1024;
+
+// An answer longer than the most it may be; it was cut off there.
+class TooLong extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "TooLong";
+  }
+}
+
 // A fetch for this run, its body read whole: the headers awaited for the
 // network timeout where the run hurries through its sources (else for
 // patienceMs()), and no pause in the body longer than patienceMs(). Past a
-// bound it rejects with an AbortError (and the run passes the source over).
-async function sourceFetch(run, url, options = {}) {
+// bound it rejects with an AbortError (and the run passes the source over);
+// past `maxBytes` of body it stops reading and rejects with TooLong.
+async function sourceFetch(run, url, options = {}, maxBytes = Infinity) {
   const bound = deadline(run.hurried ? SETTINGS.networkTimeoutMs : patienceMs());
   try {
     const response = await fetch(url, { ...options, signal: bound.signal });
     if (!response.body) return response;
     const reader = response.body.getReader();
     const parts = [];
+    let received = 0;
     for (;;) {
       bound.arm(patienceMs());
       const { done, value } = await reader.read(); // rejects once the deadline aborts the fetch
       if (done) break;
+      received += value.byteLength;
+      if (received > maxBytes) {
+        await reader.cancel().catch(() => {}); // the download ends here
+        throw new TooLong(`${url} sent more than ${maxBytes} bytes`);
+      }
       parts.push(value);
     }
     const { status, statusText, headers } = response;
@@ -379,19 +401,27 @@ async function syncFromSources(run, options) {
 // A file the index names, as JSON, once its bytes are the ones the index
 // vouches for; a file with other bytes (a tampering mirror or proxy) is
 // refused whole, the pages told, and the sync stops where it was.
+// More bytes than the index gives are other bytes: refused unread past the size.
 async function verified(base, entry, run) {
-  const response = await sourceFetch(run, scoped(entry.path, base));
+  const most = Number.isSafeInteger(entry.size) && entry.size >= 0 ? entry.size : MAX_UNSIZED_FILE_BYTES;
+  const response = await sourceFetch(run, scoped(entry.path, base), {}, most).catch((error) => {
+    if (error instanceof TooLong) refuseFile(entry, run);
+    throw error;
+  });
   if (!response.ok) throw new Error(response.status);
   const bytes = await response.arrayBuffer();
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const hex = Array.from(digest, (byte) => (byte + 256).toString(16).slice(1)).join("");
-  if (hex !== entry.sha256) {
-    if (run.verifier) run.refused["hash-mismatch"] = (run.refused["hash-mismatch"] || 0) + 1;
-    const message = { type: Bulletin.MESSAGE.hashMismatch, path: entry.path };
-    notifyClients(message);
-    throw new Error(JSON.stringify(message));
-  }
+  if (hex !== entry.sha256) refuseFile(entry, run);
   return JSON.parse(new TextDecoder().decode(bytes));
+}
+
+// A file not the one its index names: counted, the pages told, the sync stopped.
+function refuseFile(entry, run) {
+  if (run.verifier) run.refused["hash-mismatch"] = (run.refused["hash-mismatch"] || 0) + 1;
+  const message = { type: Bulletin.MESSAGE.hashMismatch, path: entry.path };
+  notifyClients(message);
+  throw new Error(JSON.stringify(message));
 }
 
 // The index's document: as served on a site without keys; else once its
@@ -430,7 +460,7 @@ async function indexDocument(index, run) {
 // rejects (SourceFailed), and only the origin's 404 (no sync files) is null.
 async function syncByFiles(run, { lite, first }, source = null) {
   const base = scoped("sync/index.json", source || undefined);
-  const response = await sourceFetch(run, base, { cache: "no-cache" }).catch((error) => {
+  const response = await sourceFetch(run, base, { cache: "no-cache" }, MAX_INDEX_BYTES).catch((error) => {
     if (run.failover) throw error;
     return null;
   });
