@@ -106,9 +106,11 @@ def _texts(db, wanted, load, *, wait: bool) -> tuple[list[str], int]:
     current = signatures.signer()
     if current is None:
         raise Unsigned("no online key may sign")
-    # Read (and sign) in one snapshot; keep what was made after it, since a read transaction that
-    # writes fails once another connection has committed.
-    with read_snapshot(db):
+    # Pairs read from the database are read with the rows and statements in one snapshot (a caller's
+    # own pairs need none: a statement read newer than its pair is made as it is now). What was made
+    # is kept after the snapshot, since a read transaction that writes fails once another connection
+    # has committed.
+    with read_snapshot(db) if callable(wanted) else contextlib.nullcontext():
         pairs = wanted() if callable(wanted) else wanted
         epoch = epochs.number(db)
         found, made = _gathered(db, pairs, load, epoch, current)
